@@ -1,0 +1,38 @@
+# Two commands set everything up on a fresh machine:
+#   make run    the product (localcoin serve --demo), in its own virtual environment
+#   make test   the whole test suite (lint, types, tests), in its own virtual environment
+# Nothing else is needed: without DATABASE_URL, localcoin starts an embedded PostgreSQL.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_WORKERS ?= 2
+
+.PHONY: run test lint types pytest bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/localcoin serve --demo
+
+test: lint types pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check ledger localcoin
+
+types: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.ledger_vs_pgbench
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .hypothesis

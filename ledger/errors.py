@@ -1,0 +1,95 @@
+"""The ledger's result codes and the one exception that carries them.
+
+Codes are stable snake_case strings; callers branch on them and the API turns
+them into RFC 9457 problems. Listed in the order the ledger checks them.
+"""
+
+from enum import StrEnum
+
+import psycopg.errors
+from sqlalchemy.exc import DBAPIError
+
+
+class Code(StrEnum):
+    """Why the ledger refused a request."""
+
+    # Programmer or caller data errors, found before the database is touched.
+    AMOUNT_MUST_BE_POSITIVE = "amount_must_be_positive"
+    AMOUNT_EXCEEDS_MAX = "amount_exceeds_max"
+    POSTINGS_TOO_FEW = "postings_too_few"
+    POSTINGS_TOO_MANY = "postings_too_many"
+    ENTRY_UNBALANCED = "entry_unbalanced"
+    BATCH_TOO_LARGE = "batch_too_large"
+    BATCH_EMPTY = "batch_empty"
+    IDEMPOTENCY_KEY_INVALID = "idempotency_key_invalid"
+    METADATA_TOO_LARGE = "metadata_too_large"
+    KIND_INVALID = "kind_invalid"
+    LOT_SPEC_INVALID = "lot_spec_invalid"
+    HOLD_TTL_INVALID = "hold_ttl_invalid"
+    PAGE_SIZE_INVALID = "page_size_invalid"
+    CURSOR_INVALID = "cursor_invalid"
+    # Things the request names that do not exist in this coin.
+    COIN_NOT_FOUND = "coin_not_found"
+    COIN_EXISTS = "coin_exists"
+    ACCOUNT_NOT_FOUND = "account_not_found"
+    ACCOUNT_EXISTS = "account_exists"
+    ENTRY_NOT_FOUND = "entry_not_found"
+    HOLD_NOT_FOUND = "hold_not_found"
+    # Idempotency.
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    # State.
+    ALREADY_REVERSED = "already_reversed"
+    HOLD_NOT_ACTIVE = "hold_not_active"
+    HOLD_EXPIRED = "hold_expired"
+    CAPTURE_EXCEEDS_HOLD = "capture_exceeds_hold"
+    # The books.
+    INSUFFICIENT_FUNDS = "insufficient_funds"
+    APPEND_ONLY = "append_only"
+
+
+class LedgerError(Exception):
+    """A refusal by the ledger. Nothing was written when it is raised."""
+
+    def __init__(self, code: Code, detail: str) -> None:
+        super().__init__(f"{code}: {detail}")
+        self.code = code
+        self.detail = detail
+
+
+# Constraint names the schema raises, and what they mean to a caller.
+_CONSTRAINT_CODES = {
+    "account_balances_no_negative": Code.INSUFFICIENT_FUNDS,
+    "lots_insufficient": Code.INSUFFICIENT_FUNDS,
+    "lots_remaining_not_negative": Code.INSUFFICIENT_FUNDS,
+    "entry_balanced": Code.ENTRY_UNBALANCED,
+    "entries_reversed_once": Code.ALREADY_REVERSED,
+}
+
+
+def driver_error(error: BaseException) -> BaseException | None:
+    """The psycopg exception behind an error, whether SQLAlchemy wrapped it or not."""
+    if isinstance(error, DBAPIError):
+        return error.orig
+    if isinstance(error, psycopg.Error):
+        return error
+    return None
+
+
+def is_retryable(error: BaseException) -> bool:
+    """Serialization failures and deadlocks: the unit of work runs again, unseen."""
+    orig = driver_error(error)
+    return isinstance(orig, psycopg.errors.SerializationFailure | psycopg.errors.DeadlockDetected)
+
+
+def translate_db_error(error: BaseException) -> LedgerError | None:
+    """The ledger's refusal behind a database error, or None if it is not one."""
+    orig = driver_error(error)
+    if isinstance(orig, psycopg.errors.RestrictViolation):
+        return LedgerError(Code.APPEND_ONLY, str(orig).splitlines()[0])
+    if not isinstance(orig, psycopg.errors.IntegrityError):
+        return None
+    constraint = orig.diag.constraint_name or ""
+    code = _CONSTRAINT_CODES.get(constraint)
+    if code is None:
+        return None
+    return LedgerError(code, str(orig).splitlines()[0])

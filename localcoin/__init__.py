@@ -1,0 +1,1 @@
+"""localcoin's composition package: settings, database, app factory and CLI."""

@@ -1,0 +1,50 @@
+"""The application factory: the API (and, later, the web apps) on one engine and clock."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import Engine, text
+
+from ledger.clock import Clock
+from localcoin.operator_routes import router as operator_router
+from localcoin.problems import install_problem_handlers
+from localcoin.sealer import Sealer
+
+
+def create_app(engine: Engine, clock: Clock, *, run_sealer: bool = True) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        sealer = Sealer(engine, clock) if run_sealer else None
+        if sealer is not None:
+            sealer.start()
+        try:
+            yield
+        finally:
+            if sealer is not None:
+                sealer.stop()
+
+    app = FastAPI(
+        title="localcoin",
+        version="0.1.0",
+        summary="Ledger and payment platform for Japan's digital regional currencies",
+        lifespan=lifespan,
+    )
+    app.state.engine = engine
+    app.state.clock = clock
+    install_problem_handlers(app)
+    app.include_router(operator_router)
+
+    @app.get("/health", tags=["operations"])
+    def health() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @app.get("/ready", tags=["operations"])
+    def ready() -> dict[str, str]:
+        """The database answers; the process can take traffic."""
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ready"}
+
+    return app

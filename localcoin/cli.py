@@ -1,0 +1,264 @@
+"""The ``localcoin`` command.
+
+Results are one JSON object on stdout; progress and logs go to stderr.
+"""
+
+import json
+import sys
+from datetime import datetime
+from typing import Annotated, Any
+
+import typer
+import uvicorn
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import Engine, text
+
+from ledger.chart import Standard, standard_account
+from ledger.clock import Clock, SystemClock, end_of_business_date
+from ledger.coins import Coin, find_coin, list_coins
+from ledger.errors import LedgerError
+from ledger.expiry import expire_lots
+from ledger.unit_of_work import run_in_transaction
+from ledger.verify import verify_coin
+from localcoin.app import create_app
+from localcoin.coin_setup import set_up_coin
+from localcoin.database import make_engine, resolve_database_url
+from localcoin.log import configure_logging
+from localcoin.migrate import current_revision, upgrade_to_head
+from localcoin.sealer import seal_coin
+from localcoin.settings import get_settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+db_app = typer.Typer(no_args_is_help=True, help="The database schema.")
+coin_app = typer.Typer(no_args_is_help=True, help="Coins (regional currencies).")
+ledger_app = typer.Typer(no_args_is_help=True, help="The books: integrity and the hash chain.")
+points_app = typer.Typer(no_args_is_help=True, help="Points and other expiring lots.")
+app.add_typer(db_app, name="db")
+app.add_typer(coin_app, name="coin")
+app.add_typer(ledger_app, name="ledger")
+app.add_typer(points_app, name="points")
+
+stderr = Console(stderr=True)
+
+DEMO_COIN = {"code": "DEMO", "name": "デモコイン", "issuer_name": "デモ信用金庫"}
+
+
+@app.callback()
+def _configure() -> None:
+    settings = get_settings()
+    configure_logging(level=settings.log_level, json_lines=settings.log_json)
+
+
+def emit(result: dict[str, Any]) -> None:
+    """Prints the command's result: one JSON object on stdout."""
+    sys.stdout.write(json.dumps(result, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def fail(code: str, detail: str, exit_code: int = 1) -> typer.Exit:
+    emit({"ok": False, "code": code, "detail": detail})
+    return typer.Exit(exit_code)
+
+
+def _url() -> str:
+    return resolve_database_url(get_settings())
+
+
+def _engine() -> Engine:
+    return make_engine(_url(), pool_size=get_settings().pool_size)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=stderr,
+        transient=False,
+    )
+
+
+def _clock() -> Clock:
+    return SystemClock()
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrates the database to the newest schema."""
+    url = _url()
+    with stderr.status("migrating"):
+        upgrade_to_head(url)
+    emit({"ok": True, "revision": current_revision(url)})
+
+
+@coin_app.command("create")
+def coin_create(
+    code: Annotated[str, typer.Option(help="Short upper-case code, e.g. SARUBOBO.")],
+    name: Annotated[str, typer.Option(help="The name residents see.")],
+    issuer: Annotated[str, typer.Option(help="The issuing financial institution.")],
+) -> None:
+    """Creates a coin with its chart of accounts and its operator, issuer and municipality keys."""
+    upgrade_to_head(_url())
+    engine = _engine()
+    now = _clock().now()
+    try:
+        created = run_in_transaction(
+            engine,
+            lambda conn: set_up_coin(conn, code=code, name=name, issuer_name=issuer, at=now),
+        )
+    except LedgerError as error:
+        raise fail(error.code.value, error.detail) from None
+    emit(created.as_json())
+
+
+def _coins(engine: Engine, code: str | None) -> list[Coin]:
+    if code is None:
+        return run_in_transaction(engine, list_coins)
+    return [run_in_transaction(engine, lambda conn: find_coin(conn, code))]
+
+
+@ledger_app.command("verify")
+def ledger_verify(
+    coin: Annotated[str | None, typer.Option(help="Only this coin (its code).")] = None,
+) -> None:
+    """Checks that every entry balances, cached balances equal the postings, and the hash
+    chain is intact. Seals committed entries first. Exit 0 only if everything holds."""
+    engine = _engine()
+    clock = _clock()
+    try:
+        coins = _coins(engine, coin)
+    except LedgerError as error:
+        raise fail(error.code.value, error.detail, exit_code=2) from None
+    reports = []
+    with _progress() as progress:
+        task = progress.add_task("verifying coins", total=len(coins))
+        for each in coins:
+            sealed_now = seal_coin(engine, each.id, clock)
+            with engine.connect() as conn:
+                conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                report = verify_coin(conn, coin_id=each.id).as_dict()
+                conn.rollback()
+            reports.append({"code": each.code, "sealed_now": sealed_now} | report)
+            progress.advance(task)
+    ok = all(r["ok"] for r in reports)
+    emit(
+        {
+            "ok": ok,
+            "coins": len(reports),
+            "entries": sum(r["entries"] for r in reports),
+            "postings": sum(r["postings"] for r in reports),
+            "reports": reports,
+        }
+    )
+    raise typer.Exit(0 if ok else 1)
+
+
+@ledger_app.command("seal")
+def ledger_seal() -> None:
+    """Links every committed entry into its coin's hash chain now."""
+    engine = _engine()
+    clock = _clock()
+    sealed = {c.code: seal_coin(engine, c.id, clock) for c in _coins(engine, None)}
+    emit({"ok": True, "sealed": sealed})
+
+
+@points_app.command("expire")
+def points_expire(
+    coin: Annotated[str, typer.Option(help="The coin's code.")],
+    as_of: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="Expire lots dated up to the end of this day (Asia/Tokyo). Default: now.",
+        ),
+    ] = None,
+) -> None:
+    """Moves what is left of lots past their date to breakage (revenue:breakage)."""
+    engine = _engine()
+    clock = _clock()
+    try:
+        the_coin = run_in_transaction(engine, lambda conn: find_coin(conn, coin))
+    except LedgerError as error:
+        raise fail(error.code.value, error.detail, exit_code=2) from None
+    cutoff = end_of_business_date(as_of.date()) if as_of is not None else clock.now()
+    breakage = run_in_transaction(
+        engine,
+        lambda conn: standard_account(conn, coin_id=the_coin.id, code=Standard.REVENUE_BREAKAGE),
+    )
+    due = run_in_transaction(
+        engine,
+        lambda conn: conn.execute(
+            text(
+                "SELECT count(*) FROM lots WHERE coin_id = :coin AND remaining > 0"
+                " AND expires_at <= :cutoff"
+            ),
+            {"coin": the_coin.id, "cutoff": cutoff},
+        ).scalar_one(),
+    )
+    lots = amount = 0
+    with _progress() as progress:
+        task = progress.add_task("expiring lots", total=due)
+        while True:
+            batch = run_in_transaction(
+                engine,
+                lambda conn: expire_lots(
+                    conn,
+                    coin_id=the_coin.id,
+                    as_of=cutoff,
+                    at=clock.now(),
+                    breakage_account_id=breakage.id,
+                ),
+            )
+            if not batch:
+                break
+            lots += len(batch)
+            amount += sum(e.amount for e in batch)
+            progress.advance(task, len(batch))
+    emit(
+        {
+            "ok": True,
+            "coin": the_coin.code,
+            "as_of": cutoff.isoformat(),
+            "lots_expired": lots,
+            "amount": amount,
+        }
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo", help="Seed a demo coin when the database is empty and print its logins."
+        ),
+    ] = False,
+) -> None:
+    """Runs the API. Migrates the database first."""
+    settings = get_settings()
+    url = _url()
+    upgrade_to_head(url)
+    engine = make_engine(url, pool_size=settings.pool_size)
+    clock = _clock()
+    if demo:
+        if settings.environment == "production":
+            raise fail("demo_refused", "no demo data in production")
+        emit(_seed_demo(engine, clock) | {"url": f"http://{host}:{port}"})
+    uvicorn.run(create_app(engine, clock), host=host, port=port, log_config=None)
+
+
+def _seed_demo(engine: Engine, clock: Clock) -> dict[str, Any]:
+    if run_in_transaction(engine, list_coins):
+        return {
+            "demo": "exists",
+            "detail": "the database has coins already; keys are shown "
+            "only when made (localcoin coin create makes new ones)",
+        }
+    created = run_in_transaction(
+        engine, lambda conn: set_up_coin(conn, at=clock.now(), **DEMO_COIN)
+    )
+    return {"demo": "created"} | created.as_json()

@@ -1,0 +1,30 @@
+"""Engine creation: the one place that turns settings into a database connection."""
+
+from sqlalchemy import Engine, create_engine, make_url
+
+from localcoin.embedded_postgres import embedded_database_url
+from localcoin.settings import Settings
+
+
+def resolve_database_url(settings: Settings) -> str:
+    """DATABASE_URL when set, else the embedded server's, as a psycopg 3 URL."""
+    raw = settings.database_url or embedded_database_url(settings.home)
+    return sqlalchemy_url(raw)
+
+
+def sqlalchemy_url(raw: str) -> str:
+    url = make_url(raw)
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    return url.render_as_string(hide_password=False)
+
+
+def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+    """An engine whose sessions run in UTC, whatever the server's zone."""
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        connect_args={"options": "-c timezone=UTC"},
+    )

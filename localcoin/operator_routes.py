@@ -1,0 +1,60 @@
+"""The operator's view of a coin's books."""
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+from sqlalchemy import Connection, text
+
+from ledger.accounts import get_balance, sum_balances
+from ledger.chart import Standard, standard_account
+from ledger.coins import Coin
+from ledger.unit_of_work import run_in_transaction
+from localcoin.auth import OperatorKey
+
+router = APIRouter(prefix="/v1", tags=["operator"])
+
+
+class Outstanding(BaseModel):
+    """Coin held in wallets (the issuer's liability), in coin (= yen)."""
+
+    residents: int
+    merchants: int
+    total: int
+
+
+class LedgerSummary(BaseModel):
+    """A coin's headline figures, from the cached balances, all integers of coin."""
+
+    coin: str
+    outstanding: Outstanding
+    reserve: int
+    fees: int
+    breakage: int
+
+
+@router.get("/ledger/summary", response_model=LedgerSummary)
+def ledger_summary(request: Request, key: OperatorKey) -> LedgerSummary:
+    def read(conn: Connection) -> LedgerSummary:
+        coin = Coin(
+            *conn.execute(
+                text("SELECT id, code, name, issuer_name, created_at FROM coins WHERE id = :id"),
+                {"id": key.coin_id},
+            ).one()
+        )
+        residents = sum_balances(conn, coin_id=coin.id, code_prefix="wallet:resident:")
+        merchants = sum_balances(conn, coin_id=coin.id, code_prefix="wallet:merchant:")
+
+        def balance(code: Standard) -> int:
+            account = standard_account(conn, coin_id=coin.id, code=code)
+            return get_balance(conn, coin_id=coin.id, account_id=account.id).posted
+
+        return LedgerSummary(
+            coin=coin.code,
+            outstanding=Outstanding(
+                residents=residents, merchants=merchants, total=residents + merchants
+            ),
+            reserve=balance(Standard.RESERVE_BANK),
+            fees=balance(Standard.REVENUE_FEES),
+            breakage=balance(Standard.REVENUE_BREAKAGE),
+        )
+
+    return run_in_transaction(request.app.state.engine, read)

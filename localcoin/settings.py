@@ -1,0 +1,52 @@
+"""Settings read from the environment (prefix LOCALCOIN_, plus DATABASE_URL)."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from platformdirs import user_data_path
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_home() -> Path:
+    """The user's data directory for localcoin (XDG on Linux)."""
+    return user_data_path("localcoin", appauthor=False)
+
+
+class Settings(BaseSettings):
+    """How this process finds its database and behaves.
+
+    Attributes:
+        database_url: a ``postgresql://`` URL; None means start the embedded
+            PostgreSQL under ``home``.
+        home: where the embedded PostgreSQL keeps its data directory.
+        environment: ``local`` and ``test`` allow demo data; ``production``
+            refuses it.
+        log_level: the structlog level name.
+        log_json: JSON log lines (production) instead of console rendering.
+        pool_size: SQLAlchemy pool connections per process.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="LOCALCOIN_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "LOCALCOIN_DATABASE_URL")
+    )
+    home: Path = Field(default_factory=default_home)
+    environment: Literal["local", "test", "production"] = "local"
+    log_level: str = "INFO"
+    log_json: bool = False
+    pool_size: int = Field(default=10, ge=1, le=200)
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("postgresql://", "postgresql+psycopg://")):
+            raise ValueError("DATABASE_URL must be a postgresql:// URL")
+        return value
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,132 @@
+"""Real PostgreSQL for every test.
+
+With DATABASE_URL set, each test session (each xdist worker) creates its own
+database on that server; without it, each starts its own embedded PostgreSQL
+(pgserver) in a temporary directory. Either way the schema is built by
+``alembic upgrade head``, exactly as in production, and tests commit for real:
+the deferred balance checks only fire at COMMIT.
+
+Tests are isolated by coin: every test that needs books gets a fresh coin.
+"""
+
+import itertools
+import os
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, make_url, text
+
+from ledger.accounts import Account, AccountClass, open_account
+from ledger.chart import Standard, open_chart
+from ledger.clock import FixedClock
+from ledger.coins import Coin, create_coin
+from ledger.unit_of_work import run_in_transaction
+from localcoin.database import make_engine, sqlalchemy_url
+from localcoin.migrate import upgrade_to_head
+
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+
+T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A URL of a PostgreSQL server this session may create databases on."""
+    external = os.environ.get("DATABASE_URL")
+    if external:
+        yield sqlalchemy_url(external)
+        return
+    import pgserver
+
+    pgdata = Path(tmp_path_factory.mktemp(f"pg-{_worker()}")) / "pgdata"
+    server = pgserver.get_server(pgdata, cleanup_mode="delete")
+    try:
+        yield sqlalchemy_url(server.get_uri())
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def database_url(server_url: str) -> Iterator[str]:
+    """A fresh database, migrated to head, for this session."""
+    name = f"localcoin_test_{_worker()}_{os.getpid()}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    upgrade_to_head(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url, pool_size=20)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(T0)
+
+
+_codes = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Books:
+    """A fresh coin with its chart of accounts, for one test."""
+
+    engine: Engine
+    coin: Coin
+    chart: dict[Standard, Account]
+
+    @property
+    def coin_id(self) -> int:
+        return self.coin.id
+
+    def account(self, standard: Standard) -> int:
+        return self.chart[standard].id
+
+    def wallet(self, name: str, *, lots: bool = True, slots: int = 1) -> int:
+        def work(conn):  # type: ignore[no-untyped-def]
+            return open_account(
+                conn,
+                coin_id=self.coin.id,
+                code=f"wallet:{name}",
+                account_class=AccountClass.LIABILITY,
+                tracks_lots=lots,
+                balance_slots=slots,
+                at=T0,
+            ).id
+
+        account_id: int = run_in_transaction(self.engine, work)
+        return account_id
+
+
+def new_books(engine: Engine) -> Books:
+    code = f"T{_worker().upper().replace('GW', 'W')}_{os.getpid() % 10000}_{next(_codes)}"[:16]
+
+    def work(conn):  # type: ignore[no-untyped-def]
+        coin = create_coin(conn, code=code, name=f"Test coin {code}", issuer_name="Test Shinkin", at=T0)
+        return coin, open_chart(conn, coin_id=coin.id, at=T0)
+
+    coin, chart = run_in_transaction(engine, work)
+    return Books(engine, coin, chart)
+
+
+@pytest.fixture
+def books(engine: Engine) -> Books:
+    return new_books(engine)
