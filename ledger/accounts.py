@@ -118,7 +118,7 @@ def open_account(
         if constraint == "accounts_coin_id_fkey":
             raise LedgerError(Code.COIN_NOT_FOUND, f"no coin {coin_id}") from error
         raise LedgerError(Code.KIND_INVALID, f"account {code!r} refused: {error.orig}") from error
-    return _account(row._tuple())
+    return _account(tuple(row))
 
 
 def get_account(conn: Connection, *, coin_id: int, account_id: int) -> Account:
@@ -128,7 +128,7 @@ def get_account(conn: Connection, *, coin_id: int, account_id: int) -> Account:
     ).one_or_none()
     if row is None:
         raise LedgerError(Code.ACCOUNT_NOT_FOUND, f"no account {account_id} in coin {coin_id}")
-    return _account(row._tuple())
+    return _account(tuple(row))
 
 
 def find_account(conn: Connection, *, coin_id: int, code: str) -> Account:
@@ -138,7 +138,7 @@ def find_account(conn: Connection, *, coin_id: int, code: str) -> Account:
     ).one_or_none()
     if row is None:
         raise LedgerError(Code.ACCOUNT_NOT_FOUND, f"no account {code!r} in coin {coin_id}")
-    return _account(row._tuple())
+    return _account(tuple(row))
 
 
 def get_balance(conn: Connection, *, coin_id: int, account_id: int) -> Balance:

@@ -63,6 +63,9 @@ _CONSTRAINT_CODES = {
     "lots_remaining_not_negative": Code.INSUFFICIENT_FUNDS,
     "entry_balanced": Code.ENTRY_UNBALANCED,
     "entries_reversed_once": Code.ALREADY_REVERSED,
+    # A leg or a hold naming an account that is not in this coin's books.
+    "postings_coin_id_account_id_fkey": Code.ACCOUNT_NOT_FOUND,
+    "holds_coin_id_account_id_fkey": Code.ACCOUNT_NOT_FOUND,
 }
 
 

@@ -57,9 +57,12 @@ def expire_lots(
         legs=[debit(w, 1) for w in wallets] + [credit(breakage_account_id, 1)],
     )
     available = _available(conn, coin_id, wallets)
+    # Read again now that the wallets are locked: a payment that committed while
+    # this sweep waited for the lock may have spent some of these lots.
+    remaining = _remaining(conn, coin_id, [row[0] for row in lots])
     expired: list[ExpiredLot] = []
-    for lot_id, wallet_id, remaining in lots:
-        amount = min(remaining, available[wallet_id])
+    for lot_id, wallet_id, _ in lots:
+        amount = min(remaining[lot_id], available[wallet_id])
         if amount <= 0:
             continue
         available[wallet_id] -= amount
@@ -86,5 +89,13 @@ def _available(conn: Connection, coin_id: int, account_ids: list[int]) -> dict[i
             " WHERE coin_id = :coin AND account_id = ANY(:ids) AND slot = 0"
         ),
         {"coin": coin_id, "ids": account_ids},
+    ).all()
+    return {row[0]: row[1] for row in rows}
+
+
+def _remaining(conn: Connection, coin_id: int, lot_ids: list[int]) -> dict[int, int]:
+    rows = conn.execute(
+        text("SELECT id, remaining FROM lots WHERE coin_id = :coin AND id = ANY(:ids)"),
+        {"coin": coin_id, "ids": lot_ids},
     ).all()
     return {row[0]: row[1] for row in rows}

@@ -262,3 +262,7 @@ def _seed_demo(engine: Engine, clock: Clock) -> dict[str, Any]:
         engine, lambda conn: set_up_coin(conn, at=clock.now(), **DEMO_COIN)
     )
     return {"demo": "created"} | created.as_json()
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,60 @@
+"""Throwaway PostgreSQL servers and databases for benchmarks."""
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pgserver
+import psycopg
+from rich.console import Console
+from sqlalchemy import make_url
+
+console = Console(stderr=True)
+
+
+@contextmanager
+def postgres_server() -> Iterator[str]:
+    """A libpq URL of the server to use: DATABASE_URL's, or a throwaway pgserver's."""
+    given = os.environ.get("DATABASE_URL")
+    if given:
+        yield given
+        return
+    home = Path(tempfile.mkdtemp(prefix="localcoin-bench-"))
+    home.chmod(0o755)  # pgserver runs postgres as another user when we are root
+    server = None
+    try:
+        console.log(f"starting a throwaway PostgreSQL in {home}")
+        server = pgserver.get_server(home / "pgdata", cleanup_mode="delete")
+        yield server.get_uri()
+    finally:
+        if server is not None:
+            server.cleanup()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def url_for_database(url: str, database: str) -> str:
+    return make_url(url).set(database=database).render_as_string(hide_password=False)
+
+
+@contextmanager
+def fresh_databases(url: str, *names: str) -> Iterator[None]:
+    """Creates the databases, and drops them afterwards whatever happens."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        for name in names:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            for name in names:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def server_version(url: str) -> str:
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SHOW server_version").fetchone()
+        assert row is not None
+        return str(row[0])
