@@ -1,7 +1,8 @@
 """The ledger's result codes and the one exception that carries them.
 
 Codes are stable snake_case strings; callers branch on them and the API turns
-them into RFC 9457 problems. Listed in the order the ledger checks them.
+them into RFC 9457 problems. Grouped by kind; within a request the ledger
+checks the data first, then existence, idempotency, state and the books.
 """
 
 from enum import StrEnum
@@ -64,7 +65,9 @@ _CONSTRAINT_CODES = {
     "entry_balanced": Code.ENTRY_UNBALANCED,
     "entries_reversed_once": Code.ALREADY_REVERSED,
     # A leg or a hold naming an account that is not in this coin's books.
-    "postings_coin_id_account_id_fkey": Code.ACCOUNT_NOT_FOUND,
+    "postings_account_exists": Code.ACCOUNT_NOT_FOUND,
+    # A posting added to an entry that an earlier transaction committed.
+    "postings_entry_of_this_transaction": Code.APPEND_ONLY,
     "holds_coin_id_account_id_fkey": Code.ACCOUNT_NOT_FOUND,
 }
 

@@ -8,7 +8,7 @@ balance reads only the postings made after that instant.
 
 import base64
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -16,6 +16,8 @@ from sqlalchemy import Connection, text
 from ledger.accounts import get_account
 from ledger.errors import Code, LedgerError
 from ledger.limits import HISTORY_PAGE_MAX
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +42,8 @@ class HistoryLine:
 
     @property
     def cursor(self) -> str:
-        micros = int(self.posted_at.timestamp() * 1_000_000)
+        # Integer arithmetic: a float timestamp loses the microsecond after 2038.
+        micros = (self.posted_at - _EPOCH) // timedelta(microseconds=1)
         raw = f"{micros}:{self.entry_id}:{self.idx}"
         return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
@@ -60,9 +63,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, int, int]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         micros, entry_id, idx = base64.urlsafe_b64decode(padded).decode().split(":")
-        at = datetime.fromtimestamp(int(micros) / 1_000_000, tz=UTC)
+        at = _EPOCH + timedelta(microseconds=int(micros))
         return at, int(entry_id), int(idx)
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, OverflowError) as error:
         raise LedgerError(Code.CURSOR_INVALID, "the cursor is not one this ledger gave") from error
 
 

@@ -111,7 +111,7 @@ def verify_coin(conn: Connection, *, coin_id: int) -> CoinReport:
     chain_check = Check("hash_chain", checked=chain.sealed)
     for line in chain.failures:
         chain_check.fail(line)
-    report.checks[chain_check.name] = chain_check
+    report.checks[chain_check.name] = _entries_outside_the_chain(conn, coin_id, chain_check)
     return report
 
 
@@ -223,6 +223,23 @@ def _lots_equal_balances(conn: Connection, coin_id: int) -> Check:
         " LEFT JOIN l ON l.account_id = a.id"
         " WHERE a.coin_id = :coin AND a.tracks_lots AND b.posted <> coalesce(l.total, 0)"
         " ORDER BY a.id",
+        coin_id,
+    )
+
+
+def _entries_outside_the_chain(conn: Connection, coin_id: int, check: Check) -> Check:
+    """An entry neither sealed nor waiting for the sealer would escape the chain
+    for good: a removed newest seal or queue row breaks no link."""
+    return _run(
+        conn,
+        check,
+        "SELECT format('entry %s is neither sealed nor waiting for the sealer', e.id)"
+        " FROM entries e WHERE e.coin_id = :coin"
+        " AND NOT EXISTS (SELECT 1 FROM entry_seals s"
+        "                 WHERE s.coin_id = e.coin_id AND s.entry_id = e.id)"
+        " AND NOT EXISTS (SELECT 1 FROM entries_unsealed u"
+        "                 WHERE u.coin_id = e.coin_id AND u.entry_id = e.id)"
+        " ORDER BY e.id",
         coin_id,
     )
 

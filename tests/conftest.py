@@ -26,6 +26,7 @@ from ledger.clock import FixedClock
 from ledger.coins import Coin, create_coin
 from ledger.unit_of_work import run_in_transaction
 from localcoin.database import make_engine, sqlalchemy_url
+from localcoin.embedded_postgres import pgserver
 from localcoin.migrate import upgrade_to_head
 
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
@@ -44,8 +45,6 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if external:
         yield sqlalchemy_url(external)
         return
-    import pgserver
-
     pgdata = Path(tmp_path_factory.mktemp(f"pg-{_worker()}")) / "pgdata"
     server = pgserver.get_server(pgdata, cleanup_mode="delete")
     try:

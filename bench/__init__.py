@@ -1,0 +1,1 @@
+"""Benchmarks. Not tests: they measure and report, they never assert on time."""

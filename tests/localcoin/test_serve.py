@@ -1,0 +1,90 @@
+"""`localcoin serve --demo` on an empty database, as a newcomer runs it."""
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, make_url, text
+
+
+@pytest.fixture
+def empty_database(server_url: str) -> Iterator[str]:
+    name = f"localcoin_serve_{secrets.token_hex(4)}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def start(database_url: str, port: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "localcoin.cli", "serve", "--demo", "--port", str(port)],
+        env=os.environ | {"DATABASE_URL": database_url},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+
+
+def wait_ready(port: int, timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise AssertionError("the server did not become ready")
+
+
+def test_demo_migrates_seeds_prints_logins_and_serves(empty_database: str) -> None:
+    port = free_port()
+    server = start(empty_database, port)
+    try:
+        assert server.stdout is not None
+        logins = json.loads(server.stdout.readline())
+        wait_ready(port)
+        assert logins["demo"] == "created"
+        assert logins["code"] == "DEMO"
+        summary = httpx.get(
+            f"http://127.0.0.1:{port}/v1/ledger/summary",
+            headers={"Authorization": f"Bearer {logins['keys']['operator']}"},
+        )
+        assert summary.status_code == 200
+        assert summary.json()["coin"] == "DEMO"
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+
+    # A second start finds the demo coin and does not make another.
+    port = free_port()
+    again = start(empty_database, port)
+    try:
+        assert again.stdout is not None
+        assert json.loads(again.stdout.readline())["demo"] == "exists"
+    finally:
+        again.terminate()
+        again.wait(timeout=15)
+    engine = create_engine(empty_database)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM coins")).scalar_one() == 1
+    engine.dispose()
