@@ -23,7 +23,7 @@ test: lint types pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check ledger localcoin
+	$(BIN)/ruff format --check .
 
 types: $(STAMP)
 	$(BIN)/mypy

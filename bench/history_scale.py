@@ -26,6 +26,7 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from rich.progress import Progress
@@ -94,7 +95,8 @@ def build_coin(engine: Engine, *, code: str, entries: int, own: int) -> dict[str
         while done < entries:
             n = min(BULK_BATCH, entries - done)
             run_in_transaction(
-                engine, lambda conn, s=done, n=n: _bulk(conn, ids, s, n, entries, span_s)
+                engine,
+                partial(_bulk, ids=ids, start=done, n=n, total=entries, span_s=span_s),
             )
             done += n
             progress.advance(task, n)
@@ -109,9 +111,7 @@ def build_coin(engine: Engine, *, code: str, entries: int, own: int) -> dict[str
             at = T0 + timedelta(seconds=span_s * start // max(own, 1))
             run_in_transaction(
                 engine,
-                lambda conn, r=requests, at=at: post_batch(
-                    conn, coin_id=ids["coin"], requests=r, posted_at=at
-                ),
+                partial(post_batch, coin_id=ids["coin"], requests=requests, posted_at=at),
             )
             progress.advance(task, len(requests))
     with engine.connect() as conn:
@@ -207,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=50)
     args = parser.parse_args(argv)
     database = f"bench_history_{secrets.token_hex(4)}"
-    with postgres_server() as server, fresh_databases(server, database):
+    with postgres_server() as (server, _), fresh_databases(server, database):
         url = sqlalchemy_url(url_for_database(server, database))
         upgrade_to_head(url)
         engine = make_engine(url, pool_size=2)

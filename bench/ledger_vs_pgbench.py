@@ -10,12 +10,15 @@ number of clients throughout:
 1. pgbench: ``pgbench -i -s SCALE`` then ``pgbench -M prepared -c N -j 2 -T S``
    (the built-in tpcb-like bank transfer); its tps is the reference.
 2. one_per_commit: N client processes each post one two-account transfer
-   (wallet to wallet, random pair) per transaction, with ``post_entry`` inside
-   ``run_in_transaction``.
-3. batched: the same, ``--batch`` transfers per transaction with ``post_batch``.
-4. hot_account: every transfer pays one merchant wallet opened with
-   ``balance_slots=16``; and hot_account_single_slot, the same merchant
-   opened with one balance row, for comparison.
+   (wallet to wallet, random pair) per transaction with ``post_entry_now``:
+   the posting statement is the transaction, one round trip.
+3. one_per_commit_unit_of_work: the same inside ``run_in_transaction``
+   (BEGIN, the call, COMMIT: three round trips), as a request that writes more
+   than the entry does.
+4. batched: ``--batch`` transfers per transaction with ``post_batch_now``.
+5. hot: every transfer pays one merchant wallet opened with
+   ``balance_slots=16``; and hot_single_slot, the same with one balance row,
+   for comparison.
 
 Each client is its own process with its own connection (in one process the GIL
 would be the bottleneck). Rates count committed transfers per second. After
@@ -33,39 +36,50 @@ import platform
 import random
 import re
 import secrets
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-import pgserver
 import psycopg
 import structlog
-from psycopg.conninfo import conninfo_to_dict
-from rich.console import Console
-from sqlalchemy import Connection, Engine, create_engine, make_url
+from sqlalchemy import Connection, Engine
 
+from bench.scratch_postgres import (
+    console,
+    fresh_databases,
+    libpq_params,
+    postgres_server,
+    server_version,
+    url_for_database,
+)
 from ledger.accounts import AccountClass, open_account
 from ledger.chain import seal
 from ledger.chart import Standard, open_chart
 from ledger.coins import create_coin
-from ledger.entries import EntryRequest, credit, debit, post_batch, post_entry, transfer
+from ledger.entries import (
+    EntryRequest,
+    credit,
+    debit,
+    post_batch,
+    post_batch_now,
+    post_entry,
+    post_entry_now,
+    transfer,
+)
 from ledger.errors import LedgerError
 from ledger.unit_of_work import run_in_transaction
 from ledger.verify import verify_coin
 from localcoin.database import make_engine, sqlalchemy_url
 from localcoin.embedded_postgres import pg_bin_dir
 from localcoin.migrate import upgrade_to_head
-
-console = Console(stderr=True)
 
 
 def quiet_stdout() -> None:
@@ -77,6 +91,15 @@ def quiet_stdout() -> None:
 WALLET_FUNDING = 10_000_000
 TRANSFER_AMOUNT_MAX = 100
 FUND_BATCH = 500
+
+WORKLOADS = (
+    "pgbench",
+    "one_per_commit",
+    "one_per_commit_unit_of_work",
+    "batched",
+    "hot",
+    "hot_single_slot",
+)
 
 # The issue's targets on the 2-core reference machine.
 TARGET_ONE_PER_COMMIT = 0.5  # x pgbench tps
@@ -106,7 +129,7 @@ class WorkerPlan:
     batch: int
     seconds: float
     seed: int
-    pre_ping: bool
+    unit_of_work: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,27 +142,6 @@ class WorkerResult:
 
 
 # --- the server ---------------------------------------------------------------------
-
-
-@contextmanager
-def postgres_server() -> Iterator[tuple[str, int | None]]:
-    """The libpq URL of the server to use, DATABASE_URL's or a throwaway pgserver's,
-    and the postmaster's pid when the server is ours (to read its CPU time)."""
-    given = os.environ.get("DATABASE_URL")
-    if given:
-        yield given, None
-        return
-    home = Path(tempfile.mkdtemp(prefix="localcoin-bench-"))
-    home.chmod(0o755)  # pgserver runs postgres as another user when we are root
-    server = None
-    try:
-        console.log(f"starting a throwaway PostgreSQL in {home}")
-        server = pgserver.get_server(home / "pgdata", cleanup_mode="delete")
-        yield server.get_uri(), server.get_pid()
-    finally:
-        if server is not None:
-            server.cleanup()
-        shutil.rmtree(home, ignore_errors=True)
 
 
 class ServerCpu:
@@ -169,34 +171,6 @@ def per_unit_us(before: float | None, after: float | None, units: int) -> float 
     if before is None or after is None or units == 0:
         return None
     return round((after - before) / units * 1e6, 1)
-
-
-def libpq_params(url: str) -> dict[str, str]:
-    return {k: str(v) for k, v in conninfo_to_dict(url).items() if v is not None}
-
-
-def url_for_database(url: str, database: str) -> str:
-    return make_url(url).set(database=database).render_as_string(hide_password=False)
-
-
-@contextmanager
-def fresh_databases(url: str, *names: str) -> Iterator[None]:
-    with psycopg.connect(url, autocommit=True) as conn:
-        for name in names:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield
-    finally:
-        with psycopg.connect(url, autocommit=True) as conn:
-            for name in names:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def server_version(url: str) -> str:
-    with psycopg.connect(url) as conn:
-        row = conn.execute("SHOW server_version").fetchone()
-        assert row is not None
-        return str(row[0])
 
 
 # --- pgbench ------------------------------------------------------------------------
@@ -261,19 +235,9 @@ def run_pgbench(
 # --- the ledger ---------------------------------------------------------------------
 
 
-def ledger_engine(url: str, pool_size: int = 1, *, pre_ping: bool = True) -> Engine:
-    """The application's engine (make_engine). pre_ping=False drops its pool_pre_ping,
-    a SELECT 1 round trip on every checkout, to measure what that costs."""
-    engine = make_engine(sqlalchemy_url(url), pool_size=pool_size)
-    if not pre_ping:
-        engine = create_engine(
-            engine.url,
-            pool_size=pool_size,
-            max_overflow=pool_size,
-            pool_pre_ping=False,
-            connect_args={"options": "-c timezone=UTC"},
-        )
-    return engine
+def ledger_engine(url: str, pool_size: int = 1) -> Engine:
+    """The application's engine (make_engine)."""
+    return make_engine(sqlalchemy_url(url), pool_size=pool_size)
 
 
 def set_up_ledger(url: str, *, wallets: int) -> Setup:
@@ -326,9 +290,7 @@ def set_up_ledger(url: str, *, wallets: int) -> Setup:
         ]
         run_in_transaction(
             engine,
-            lambda conn, r=requests: post_batch(
-                conn, coin_id=setup.coin_id, requests=r, posted_at=now
-            ),
+            partial(post_batch, coin_id=setup.coin_id, requests=requests, posted_at=now),
         )
     engine.dispose()
     with psycopg.connect(url, autocommit=True) as raw:
@@ -340,7 +302,7 @@ def worker(plan: WorkerPlan, barrier: Any, results: Any) -> None:
     """One client: connects, waits for the others, then posts for ``plan.seconds``."""
     quiet_stdout()
     rng = random.Random(plan.seed)
-    engine = ledger_engine(plan.url, pre_ping=plan.pre_ping)
+    engine = ledger_engine(plan.url)
     with engine.connect() as conn:  # the connection is made before the clock starts
         conn.exec_driver_sql("SELECT 1")
     coin_id = plan.coin_id
@@ -357,18 +319,31 @@ def worker(plan: WorkerPlan, barrier: Any, results: Any) -> None:
         payer, payee = rng.sample(wallets, 2)
         return EntryRequest("p2p", transfer(from_account=payer, to_account=payee, amount=amount))
 
-    work: Callable[[Connection], object]
+    commit_one: Callable[[], object]
+    per_commit = 1
     if plan.mode == "batched":
         per_commit = plan.batch
 
-        def work(conn: Connection) -> object:
+        def commit_one() -> object:
             requests = [one_transfer() for _ in range(per_commit)]
-            return post_batch(conn, coin_id=coin_id, requests=requests, posted_at=posted_at)
+            return post_batch_now(engine, coin_id=coin_id, requests=requests, posted_at=posted_at)
+    elif plan.unit_of_work:
+        # BEGIN, the posting call and COMMIT: three round trips, as a request
+        # that writes more than the entry (an outbox row, a stored response) does.
+        def commit_one() -> object:
+            request = one_transfer()
+            return run_in_transaction(
+                engine,
+                lambda conn: post_entry(
+                    conn, coin_id=coin_id, request=request, posted_at=posted_at
+                ),
+            )
     else:
-        per_commit = 1
 
-        def work(conn: Connection) -> object:
-            return post_entry(conn, coin_id=coin_id, request=one_transfer(), posted_at=posted_at)
+        def commit_one() -> object:
+            return post_entry_now(
+                engine, coin_id=coin_id, request=one_transfer(), posted_at=posted_at
+            )
 
     transfers = commits = refusals = 0
     barrier.wait()
@@ -377,7 +352,7 @@ def worker(plan: WorkerPlan, barrier: Any, results: Any) -> None:
     deadline = started + plan.seconds
     while time.monotonic() < deadline:
         try:
-            run_in_transaction(engine, work)
+            commit_one()
         except LedgerError:
             refusals += 1
             continue
@@ -397,8 +372,8 @@ def run_ledger(
     seconds: int,
     batch: int,
     cpu: ServerCpu,
-    pre_ping: bool,
     merchant_id: int | None = None,
+    unit_of_work: bool = False,
 ) -> dict[str, float | int | None]:
     ctx = mp.get_context("spawn")
     barrier = ctx.Barrier(clients + 1)
@@ -416,7 +391,7 @@ def run_ledger(
                     batch,
                     seconds,
                     secrets.randbits(32),
-                    pre_ping,
+                    unit_of_work,
                 ),
                 barrier,
                 results,
@@ -484,7 +459,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--scale", type=int, default=10, help="pgbench -s")
-    parser.add_argument("--wallets", type=int, default=1000)
+    parser.add_argument(
+        "--wallets", type=int, default=10_000, help="funded resident wallets (a city-scale coin)"
+    )
     parser.add_argument("--batch", type=int, default=100, help="transfers per commit, batched")
     parser.add_argument(
         "--rounds",
@@ -493,26 +470,20 @@ def main(argv: list[str] | None = None) -> int:
         help="run every workload this many times, interleaved; report the medians",
     )
     parser.add_argument(
-        "--no-pre-ping",
-        action="store_true",
-        help="clients' engines without pool_pre_ping (to measure the SELECT 1 per checkout)",
-    )
-    parser.add_argument(
         "--only",
         nargs="*",
         default=None,
-        choices=["pgbench", "one_per_commit", "batched", "hot", "hot_single_slot"],
+        choices=list(WORKLOADS),
         help="run only these workloads (default: all)",
     )
     args = parser.parse_args(argv)
     quiet_stdout()
-    wanted = set(args.only or ["pgbench", "one_per_commit", "batched", "hot", "hot_single_slot"])
+    wanted = set(args.only or WORKLOADS)
     tag = secrets.token_hex(4)
     ledger_db, pgbench_db = f"bench_ledger_{tag}", f"bench_pgbench_{tag}"
     out: dict[str, Any] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "clients": args.clients,
-        "pool_pre_ping": not args.no_pre_ping,
         "seconds": args.seconds,
         "rounds": args.rounds,
         "machine": {
@@ -535,10 +506,11 @@ def main(argv: list[str] | None = None) -> int:
         with console.status(f"migrating and opening {args.wallets} funded wallets"):
             setup = set_up_ledger(url_for_database(url, ledger_db), wallets=args.wallets)
         workloads = [
-            ("one_per_commit", "one_per_commit", None),
-            ("batched", "batched", None),
-            ("hot", "hot", setup.hot_merchant_id),
-            ("hot_single_slot", "hot", setup.single_slot_merchant_id),
+            ("one_per_commit", "one_per_commit", None, False),
+            ("one_per_commit_unit_of_work", "one_per_commit", None, True),
+            ("batched", "batched", None, False),
+            ("hot", "hot", setup.hot_merchant_id, False),
+            ("hot_single_slot", "hot", setup.single_slot_merchant_id, False),
         ]
         samples: dict[str, list[dict[str, Any]]] = {}
         # Rounds interleave the workloads, so that a burst of load from elsewhere on
@@ -553,7 +525,7 @@ def main(argv: list[str] | None = None) -> int:
                 samples.setdefault("pgbench", []).append(
                     {"tps": round(tps, 1), "server_cpu_us_per_transaction": server_us}
                 )
-            for name, mode, merchant in workloads:
+            for name, mode, merchant, unit_of_work in workloads:
                 if name not in wanted:
                     continue
                 with console.status(f"round {round_no}: ledger {name}"):
@@ -564,8 +536,8 @@ def main(argv: list[str] | None = None) -> int:
                         seconds=args.seconds,
                         batch=args.batch,
                         cpu=cpu,
-                        pre_ping=not args.no_pre_ping,
                         merchant_id=merchant,
+                        unit_of_work=unit_of_work,
                     )
                 samples.setdefault(name, []).append(figures)
                 console.log(
@@ -587,26 +559,26 @@ def main(argv: list[str] | None = None) -> int:
                 "rounds": [x["tps"] for x in samples["pgbench"]],
             }
             out["pgbench_tps"] = pgbench_tps
-        for name, _, _ in workloads:
+        for name, _, _, _ in workloads:
             if name not in samples:
                 continue
-            figures = {
+            chosen_round: dict[str, Any] = {
                 **median_sample(samples[name], "transfers_per_s"),
                 "rounds": [x["transfers_per_s"] for x in samples[name]],
             }
             if name == "batched":
-                figures["batch"] = args.batch
+                chosen_round["batch"] = args.batch
             if name.startswith("hot"):
-                figures["balance_slots"] = 16 if name == "hot" else 1
-            out[name] = figures
-            out[f"{name}_per_s"] = figures["transfers_per_s"]
+                chosen_round["balance_slots"] = 16 if name == "hot" else 1
+            out[name] = chosen_round
+            out[f"{name}_per_s"] = chosen_round["transfers_per_s"]
         with console.status("sealing and verifying the books"):
             out["verify"] = verify_books(setup)
         console.log(f"books verified: ok={out['verify']['ok']}")
     ratios: dict[str, float | None] = {}
     one = out.get("one_per_commit_per_s")
     if pgbench_tps:
-        for name in ("one_per_commit", "batched", "hot", "hot_single_slot"):
+        for name in WORKLOADS[1:]:
             if f"{name}_per_s" in out:
                 ratios[f"{name}_vs_pgbench"] = ratio(out[f"{name}_per_s"], pgbench_tps)
     if one:

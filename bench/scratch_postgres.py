@@ -7,32 +7,39 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pgserver
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 from rich.console import Console
 from sqlalchemy import make_url
+
+from localcoin.embedded_postgres import throwaway_server
 
 console = Console(stderr=True)
 
 
 @contextmanager
-def postgres_server() -> Iterator[str]:
-    """A libpq URL of the server to use: DATABASE_URL's, or a throwaway pgserver's."""
+def postgres_server() -> Iterator[tuple[str, int | None]]:
+    """The libpq URL of the server to use, DATABASE_URL's or a throwaway pgserver's,
+    and the postmaster's pid when the server is ours (to read its CPU time)."""
     given = os.environ.get("DATABASE_URL")
     if given:
-        yield given
+        yield given, None
         return
     home = Path(tempfile.mkdtemp(prefix="localcoin-bench-"))
     home.chmod(0o755)  # pgserver runs postgres as another user when we are root
     server = None
     try:
         console.log(f"starting a throwaway PostgreSQL in {home}")
-        server = pgserver.get_server(home / "pgdata", cleanup_mode="delete")
-        yield server.get_uri()
+        server = throwaway_server(home / "pgdata")
+        yield server.get_uri(), server.get_pid()
     finally:
         if server is not None:
             server.cleanup()
         shutil.rmtree(home, ignore_errors=True)
+
+
+def libpq_params(url: str) -> dict[str, str]:
+    return {k: str(v) for k, v in conninfo_to_dict(url).items() if v is not None}
 
 
 def url_for_database(url: str, database: str) -> str:

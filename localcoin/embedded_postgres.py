@@ -32,6 +32,12 @@ def embedded_database_url(home: Path) -> str:
     return uri
 
 
+def throwaway_server(pgdata: Path) -> Any:
+    """A server of its own in ``pgdata``, deleted with its data by ``cleanup()``:
+    for tests and benchmarks."""
+    return pgserver.get_server(pgdata, cleanup_mode="delete")
+
+
 def pg_bin_dir() -> Path:
     """The bin directory of the PostgreSQL that pgserver ships (pgbench, psql)."""
     return Path(pgserver.__file__).parent / "pginstall" / "bin"

@@ -26,7 +26,7 @@ from ledger.clock import FixedClock
 from ledger.coins import Coin, create_coin
 from ledger.unit_of_work import run_in_transaction
 from localcoin.database import make_engine, sqlalchemy_url
-from localcoin.embedded_postgres import pgserver
+from localcoin.embedded_postgres import throwaway_server
 from localcoin.migrate import upgrade_to_head
 
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
@@ -46,7 +46,7 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield sqlalchemy_url(external)
         return
     pgdata = Path(tmp_path_factory.mktemp(f"pg-{_worker()}")) / "pgdata"
-    server = pgserver.get_server(pgdata, cleanup_mode="delete")
+    server = throwaway_server(pgdata)
     try:
         yield sqlalchemy_url(server.get_uri())
     finally:
@@ -119,7 +119,9 @@ def new_books(engine: Engine) -> Books:
     code = f"T{_worker().upper().replace('GW', 'W')}_{os.getpid() % 10000}_{next(_codes)}"[:16]
 
     def work(conn):  # type: ignore[no-untyped-def]
-        coin = create_coin(conn, code=code, name=f"Test coin {code}", issuer_name="Test Shinkin", at=T0)
+        coin = create_coin(
+            conn, code=code, name=f"Test coin {code}", issuer_name="Test Shinkin", at=T0
+        )
         return coin, open_chart(conn, coin_id=coin.id, at=T0)
 
     coin, chart = run_in_transaction(engine, work)

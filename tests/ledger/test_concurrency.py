@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TypeVar
 
 from sqlalchemy import Connection, text
@@ -285,9 +286,7 @@ def test_batches_over_the_same_accounts_in_any_order_all_post(books: Books) -> N
             posted.append(
                 run_in_transaction(
                     books.engine,
-                    lambda conn, requests=requests: post_batch(
-                        conn, coin_id=books.coin_id, requests=requests, posted_at=T0
-                    ),
+                    partial(post_batch, coin_id=books.coin_id, requests=requests, posted_at=T0),
                 )
             )
         return posted

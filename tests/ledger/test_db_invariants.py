@@ -72,17 +72,21 @@ def failing(report: CoinReport) -> set[str]:
 
 def entry_count(books: Books) -> int:
     with books.engine.connect() as conn:
-        return conn.exec_driver_sql(
-            "SELECT count(*) FROM entries WHERE coin_id = %s", (books.coin_id,)
-        ).scalar_one()
+        return int(
+            conn.exec_driver_sql(
+                "SELECT count(*) FROM entries WHERE coin_id = %s", (books.coin_id,)
+            ).scalar_one()
+        )
 
 
 def raw_entry(conn: Connection, books: Books, kind: str = "raw.sql") -> int:
     """Inserts an entry row by hand; returns its id."""
-    return conn.exec_driver_sql(
-        "INSERT INTO entries (coin_id, kind, posted_at) VALUES (%s, %s, %s) RETURNING id",
-        (books.coin_id, kind, T0),
-    ).scalar_one()
+    return int(
+        conn.exec_driver_sql(
+            "INSERT INTO entries (coin_id, kind, posted_at) VALUES (%s, %s, %s) RETURNING id",
+            (books.coin_id, kind, T0),
+        ).scalar_one()
+    )
 
 
 def raw_posting(

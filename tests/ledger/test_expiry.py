@@ -52,9 +52,7 @@ def pay(books: Books, src: int, dst: int, amount: int) -> PostedEntry:
     return post(books, EntryRequest("payment", [debit(src, amount), credit(dst, amount)]))
 
 
-def sweep(
-    books: Books, as_of: datetime = DUE, at: datetime = AFTER, **kw: int
-) -> list[ExpiredLot]:
+def sweep(books: Books, as_of: datetime = DUE, at: datetime = AFTER, **kw: int) -> list[ExpiredLot]:
     breakage = books.account(Standard.REVENUE_BREAKAGE)
     return run(
         books,

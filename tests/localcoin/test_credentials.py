@@ -1,5 +1,7 @@
 """API keys are random, stored only as hashes, and scoped to one coin."""
 
+from functools import partial
+
 from sqlalchemy import text
 
 from ledger.unit_of_work import run_in_transaction
@@ -36,10 +38,7 @@ def test_altered_or_foreign_keys_do_not_authenticate(books: Books) -> None:
     )
     altered = secret[:-1] + ("A" if secret[-1] != "A" else "B")
     for candidate in (altered, "lc_operator_nope_nope", "not-a-key", ""):
-        assert (
-            run_in_transaction(books.engine, lambda conn, c=candidate: authenticate(conn, c))
-            is None
-        )
+        assert run_in_transaction(books.engine, partial(authenticate, key=candidate)) is None
 
 
 def test_keys_of_two_coins_stay_apart(books: Books) -> None:
