@@ -106,6 +106,17 @@ def raw_posting(
     )
 
 
+def refused_statement(
+    books: Books, sql: str, params: tuple[object, ...]
+) -> tuple[str | None, str | None]:
+    """Runs one raw statement that the database must refuse; returns how it refused."""
+    with books.engine.connect() as conn:
+        with pytest.raises(DBAPIError) as refused:
+            conn.exec_driver_sql(sql, params)
+        conn.rollback()
+    return refusal(refused.value)
+
+
 def refusal(error: DBAPIError) -> tuple[str | None, str | None]:
     """The SQLSTATE and constraint name PostgreSQL refused with."""
     orig = error.orig
@@ -239,14 +250,11 @@ def test_a_posting_cannot_spend_coin_a_hold_reserves(books: Books) -> None:
 
 def test_a_cached_balance_cannot_be_set_below_zero_by_hand(books: Books) -> None:
     wallet = books.wallet("resident:1")
-    with books.engine.connect() as conn:
-        with pytest.raises(DBAPIError) as refused:
-            conn.exec_driver_sql(
-                "UPDATE account_balances SET posted = -1 WHERE coin_id = %s AND account_id = %s",
-                (books.coin_id, wallet),
-            )
-        conn.rollback()
-    assert refusal(refused.value) == (CHECK_VIOLATION, "account_balances_no_negative")
+    assert refused_statement(
+        books,
+        "UPDATE account_balances SET posted = -1 WHERE coin_id = %s AND account_id = %s",
+        (books.coin_id, wallet),
+    ) == (CHECK_VIOLATION, "account_balances_no_negative")
 
 
 # --- lots ------------------------------------------------------------------------------
@@ -255,14 +263,11 @@ def test_a_cached_balance_cannot_be_set_below_zero_by_hand(books: Books) -> None
 def test_a_lot_cannot_be_set_below_zero_by_hand(books: Books) -> None:
     wallet = books.wallet("resident:1")
     top_up(books, wallet, 100)
-    with books.engine.connect() as conn:
-        with pytest.raises(DBAPIError) as refused:
-            conn.exec_driver_sql(
-                "UPDATE lots SET remaining = remaining - 101 WHERE coin_id = %s AND account_id = %s",
-                (books.coin_id, wallet),
-            )
-        conn.rollback()
-    assert refusal(refused.value) == (CHECK_VIOLATION, "lots_remaining_not_negative")
+    assert refused_statement(
+        books,
+        "UPDATE lots SET remaining = remaining - 101 WHERE coin_id = %s AND account_id = %s",
+        (books.coin_id, wallet),
+    ) == (CHECK_VIOLATION, "lots_remaining_not_negative")
 
 
 def test_a_money_only_posting_cannot_spend_points(books: Books) -> None:
