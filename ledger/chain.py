@@ -42,11 +42,15 @@ class ChainReport:
     sealed: entries linked into the chain.
     first_break: the chain index where the chain first fails, or None.
     failures: what failed, one line each (at most a few dozen kept).
+    head_hash: the last chain hash (None for an empty chain). Recorded outside
+        the database (a daily report, a notary), it proves later that nobody
+        with the keys to the database rewrote the whole chain consistently.
     """
 
     sealed: int = 0
     first_break: int | None = None
     failures: list[str] = field(default_factory=list)
+    head_hash: bytes | None = None
 
     @property
     def ok(self) -> bool:
@@ -86,4 +90,5 @@ def verify_chain(conn: Connection, *, coin_id: int, failures_max: int = 20) -> C
                 report.failures.append(problem)
         previous = bytes(chained)
         expected_index = index + 1
+    report.head_hash = previous if report.sealed else None
     return report

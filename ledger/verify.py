@@ -55,6 +55,7 @@ class CoinReport:
     coin_id: the coin checked.
     entries, postings, accounts: how much was read.
     sealed, unsealed: entries in the hash chain, and not yet in it.
+    chain_head: the hex of the last chain hash, to record outside the database.
     checks: each check by name.
     """
 
@@ -64,6 +65,7 @@ class CoinReport:
     accounts: int = 0
     sealed: int = 0
     unsealed: int = 0
+    chain_head: str | None = None
     checks: dict[str, Check] = field(default_factory=dict)
 
     @property
@@ -79,6 +81,7 @@ class CoinReport:
             "accounts": self.accounts,
             "sealed": self.sealed,
             "unsealed": self.unsealed,
+            "chain_head": self.chain_head,
             "checks": {name: check.as_dict() for name, check in self.checks.items()},
         }
 
@@ -107,6 +110,7 @@ def verify_coin(conn: Connection, *, coin_id: int) -> CoinReport:
         report.checks[check.name] = check
     chain = verify_chain(conn, coin_id=coin_id, failures_max=FAILURES_MAX)
     report.sealed = chain.sealed
+    report.chain_head = chain.head_hash.hex() if chain.head_hash is not None else None
     report.unsealed = unsealed_count(conn, coin_id=coin_id)
     chain_check = Check("hash_chain", checked=chain.sealed)
     for line in chain.failures:

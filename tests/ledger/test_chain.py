@@ -162,6 +162,10 @@ def test_seal_links_the_entries_in_order_with_hashes_we_can_recompute(books: Boo
         assert bytes(row.chain_hash) == hashlib.sha256(previous + expected_content).digest()
         previous = bytes(row.chain_hash)
     assert run(books, lambda c: unsealed_count(c, coin_id=books.coin_id)) == 0
+    # The head to record outside the database is the last link we recomputed.
+    report = run(books, lambda c: verify_chain(c, coin_id=books.coin_id))
+    assert report.ok
+    assert report.head_hash == previous
 
 
 def test_sealing_twice_seals_nothing_new_and_later_entries_extend_the_chain(
