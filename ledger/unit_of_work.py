@@ -47,7 +47,7 @@ def run_in_transaction(
         with engine.connect() as conn, conn.begin():
             return work(conn)
 
-    return _retrying(attempt, retries=retries, rng=rng)
+    return retrying(attempt, retries=retries, rng=rng)
 
 
 def run_as_one_statement(
@@ -69,13 +69,17 @@ def run_as_one_statement(
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             return statement(conn)
 
-    return _retrying(attempt, retries=retries, rng=rng)
+    return retrying(attempt, retries=retries, rng=rng)
 
 
 _default_rng = random.Random()  # noqa: S311 - jitter, not a secret
 
 
-def _retrying(attempt: Callable[[], T], *, retries: int, rng: random.Random | None) -> T:
+def retrying(
+    attempt: Callable[[], T], *, retries: int = RETRIES_MAX, rng: random.Random | None = None
+) -> T:
+    """Runs ``attempt`` again after a serialization failure or deadlock; translates
+    refusals of the books into LedgerError."""
     assert 0 <= retries <= RETRIES_MAX
     chooser = rng or _default_rng
     tries = 0

@@ -55,18 +55,14 @@ def problem_response(status: HTTPStatus, code: str, detail: str, **extra: object
     )
 
 
-def install_problem_handlers(app: FastAPI) -> None:
-    @app.exception_handler(Problem)
-    async def _problem(_: Request, error: Problem) -> JSONResponse:
+def problem_for(error: Exception) -> JSONResponse | None:
+    """The problem response for a refusal, or None for an unexpected error (a bug)."""
+    if isinstance(error, Problem):
         return problem_response(error.status, error.code, error.detail)
-
-    @app.exception_handler(LedgerError)
-    async def _ledger(_: Request, error: LedgerError) -> JSONResponse:
+    if isinstance(error, LedgerError):
         status = _LEDGER_STATUS.get(error.code, HTTPStatus.UNPROCESSABLE_ENTITY)
         return problem_response(status, error.code.value, error.detail)
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+    if isinstance(error, RequestValidationError):
         errors = [
             {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "message": e["msg"]}
             for e in error.errors()
@@ -78,9 +74,18 @@ def install_problem_handlers(app: FastAPI) -> None:
             f"invalid: {fields}",
             errors=errors,
         )
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
+    if isinstance(error, StarletteHTTPException):
         status = HTTPStatus(error.status_code)
         code = status.phrase.lower().replace(" ", "_").replace("-", "_")
         return problem_response(status, code, str(error.detail))
+    return None
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    async def handle(_: Request, error: Exception) -> JSONResponse:
+        response = problem_for(error)
+        assert response is not None, "only refusals are registered"
+        return response
+
+    for refusal in (Problem, LedgerError, RequestValidationError, StarletteHTTPException):
+        app.add_exception_handler(refusal, handle)
