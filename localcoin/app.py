@@ -10,9 +10,17 @@ from ledger.clock import Clock
 from localcoin.operator_routes import router as operator_router
 from localcoin.problems import install_problem_handlers
 from localcoin.sealer import Sealer
+from localcoin.settings import Settings, get_settings
+from wallet_api.pins import PinHasher
+from wallet_api.routes import auth_router
+from wallet_api.routes import router as wallet_router
 
 
-def create_app(engine: Engine, clock: Clock, *, run_sealer: bool = True) -> FastAPI:
+def create_app(
+    engine: Engine, clock: Clock, *, run_sealer: bool = True, settings: Settings | None = None
+) -> FastAPI:
+    config = settings or get_settings()
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         sealer = Sealer(engine, clock) if run_sealer else None
@@ -32,8 +40,16 @@ def create_app(engine: Engine, clock: Clock, *, run_sealer: bool = True) -> Fast
     )
     app.state.engine = engine
     app.state.clock = clock
+    app.state.pin_hasher = PinHasher(
+        pepper=config.pin_pepper,
+        memory_kib=config.pin_hash_memory_kib,
+        time_cost=config.pin_hash_time_cost,
+    )
+    app.state.access_token_ttl_s = config.access_token_ttl_s
     install_problem_handlers(app)
     app.include_router(operator_router)
+    app.include_router(wallet_router)
+    app.include_router(auth_router)
 
     @app.get("/health", tags=["operations"])
     def health() -> dict[str, str]:

@@ -41,6 +41,7 @@ from ledger.errors import is_retryable
 from ledger.limits import RETRIES_MAX
 from ledger.unit_of_work import backoff_s
 from localcoin.problems import problem_for, problem_response
+from wallet_api.access_tokens import public_id_in
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -60,6 +61,9 @@ def caller_scope(request: Request) -> str:
         parts = credential.split("_")
         if len(parts) >= 4:
             return f"key:{parts[2]}"
+    resident = public_id_in(credential) if scheme.lower() == "bearer" else None
+    if resident is not None:
+        return f"resident:{resident}"
     if scheme.lower() == "bearer" and credential:
         digest = hashlib.sha256(credential.encode()).hexdigest()[:32]
         return f"bearer:{digest}"

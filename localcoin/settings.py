@@ -5,8 +5,11 @@ from pathlib import Path
 from typing import Literal
 
 from platformdirs import user_data_path
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Known to everyone, so refused in production (see Settings.pin_pepper).
+DEV_PIN_PEPPER = "localcoin-development-pepper"
 
 
 def default_home() -> Path:
@@ -26,6 +29,12 @@ class Settings(BaseSettings):
         log_level: the structlog level name.
         log_json: JSON log lines (production) instead of console rendering.
         pool_size: SQLAlchemy pool connections per process.
+        pin_pepper: a server secret mixed into every PIN hash, so that a stolen
+            table of hashes of 4-to-6-digit PINs cannot be guessed offline
+            without it. Must be set outside local and test.
+        pin_hash_memory_kib, pin_hash_time_cost: argon2id's cost; the tests
+            lower it, production keeps argon2's recommended defaults.
+        access_token_ttl_s: how long a resident's access token lives.
     """
 
     model_config = SettingsConfigDict(env_prefix="LOCALCOIN_", extra="ignore")
@@ -38,6 +47,16 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = False
     pool_size: int = Field(default=10, ge=1, le=200)
+    pin_pepper: str = DEV_PIN_PEPPER
+    pin_hash_memory_kib: int = Field(default=65536, ge=1024, le=1048576)
+    pin_hash_time_cost: int = Field(default=3, ge=1, le=10)
+    access_token_ttl_s: int = Field(default=900, ge=60, le=86400)
+
+    @model_validator(mode="after")
+    def _no_default_secrets_in_production(self) -> "Settings":
+        if self.environment == "production" and self.pin_pepper == DEV_PIN_PEPPER:
+            raise ValueError("LOCALCOIN_PIN_PEPPER must be set in production")
+        return self
 
     @field_validator("database_url")
     @classmethod

@@ -30,3 +30,12 @@ def test_urls_are_driven_by_psycopg_3() -> None:
     assert sqlalchemy_url("postgresql://u:p@h:5432/d") == "postgresql+psycopg://u:p@h:5432/d"
     socket = "postgresql://postgres:@/postgres?host=/tmp/pg"
     assert sqlalchemy_url(socket).startswith("postgresql+psycopg://postgres:@/postgres?host=")
+
+
+def test_production_refuses_the_development_pin_pepper(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCALCOIN_ENVIRONMENT", "production")
+    monkeypatch.delenv("LOCALCOIN_PIN_PEPPER", raising=False)
+    with pytest.raises(ValidationError, match="PIN_PEPPER"):
+        Settings()
+    monkeypatch.setenv("LOCALCOIN_PIN_PEPPER", "a-real-secret-from-the-vault")
+    assert Settings().pin_pepper == "a-real-secret-from-the-vault"

@@ -1,0 +1,268 @@
+"""Residents: sign-up, PIN log-in with lockout, identity verification, wallets in several coins.
+
+Services only execute statements; the request's unit of work commits.
+"""
+
+import secrets
+import string
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from http import HTTPStatus
+from typing import Any
+
+import structlog
+from sqlalchemy import Connection, text
+
+from ledger.accounts import AccountClass, open_account
+from ledger.coins import Coin
+from localcoin.problems import Problem
+from wallet_api.access_tokens import IssuedAccessToken, issue_access_token
+from wallet_api.pins import PinHasher, is_valid_pin, lock_duration
+from wallet_api.rules import Tier
+
+log = structlog.get_logger(__name__)
+
+_ALPHABET = string.ascii_letters + string.digits
+PUBLIC_ID_CHARS = 20
+VERIFICATION_METHODS = frozenset({"my_number_card", "drivers_license", "bank_account", "counter"})
+
+
+def public_id(prefix: str) -> str:
+    """A random public id (``res_…``, ``wal_…``): ids in URLs are never guessable counters."""
+    return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(PUBLIC_ID_CHARS))
+
+
+@dataclass(frozen=True, slots=True)
+class Wallet:
+    """A resident's wallet in one coin.
+
+    Attributes:
+        coin_id: the coin.
+        id: its id in the coin.
+        public_id: its id in the API (``wal_…``).
+        resident_id: its owner.
+        account_id: its ledger account (a lot-tracked liability).
+        tier: basic or verified.
+    """
+
+    coin_id: int
+    id: int
+    public_id: str
+    resident_id: int
+    account_id: int
+    tier: Tier
+
+
+@dataclass(frozen=True, slots=True)
+class Resident:
+    """Attributes:
+    id: internal id.
+    public_id: its id in the API (``res_…``).
+    display_name: the name the resident chose.
+    home_coin_id: the coin the resident signed up in.
+    """
+
+    id: int
+    public_id: str
+    display_name: str
+    home_coin_id: int
+
+
+def open_wallet(conn: Connection, *, coin: Coin, resident_id: int, at: datetime) -> Wallet:
+    """Opens the resident's wallet in a coin (one per coin), with its ledger account."""
+    wallet_public_id = public_id("wal_")
+    account = open_account(
+        conn,
+        coin_id=coin.id,
+        code=f"wallet:resident:{wallet_public_id}",
+        account_class=AccountClass.LIABILITY,
+        tracks_lots=True,
+        at=at,
+    )
+    row = conn.execute(
+        text(
+            "INSERT INTO wallets (coin_id, public_id, resident_id, account_id, tier, created_at)"
+            " VALUES (:coin, :pid, :resident, :account, 'basic', :at)"
+            " ON CONFLICT (coin_id, resident_id) DO NOTHING RETURNING id"
+        ),
+        {
+            "coin": coin.id,
+            "pid": wallet_public_id,
+            "resident": resident_id,
+            "account": account.id,
+            "at": at,
+        },
+    ).one_or_none()
+    if row is None:
+        raise Problem(
+            HTTPStatus.CONFLICT, "wallet_exists", "the resident has a wallet in this coin"
+        )
+    return Wallet(coin.id, row[0], wallet_public_id, resident_id, account.id, Tier.BASIC)
+
+
+def sign_up(
+    conn: Connection, *, coin: Coin, display_name: str, pin: str, hasher: PinHasher, at: datetime
+) -> tuple[Resident, Wallet]:
+    if not is_valid_pin(pin):
+        raise Problem(HTTPStatus.UNPROCESSABLE_ENTITY, "pin_invalid", "a PIN is 4 to 6 digits")
+    resident_public_id = public_id("res_")
+    resident_id = conn.execute(
+        text(
+            "INSERT INTO residents (home_coin_id, public_id, display_name, pin_hash, created_at)"
+            " VALUES (:coin, :pid, :name, :hash, :at) RETURNING id"
+        ),
+        {
+            "coin": coin.id,
+            "pid": resident_public_id,
+            "name": display_name,
+            "hash": hasher.hash(pin),
+            "at": at,
+        },
+    ).scalar_one()
+    wallet = open_wallet(conn, coin=coin, resident_id=resident_id, at=at)
+    return Resident(resident_id, resident_public_id, display_name, coin.id), wallet
+
+
+def find_resident(conn: Connection, public_id_: str) -> Resident:
+    row = conn.execute(
+        text(
+            "SELECT id, public_id, display_name, home_coin_id FROM residents WHERE public_id = :p"
+        ),
+        {"p": public_id_},
+    ).one_or_none()
+    if row is None:
+        raise Problem(HTTPStatus.NOT_FOUND, "resident_not_found", "no such resident")
+    return Resident(*row)
+
+
+def log_in(
+    conn: Connection,
+    *,
+    resident_public_id: str,
+    pin: str,
+    hasher: PinHasher,
+    at: datetime,
+    ttl: timedelta,
+) -> IssuedAccessToken | Problem:
+    """A token for the right PIN; otherwise the refusal, *returned* rather than
+    raised, because the failure count it updates must commit with it."""
+    row = conn.execute(
+        text(
+            "SELECT id, pin_hash, failed_pin_count, locked_until FROM residents"
+            " WHERE public_id = :p FOR NO KEY UPDATE"
+        ),
+        {"p": resident_public_id},
+    ).one_or_none()
+    refused = Problem(HTTPStatus.UNAUTHORIZED, "credentials_invalid", "wrong resident or PIN")
+    if row is None:
+        return refused
+    resident_id, pin_hash, failures, locked_until = row
+    if locked_until is not None and locked_until > at:
+        return Problem(
+            HTTPStatus.LOCKED,
+            "resident_locked",
+            f"too many wrong PINs; try again after {locked_until.isoformat()}",
+        )
+    if not hasher.verify(pin_hash, pin):
+        failures += 1
+        lock = lock_duration(failures)
+        until = at + lock if lock is not None else None
+        conn.execute(
+            text(
+                "UPDATE residents SET failed_pin_count = :f, locked_until = :until WHERE id = :id"
+            ),
+            {"f": failures, "until": until, "id": resident_id},
+        )
+        if until is not None:
+            log.warning(
+                "resident_locked",
+                resident=resident_public_id,
+                failures=failures,
+                locked_until=until.isoformat(),
+            )
+            return Problem(
+                HTTPStatus.LOCKED,
+                "resident_locked",
+                f"too many wrong PINs; try again after {until.isoformat()}",
+            )
+        return refused
+    conn.execute(
+        text("UPDATE residents SET failed_pin_count = 0, locked_until = NULL WHERE id = :id"),
+        {"id": resident_id},
+    )
+    return issue_access_token(
+        conn, resident_id=resident_id, resident_public_id=resident_public_id, at=at, ttl=ttl
+    )
+
+
+def _wallet(row: Any) -> Wallet:
+    return Wallet(
+        coin_id=row[0],
+        id=row[1],
+        public_id=row[2],
+        resident_id=row[3],
+        account_id=row[4],
+        tier=Tier(row[5]),
+    )
+
+
+def wallet_of(conn: Connection, *, coin_id: int, resident_id: int) -> Wallet:
+    row = conn.execute(
+        text(
+            "SELECT coin_id, id, public_id, resident_id, account_id, tier FROM wallets"
+            " WHERE coin_id = :coin AND resident_id = :resident"
+        ),
+        {"coin": coin_id, "resident": resident_id},
+    ).one_or_none()
+    if row is None:
+        raise Problem(HTTPStatus.NOT_FOUND, "wallet_not_found", "no wallet in this coin")
+    return _wallet(row)
+
+
+def find_wallet(conn: Connection, *, coin_id: int, wallet_public_id: str) -> Wallet:
+    row = conn.execute(
+        text(
+            "SELECT coin_id, id, public_id, resident_id, account_id, tier FROM wallets"
+            " WHERE coin_id = :coin AND public_id = :pid"
+        ),
+        {"coin": coin_id, "pid": wallet_public_id},
+    ).one_or_none()
+    if row is None:
+        raise Problem(HTTPStatus.NOT_FOUND, "wallet_not_found", "no such wallet in this coin")
+    return _wallet(row)
+
+
+def verify_identity(
+    conn: Connection,
+    *,
+    coin_id: int,
+    resident_public_id: str,
+    method: str,
+    reference: str,
+    at: datetime,
+) -> Wallet:
+    """The issuer checked the resident's identity: the wallet moves to the verified tier."""
+    if method not in VERIFICATION_METHODS:
+        raise Problem(
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+            "verification_method_invalid",
+            f"method is one of {sorted(VERIFICATION_METHODS)}",
+        )
+    resident = find_resident(conn, resident_public_id)
+    wallet = wallet_of(conn, coin_id=coin_id, resident_id=resident.id)
+    conn.execute(
+        text(
+            "UPDATE wallets SET tier = 'verified', verified_at = coalesce(verified_at, :at),"
+            " verification_method = :method, verification_reference = :reference"
+            " WHERE coin_id = :coin AND id = :id"
+        ),
+        {"at": at, "method": method, "reference": reference, "coin": coin_id, "id": wallet.id},
+    )
+    return Wallet(
+        wallet.coin_id,
+        wallet.id,
+        wallet.public_id,
+        wallet.resident_id,
+        wallet.account_id,
+        Tier.VERIFIED,
+    )

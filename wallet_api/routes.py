@@ -1,0 +1,205 @@
+"""The resident side's HTTP routes. Thin: parse, authorize, call a service, shape the answer."""
+
+from datetime import timedelta
+from http import HTTPStatus
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import Connection, text
+
+from ledger.clock import Clock
+from ledger.coins import Coin, find_coin
+from ledger.errors import LedgerError
+from ledger.unit_of_work import run_in_transaction
+from localcoin.auth import require
+from localcoin.credentials import ApiKey, Role
+from localcoin.idempotency import Db, IdempotentRoute
+from localcoin.problems import Problem, problem_response
+from wallet_api.access_tokens import resident_of
+from wallet_api.balances import wallet_balance
+from wallet_api.pins import PinHasher
+from wallet_api.residents import (
+    find_resident,
+    find_wallet,
+    log_in,
+    sign_up,
+    verify_identity,
+    wallet_of,
+)
+from wallet_api.rules import get_rules
+from wallet_api.schemas import (
+    Balance,
+    Lot,
+    ResidentCreate,
+    ResidentCreated,
+    ResidentPublic,
+    TokenRequest,
+    TokenResponse,
+    TopupCreate,
+    TopupPublic,
+    VerificationCreate,
+    WalletPublic,
+)
+from wallet_api.topups import Channel, record_topup
+
+router = APIRouter(prefix="/v1", route_class=IdempotentRoute, tags=["residents"])
+auth_router = APIRouter(prefix="/v1", tags=["residents"])
+
+IssuerKey = Annotated[ApiKey, Depends(require(Role.ISSUER))]
+
+
+def _clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+def current_resident(request: Request) -> int:
+    """The resident behind ``Authorization: Bearer lcr_…``."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    resident_id = None
+    if scheme.lower() == "bearer" and token:
+        now = _clock(request).now()
+        resident_id = run_in_transaction(
+            request.app.state.engine, lambda conn: resident_of(conn, token, at=now)
+        )
+    if resident_id is None:
+        raise Problem(
+            HTTPStatus.UNAUTHORIZED, "unauthenticated", "a valid access token is required"
+        )
+    return resident_id
+
+
+CurrentResident = Annotated[int, Depends(current_resident)]
+
+
+def _coin_by_code(conn: Connection, code: str) -> Coin:
+    try:
+        return find_coin(conn, code)
+    except LedgerError as error:
+        raise Problem(HTTPStatus.NOT_FOUND, "coin_not_found", error.detail) from error
+
+
+def _coin_by_id(conn: Connection, coin_id: int) -> Coin:
+    row = conn.execute(
+        text("SELECT id, code, name, issuer_name, created_at FROM coins WHERE id = :id"),
+        {"id": coin_id},
+    ).one()
+    return Coin(*row)
+
+
+@router.post("/residents", status_code=201, response_model=ResidentCreated)
+def create_resident(body: ResidentCreate, db: Db, request: Request) -> ResidentCreated:
+    """Public sign-up: a resident and a basic wallet in the coin."""
+    coin = _coin_by_code(db, body.coin)
+    hasher: PinHasher = request.app.state.pin_hasher
+    resident, wallet = sign_up(
+        db,
+        coin=coin,
+        display_name=body.display_name,
+        pin=body.pin,
+        hasher=hasher,
+        at=_clock(request).now(),
+    )
+    return ResidentCreated(resident_id=resident.public_id, wallet_id=wallet.public_id)
+
+
+@auth_router.post("/auth/token", response_model=TokenResponse)
+def create_token(body: TokenRequest, request: Request) -> TokenResponse | JSONResponse:
+    """PIN log-in. Repeated wrong PINs lock the resident for a while (423)."""
+    ttl = timedelta(seconds=request.app.state.access_token_ttl_s)
+    now = _clock(request).now()
+    outcome = run_in_transaction(
+        request.app.state.engine,
+        lambda conn: log_in(
+            conn,
+            resident_public_id=body.resident_id,
+            pin=body.pin,
+            hasher=request.app.state.pin_hasher,
+            at=now,
+            ttl=ttl,
+        ),
+    )
+    if isinstance(outcome, Problem):
+        return problem_response(outcome.status, outcome.code, outcome.detail)
+    return TokenResponse(access_token=outcome.token, expires_in=int(ttl.total_seconds()))
+
+
+@router.get("/wallet", response_model=WalletPublic)
+def get_wallet(
+    db: Db,
+    resident_id: CurrentResident,
+    coin: Annotated[
+        str | None, Query(description="The coin's code; default: the home coin.")
+    ] = None,
+) -> WalletPublic:
+    """The resident's own wallet: balance by kind, held, available, and its lots."""
+    if coin is None:
+        home = db.execute(
+            text("SELECT home_coin_id FROM residents WHERE id = :id"), {"id": resident_id}
+        ).scalar_one()
+        the_coin = _coin_by_id(db, home)
+    else:
+        the_coin = _coin_by_code(db, coin)
+    wallet = wallet_of(db, coin_id=the_coin.id, resident_id=resident_id)
+    balance = wallet_balance(db, coin_id=the_coin.id, account_id=wallet.account_id)
+    return WalletPublic(
+        wallet_id=wallet.public_id,
+        coin=the_coin.code,
+        tier=wallet.tier.value,
+        balance=Balance(
+            total=balance.total,
+            available=balance.available,
+            money=balance.money,
+            premium=balance.premium,
+            points=balance.points,
+            held=balance.held,
+        ),
+        lots=[Lot.model_validate(lot) for lot in balance.expiring()],
+    )
+
+
+@router.post("/residents/{resident_id}/verify", response_model=ResidentPublic)
+def verify_resident(
+    resident_id: str, body: VerificationCreate, db: Db, key: IssuerKey, request: Request
+) -> ResidentPublic:
+    """The issuer checked the resident's identity: higher cap, transfers allowed."""
+    wallet = verify_identity(
+        db,
+        coin_id=key.coin_id,
+        resident_public_id=resident_id,
+        method=body.method,
+        reference=body.reference,
+        at=_clock(request).now(),
+    )
+    resident = find_resident(db, resident_id)
+    return ResidentPublic(
+        resident_id=resident.public_id,
+        display_name=resident.display_name,
+        wallet_id=wallet.public_id,
+        tier=wallet.tier.value,
+    )
+
+
+@router.post("/topups", status_code=201, response_model=TopupPublic)
+def create_topup(body: TopupCreate, db: Db, key: IssuerKey, request: Request) -> TopupPublic:
+    """A top-up taken at the bank's counter, an ATM, or by debit from a linked account."""
+    wallet = find_wallet(db, coin_id=key.coin_id, wallet_public_id=body.wallet_id)
+    topup = record_topup(
+        db,
+        rules=get_rules(db, coin_id=key.coin_id),
+        wallet=wallet,
+        amount=body.amount,
+        channel=Channel(body.channel),
+        reference=body.reference,
+        at=_clock(request).now(),
+    )
+    return TopupPublic(
+        id=topup.public_id,
+        wallet_id=topup.wallet_public_id,
+        amount=topup.amount,
+        channel=topup.channel.value,
+        reference=topup.reference,
+        created_at=topup.created_at.isoformat(),
+    )

@@ -1,0 +1,79 @@
+"""A coin's rules: balance caps by tier, the largest payment, the daily top-up limit."""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import Connection, text
+
+
+class Tier(StrEnum):
+    """basic: right after sign-up (low cap, no transfers between people).
+    verified: after the issuer checked the resident's identity."""
+
+    BASIC = "basic"
+    VERIFIED = "verified"
+
+
+@dataclass(frozen=True, slots=True)
+class CoinRules:
+    """Attributes:
+    coin_id: the coin they govern.
+    basic_balance_cap, verified_balance_cap: the most a wallet of each tier may hold.
+    payment_max: the largest single payment.
+    daily_topup_max: the most one wallet may be topped up per business day (Tokyo).
+    topup_bonus_bp: points granted on a top-up, in basis points (100 = 1%).
+    topup_bonus_excluded_channels: channels that earn no bonus.
+    """
+
+    coin_id: int
+    basic_balance_cap: int
+    verified_balance_cap: int
+    payment_max: int
+    daily_topup_max: int
+    topup_bonus_bp: int
+    topup_bonus_excluded_channels: frozenset[str]
+
+    def balance_cap(self, tier: Tier) -> int:
+        return self.verified_balance_cap if tier is Tier.VERIFIED else self.basic_balance_cap
+
+
+# The schemes in use: about 100,000 before an identity check, 2,000,000 after.
+DEFAULTS = {
+    "basic_balance_cap": 100_000,
+    "verified_balance_cap": 2_000_000,
+    "payment_max": 500_000,
+    "daily_topup_max": 500_000,
+    "topup_bonus_bp": 0,
+}
+
+
+def open_rules(conn: Connection, *, coin_id: int) -> None:
+    conn.execute(
+        text(
+            "INSERT INTO coin_rules (coin_id, basic_balance_cap, verified_balance_cap,"
+            " payment_max, daily_topup_max, topup_bonus_bp, topup_bonus_excluded_channels)"
+            " VALUES (:coin, :basic_balance_cap, :verified_balance_cap, :payment_max,"
+            " :daily_topup_max, :topup_bonus_bp, '{}')"
+        ),
+        {"coin": coin_id, **DEFAULTS},
+    )
+
+
+def get_rules(conn: Connection, *, coin_id: int) -> CoinRules:
+    row = conn.execute(
+        text(
+            "SELECT coin_id, basic_balance_cap, verified_balance_cap, payment_max,"
+            " daily_topup_max, topup_bonus_bp, topup_bonus_excluded_channels"
+            " FROM coin_rules WHERE coin_id = :coin"
+        ),
+        {"coin": coin_id},
+    ).one()
+    return CoinRules(
+        coin_id=row[0],
+        basic_balance_cap=row[1],
+        verified_balance_cap=row[2],
+        payment_max=row[3],
+        daily_topup_max=row[4],
+        topup_bonus_bp=row[5],
+        topup_bonus_excluded_channels=frozenset(row[6]),
+    )

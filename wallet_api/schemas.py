@@ -1,0 +1,84 @@
+"""The resident side's request and response bodies (separate Create and Public shapes)."""
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from ledger.limits import AMOUNT_MAX
+
+
+class ResidentCreate(BaseModel):
+    coin: str = Field(description="The coin's code, e.g. SARUBOBO.", min_length=2, max_length=16)
+    display_name: str = Field(min_length=1, max_length=100)
+    pin: str = Field(description="4 to 6 digits.", pattern=r"^[0-9]{4,6}$")
+
+
+class ResidentCreated(BaseModel):
+    resident_id: str
+    wallet_id: str
+
+
+class TokenRequest(BaseModel):
+    resident_id: str = Field(min_length=1, max_length=40)
+    pin: str = Field(min_length=1, max_length=6)
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth token type, not a secret
+    expires_in: int = Field(description="Seconds until the token expires.")
+
+
+class Lot(BaseModel):
+    kind: Literal["money", "premium", "points"]
+    amount: int
+    expires_at: str | None = Field(description="ISO 8601, UTC; null for never.")
+
+
+class Balance(BaseModel):
+    """Integers of coin (1 coin = 1 yen)."""
+
+    total: int
+    available: int
+    money: int
+    premium: int
+    points: int
+    held: int
+
+
+class WalletPublic(BaseModel):
+    wallet_id: str
+    coin: str
+    tier: Literal["basic", "verified"]
+    balance: Balance
+    lots: list[Lot] = Field(description="Each part of the balance, in the order payments spend it.")
+
+
+class VerificationCreate(BaseModel):
+    method: Literal["my_number_card", "drivers_license", "bank_account", "counter"]
+    reference: str = Field(min_length=1, max_length=100)
+
+
+class ResidentPublic(BaseModel):
+    resident_id: str
+    display_name: str
+    wallet_id: str
+    tier: Literal["basic", "verified"]
+
+
+class TopupCreate(BaseModel):
+    wallet_id: str = Field(min_length=1, max_length=40)
+    amount: int = Field(gt=0, le=AMOUNT_MAX)
+    channel: Literal["counter", "atm", "bank_account"]
+    reference: str = Field(
+        description="The bank's reference, unique per channel.", min_length=1, max_length=100
+    )
+
+
+class TopupPublic(BaseModel):
+    id: str
+    wallet_id: str
+    amount: int
+    channel: Literal["counter", "atm", "bank_account"]
+    reference: str
+    created_at: str

@@ -1,0 +1,161 @@
+"""Top-ups the issuer records: at the bank counter, at an ATM, or by debit from a linked account.
+
+Each carries the bank's reference, unique per channel, so the same deposit is
+never credited twice even if the bank's system sends it again. The wallet's
+balance cap and the daily top-up limit are checked after the entry is posted,
+while its balance row is locked, so concurrent top-ups cannot both slip under
+a limit.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from http import HTTPStatus
+
+from sqlalchemy import Connection, text
+
+from ledger.accounts import get_balance
+from ledger.chart import Standard, standard_account
+from ledger.clock import business_date
+from ledger.entries import EntryRequest, PostResult, credit, debit, post_entry
+from ledger.errors import Code, LedgerError
+from ledger.limits import AMOUNT_MAX
+from ledger.lots import LotKind
+from localcoin.problems import Problem
+from wallet_api.residents import Wallet, public_id
+from wallet_api.rules import CoinRules
+
+
+class Channel(StrEnum):
+    COUNTER = "counter"
+    ATM = "atm"
+    BANK_ACCOUNT = "bank_account"
+
+
+@dataclass(frozen=True, slots=True)
+class Topup:
+    """Attributes:
+    public_id: its id in the API (``top_…``).
+    wallet_public_id: the wallet credited.
+    amount: yen received, credited as money.
+    channel: where the yen came in.
+    reference: the bank's reference.
+    entry_id: the ledger entry.
+    created_at: when it was recorded (UTC).
+    """
+
+    public_id: str
+    wallet_public_id: str
+    amount: int
+    channel: Channel
+    reference: str
+    entry_id: int
+    created_at: datetime
+
+
+def record_topup(
+    conn: Connection,
+    *,
+    rules: CoinRules,
+    wallet: Wallet,
+    amount: int,
+    channel: Channel,
+    reference: str,
+    at: datetime,
+) -> Topup:
+    if not 0 < amount <= AMOUNT_MAX:
+        raise Problem(
+            HTTPStatus.UNPROCESSABLE_ENTITY, "amount_invalid", f"a top-up is 1 to {AMOUNT_MAX} yen"
+        )
+    reserve = standard_account(conn, coin_id=rules.coin_id, code=Standard.RESERVE_BANK)
+    try:
+        # The bank's reference is the entry's idempotency key: a concurrent
+        # duplicate waits for the first on the ledger's unique index.
+        posted = post_entry(
+            conn,
+            coin_id=rules.coin_id,
+            request=EntryRequest(
+                f"topup.{channel.value}",
+                [
+                    debit(reserve.id, amount),
+                    credit(wallet.account_id, amount, lot_kind=LotKind.MONEY),
+                ],
+                idempotency_key=f"topup:{channel.value}:{reference}",
+                metadata={"reference": reference},
+            ),
+            posted_at=at,
+        )
+    except LedgerError as error:
+        if error.code is not Code.IDEMPOTENCY_KEY_REUSED:
+            raise
+        raise Problem(
+            HTTPStatus.CONFLICT,
+            "topup_reference_reused",
+            f"reference {reference!r} was recorded for another top-up",
+        ) from error
+    if posted.result is PostResult.REPLAYED:
+        existing = _existing(conn, rules.coin_id, channel, reference)
+        assert existing is not None, "a top-up's entry and its row commit together"
+        return existing
+    topup = Topup(
+        public_id("top_"), wallet.public_id, amount, channel, reference, posted.entry_id, at
+    )
+    conn.execute(
+        text(
+            "INSERT INTO topups (coin_id, public_id, wallet_id, amount, bonus, channel, reference,"
+            " business_date, entry_id, created_at) VALUES (:coin, :pid, :wallet, :amount, 0,"
+            " :channel, :reference, :day, :entry, :at)"
+        ),
+        {
+            "coin": rules.coin_id,
+            "pid": topup.public_id,
+            "wallet": wallet.id,
+            "amount": amount,
+            "channel": channel.value,
+            "reference": reference,
+            "day": business_date(at),
+            "entry": posted.entry_id,
+            "at": at,
+        },
+    )
+    _check_limits(conn, rules=rules, wallet=wallet, at=at)
+    return topup
+
+
+def _check_limits(conn: Connection, *, rules: CoinRules, wallet: Wallet, at: datetime) -> None:
+    balance = get_balance(conn, coin_id=rules.coin_id, account_id=wallet.account_id)
+    cap = rules.balance_cap(wallet.tier)
+    if balance.posted > cap:
+        raise Problem(
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+            "limit_exceeded",
+            f"a {wallet.tier} wallet holds at most {cap} coin",
+        )
+    today: int = conn.execute(
+        text(
+            "SELECT coalesce(sum(amount), 0) FROM topups WHERE coin_id = :coin"
+            " AND wallet_id = :wallet AND business_date = :day"
+        ),
+        {"coin": rules.coin_id, "wallet": wallet.id, "day": business_date(at)},
+    ).scalar_one()
+    if today > rules.daily_topup_max:
+        raise Problem(
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+            "limit_exceeded",
+            f"a wallet is topped up at most {rules.daily_topup_max} yen a day",
+        )
+
+
+def _existing(conn: Connection, coin_id: int, channel: Channel, reference: str) -> Topup | None:
+    row = conn.execute(
+        text(
+            "SELECT t.public_id, w.public_id, t.amount, t.channel, t.reference, t.entry_id,"
+            " t.created_at FROM topups t JOIN wallets w ON w.coin_id = t.coin_id"
+            " AND w.id = t.wallet_id WHERE t.coin_id = :coin AND t.channel = :channel"
+            " AND t.reference = :reference"
+        ),
+        {"coin": coin_id, "channel": channel.value, "reference": reference},
+    ).one_or_none()
+    if row is None:
+        return None
+    return Topup(row[0], row[1], row[2], Channel(row[3]), row[4], row[5], row[6])
