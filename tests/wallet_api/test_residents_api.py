@@ -97,7 +97,8 @@ def test_sign_up_gives_a_resident_and_an_empty_basic_wallet(town: Town) -> None:
     }
 
 
-@pytest.mark.parametrize("pin", ["123", "1234567", "12a4", "", "１２３４"])
+# The last is 1234 in full-width digits, which a Japanese keyboard types.
+@pytest.mark.parametrize("pin", ["123", "1234567", "12a4", "", "\uff11\uff12\uff13\uff14"])
 def test_a_pin_is_4_to_6_ascii_digits(town: Town, pin: str) -> None:
     response = town.client.post(
         "/v1/residents", json={"coin": town.code, "display_name": "a", "pin": pin}
@@ -135,7 +136,7 @@ def test_wrong_pins_lock_the_resident_and_the_lock_is_logged(town: Town) -> None
     with capture_logs() as logs:
         locked = town.log_in(resident, "9999")
     assert (locked.status_code, locked.json()["code"]) == (423, "resident_locked")
-    assert [e for e in logs if e["event"] == "resident_locked"][0]["resident"] == resident
+    assert next(e for e in logs if e["event"] == "resident_locked")["resident"] == resident
     assert all("9999" not in str(e) for e in logs)
     # Even the right PIN waits out the lock.
     assert town.log_in(resident, "1234").status_code == 423
@@ -218,7 +219,7 @@ def test_concurrent_deliveries_of_one_deposit_credit_once(town: Town, engine: En
             },
             headers=town.issuer(),
         )
-        return response.status_code
+        return int(response.status_code)
 
     with ThreadPoolExecutor(max_workers=6) as pool:
         statuses = list(pool.map(deliver, range(6)))
