@@ -3,14 +3,21 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import stripe
 from fastapi import FastAPI
 from sqlalchemy import Engine, text
 
 from ledger.clock import Clock
+from localcoin.openapi import install as install_openapi
 from localcoin.operator_routes import router as operator_router
 from localcoin.problems import install_problem_handlers
 from localcoin.sealer import Sealer
 from localcoin.settings import Settings, get_settings
+from wallet_api import resident_routers
+from wallet_api.card_topup_routes import router as card_topup_router
+from wallet_api.card_topup_routes import webhook_router as stripe_webhook_router
+from wallet_api.issuance_routes import router as issuance_router
+from wallet_api.payment_credential_routers import router as payment_credential_router
 from wallet_api.pins import PinHasher
 from wallet_api.routes import auth_router
 from wallet_api.routes import router as wallet_router
@@ -46,10 +53,20 @@ def create_app(
         time_cost=config.pin_hash_time_cost,
     )
     app.state.access_token_ttl_s = config.access_token_ttl_s
+    app.state.stripe_client = stripe.StripeClient(
+        config.stripe_secret_key, base_addresses={"api": config.stripe_api_base}
+    )
+    app.state.stripe_webhook_secret = config.stripe_webhook_secret
     install_problem_handlers(app)
+    install_openapi(app)
     app.include_router(operator_router)
     app.include_router(wallet_router)
     app.include_router(auth_router)
+    app.include_router(resident_routers.router)
+    app.include_router(issuance_router)
+    app.include_router(payment_credential_router)
+    app.include_router(card_topup_router)
+    app.include_router(stripe_webhook_router)
 
     @app.get("/health", tags=["operations"])
     def health() -> dict[str, str]:

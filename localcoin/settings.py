@@ -10,6 +10,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Known to everyone, so refused in production (see Settings.pin_pepper).
 DEV_PIN_PEPPER = "localcoin-development-pepper"
+DEV_TOKEN_MASTER_KEY = "localcoin-development-payment-token-master-key"  # noqa: S105 - refused in production
+DEV_STRIPE_SECRET_KEY = "sk_test_localcoin_development"  # noqa: S105 - refused in production
+DEV_STRIPE_WEBHOOK_SECRET = "whsec_localcoin_development"  # noqa: S105 - refused in production
 
 
 def default_home() -> Path:
@@ -35,6 +38,14 @@ class Settings(BaseSettings):
         pin_hash_memory_kib, pin_hash_time_cost: argon2id's cost; the tests
             lower it, production keeps argon2's recommended defaults.
         access_token_ttl_s: how long a resident's access token lives.
+        token_master_key: the server secret each coin's Ed25519 payment-token
+            signing key is derived from (HKDF-SHA256), so no private key is
+            stored in the database. Must be set outside local and test.
+        token_kid: the key id (0..255) tokens are signed with now; changing
+            it rotates every coin's signing key.
+        stripe_api_base: Stripe's API address (a local fake in tests).
+        stripe_secret_key, stripe_webhook_secret: Stripe credentials; the
+            webhook secret verifies every event's signature.
     """
 
     model_config = SettingsConfigDict(env_prefix="LOCALCOIN_", extra="ignore")
@@ -51,11 +62,23 @@ class Settings(BaseSettings):
     pin_hash_memory_kib: int = Field(default=65536, ge=1024, le=1048576)
     pin_hash_time_cost: int = Field(default=3, ge=1, le=10)
     access_token_ttl_s: int = Field(default=900, ge=60, le=86400)
+    token_master_key: str = Field(default=DEV_TOKEN_MASTER_KEY, min_length=32, repr=False)
+    token_kid: int = Field(default=0, ge=0, le=255)
+    stripe_api_base: str = "https://api.stripe.com"
+    stripe_secret_key: str = DEV_STRIPE_SECRET_KEY
+    stripe_webhook_secret: str = DEV_STRIPE_WEBHOOK_SECRET
 
     @model_validator(mode="after")
     def _no_default_secrets_in_production(self) -> "Settings":
         if self.environment == "production" and self.pin_pepper == DEV_PIN_PEPPER:
             raise ValueError("LOCALCOIN_PIN_PEPPER must be set in production")
+        if self.environment == "production" and self.token_master_key == DEV_TOKEN_MASTER_KEY:
+            raise ValueError("LOCALCOIN_TOKEN_MASTER_KEY must be set in production")
+        if self.environment == "production" and (
+            self.stripe_secret_key == DEV_STRIPE_SECRET_KEY
+            or self.stripe_webhook_secret == DEV_STRIPE_WEBHOOK_SECRET
+        ):
+            raise ValueError("LOCALCOIN_STRIPE_SECRET_KEY and _WEBHOOK_SECRET must be set")
         return self
 
     @field_validator("database_url")

@@ -146,53 +146,79 @@ def log_in(
 ) -> IssuedAccessToken | Problem:
     """A token for the right PIN; otherwise the refusal, *returned* rather than
     raised, because the failure count it updates must commit with it."""
-    row = conn.execute(
-        text(
-            "SELECT id, pin_hash, failed_pin_count, locked_until FROM residents"
-            " WHERE public_id = :p FOR NO KEY UPDATE"
-        ),
-        {"p": resident_public_id},
-    ).one_or_none()
+    resident_id: int | None = conn.execute(
+        text("SELECT id FROM residents WHERE public_id = :p"), {"p": resident_public_id}
+    ).scalar_one_or_none()
     refused = Problem(HTTPStatus.UNAUTHORIZED, "credentials_invalid", "wrong resident or PIN")
-    if row is None:
+    if resident_id is None:
         return refused
-    resident_id, pin_hash, failures, locked_until = row
-    if locked_until is not None and locked_until > at:
-        return Problem(
-            HTTPStatus.LOCKED,
-            "resident_locked",
-            f"too many wrong PINs; try again after {locked_until.isoformat()}",
-        )
-    if not hasher.verify(pin_hash, pin):
-        failures += 1
-        lock = lock_duration(failures)
-        until = at + lock if lock is not None else None
-        conn.execute(
-            text(
-                "UPDATE residents SET failed_pin_count = :f, locked_until = :until WHERE id = :id"
-            ),
-            {"f": failures, "until": until, "id": resident_id},
-        )
-        if until is not None:
-            log.warning(
-                "resident_locked",
-                resident=resident_public_id,
-                failures=failures,
-                locked_until=until.isoformat(),
-            )
-            return Problem(
-                HTTPStatus.LOCKED,
-                "resident_locked",
-                f"too many wrong PINs; try again after {until.isoformat()}",
-            )
-        return refused
-    conn.execute(
-        text("UPDATE residents SET failed_pin_count = 0, locked_until = NULL WHERE id = :id"),
-        {"id": resident_id},
-    )
+    refusal = check_pin(conn, resident_id=resident_id, pin=pin, hasher=hasher, at=at, via="log_in")
+    if refusal is not None:
+        return refused if refusal.locked_until is None else locked_problem(refusal.locked_until)
     return issue_access_token(
         conn, resident_id=resident_id, resident_public_id=resident_public_id, at=at, ttl=ttl
     )
+
+
+@dataclass(frozen=True, slots=True)
+class PinRefusal:
+    """A wrong PIN, or a locked resident.
+
+    Attributes:
+        locked_until: the end of the lock; None when the PIN was wrong and the
+            resident is not (yet) locked.
+    """
+
+    locked_until: datetime | None
+
+
+def locked_problem(until: datetime) -> Problem:
+    return Problem(
+        HTTPStatus.LOCKED,
+        "resident_locked",
+        f"too many wrong PINs; try again after {until.isoformat()}",
+    )
+
+
+def check_pin(
+    conn: Connection, *, resident_id: int, pin: str, hasher: PinHasher, at: datetime, via: str
+) -> PinRefusal | None:
+    """None for the resident's right PIN (the failure count starts again);
+    otherwise why not. Every place a PIN is typed (log-in, a card at a
+    merchant's terminal) shares one failure count and lock. The caller must
+    commit the count even when it refuses: return the refusal, don't raise it.
+    ``via`` says where the PIN was typed, for the log."""
+    public_id_, pin_hash, failures, locked_until = conn.execute(
+        text(
+            "SELECT public_id, pin_hash, failed_pin_count, locked_until FROM residents"
+            " WHERE id = :id FOR NO KEY UPDATE"
+        ),
+        {"id": resident_id},
+    ).one()
+    if locked_until is not None and locked_until > at:
+        return PinRefusal(locked_until)
+    if hasher.verify(pin_hash, pin):
+        conn.execute(
+            text("UPDATE residents SET failed_pin_count = 0, locked_until = NULL WHERE id = :id"),
+            {"id": resident_id},
+        )
+        return None
+    failures += 1
+    lock = lock_duration(failures)
+    until = at + lock if lock is not None else None
+    conn.execute(
+        text("UPDATE residents SET failed_pin_count = :f, locked_until = :until WHERE id = :id"),
+        {"f": failures, "until": until, "id": resident_id},
+    )
+    if until is not None:
+        log.warning(
+            "resident_locked",
+            resident=public_id_,
+            via=via,
+            failures=failures,
+            locked_until=until.isoformat(),
+        )
+    return PinRefusal(until)
 
 
 def _wallet(row: Any) -> Wallet:

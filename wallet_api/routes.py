@@ -41,6 +41,7 @@ from wallet_api.schemas import (
     VerificationCreate,
     WalletPublic,
 )
+from wallet_api.signup_limit import limit_signups
 from wallet_api.topups import Channel, record_topup
 
 router = APIRouter(prefix="/v1", route_class=IdempotentRoute, tags=["residents"])
@@ -90,9 +91,16 @@ def _coin_by_id(conn: Connection, coin_id: int) -> Coin:
 
 
 @router.post("/residents", status_code=201, response_model=ResidentCreated)
-def create_resident(body: ResidentCreate, db: Db, request: Request) -> ResidentCreated:
-    """Public sign-up: a resident and a basic wallet in the coin."""
+def create_resident(
+    body: ResidentCreate, db: Db, request: Request
+) -> ResidentCreated | JSONResponse:
+    """Public sign-up: a resident and a basic wallet in the coin.
+
+    Rate-limited per client address: 429 ``rate_limited`` with Retry-After."""
     coin = _coin_by_code(db, body.coin)
+    limited = limit_signups(request, db, coin_id=coin.id, at=_clock(request).now())
+    if limited is not None:
+        return limited
     hasher: PinHasher = request.app.state.pin_hasher
     resident, wallet = sign_up(
         db,

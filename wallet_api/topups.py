@@ -5,6 +5,9 @@ never credited twice even if the bank's system sends it again. The wallet's
 balance cap and the daily top-up limit are checked after the entry is posted,
 while its balance row is locked, so concurrent top-ups cannot both slip under
 a limit.
+
+A coin with a charge bonus also credits points on the top-up (topup_bonus.py);
+they count toward the balance cap like the rest of the wallet.
 """
 
 from dataclasses import dataclass
@@ -24,6 +27,7 @@ from ledger.lots import LotKind
 from localcoin.problems import Problem
 from wallet_api.residents import Wallet, public_id
 from wallet_api.rules import CoinRules
+from wallet_api.topup_bonus import bonus_points, post_bonus
 
 
 class Channel(StrEnum):
@@ -100,10 +104,20 @@ def record_topup(
     topup = Topup(
         public_id("top_"), wallet.public_id, amount, channel, reference, posted.entry_id, at
     )
+    bonus = bonus_points(rules, amount=amount, channel=channel.value)
+    if bonus > 0:
+        post_bonus(
+            conn,
+            coin_id=rules.coin_id,
+            wallet_account_id=wallet.account_id,
+            points=bonus,
+            topup_public_id=topup.public_id,
+            at=at,
+        )
     conn.execute(
         text(
             "INSERT INTO topups (coin_id, public_id, wallet_id, amount, bonus, channel, reference,"
-            " business_date, entry_id, created_at) VALUES (:coin, :pid, :wallet, :amount, 0,"
+            " business_date, entry_id, created_at) VALUES (:coin, :pid, :wallet, :amount, :bonus,"
             " :channel, :reference, :day, :entry, :at)"
         ),
         {
@@ -111,6 +125,7 @@ def record_topup(
             "pid": topup.public_id,
             "wallet": wallet.id,
             "amount": amount,
+            "bonus": bonus,
             "channel": channel.value,
             "reference": reference,
             "day": business_date(at),

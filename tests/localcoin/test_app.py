@@ -90,3 +90,21 @@ def test_a_revoked_key_no_longer_works(client: TestClient, books: Books) -> None
 def test_openapi_document_is_served(client: TestClient) -> None:
     document = client.get("/openapi.json").json()
     assert "/v1/ledger/summary" in document["paths"]
+
+
+def test_openapi_describes_every_error_as_a_problem(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+    assert document["components"]["schemas"]["Problem"]["required"] == [
+        "type",
+        "title",
+        "status",
+        "detail",
+        "code",
+    ]
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            answers = operation["responses"]
+            assert "422" not in answers, (method, path)
+            problem = answers["4XX"]["content"]["application/problem+json"]["schema"]
+            assert problem == {"$ref": "#/components/schemas/Problem"}, (method, path)

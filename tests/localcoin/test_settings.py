@@ -32,10 +32,38 @@ def test_urls_are_driven_by_psycopg_3() -> None:
     assert sqlalchemy_url(socket).startswith("postgresql+psycopg://postgres:@/postgres?host=")
 
 
-def test_production_refuses_the_development_pin_pepper(monkeypatch: pytest.MonkeyPatch) -> None:
+PRODUCTION_SECRETS = {
+    "LOCALCOIN_PIN_PEPPER": "pepper-from-the-vault",
+    "LOCALCOIN_TOKEN_MASTER_KEY": "token-master-key-from-the-vault-0123456789",
+    "LOCALCOIN_STRIPE_SECRET_KEY": "sk_live_from_the_vault",
+    "LOCALCOIN_STRIPE_WEBHOOK_SECRET": "whsec_from_the_vault",
+}
+
+
+@pytest.mark.parametrize(
+    ("missing", "named"),
+    [
+        ("LOCALCOIN_PIN_PEPPER", "PIN_PEPPER"),
+        ("LOCALCOIN_TOKEN_MASTER_KEY", "TOKEN_MASTER_KEY"),
+        ("LOCALCOIN_STRIPE_SECRET_KEY", "STRIPE"),
+        ("LOCALCOIN_STRIPE_WEBHOOK_SECRET", "STRIPE"),
+    ],
+)
+def test_production_refuses_each_development_secret(
+    monkeypatch: pytest.MonkeyPatch, missing: str, named: str
+) -> None:
     monkeypatch.setenv("LOCALCOIN_ENVIRONMENT", "production")
-    monkeypatch.delenv("LOCALCOIN_PIN_PEPPER", raising=False)
-    with pytest.raises(ValidationError, match="PIN_PEPPER"):
+    for name, value in PRODUCTION_SECRETS.items():
+        if name == missing:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError, match=named):
         Settings()
-    monkeypatch.setenv("LOCALCOIN_PIN_PEPPER", "a-real-secret-from-the-vault")
-    assert Settings().pin_pepper == "a-real-secret-from-the-vault"
+
+
+def test_production_starts_with_every_secret_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCALCOIN_ENVIRONMENT", "production")
+    for name, value in PRODUCTION_SECRETS.items():
+        monkeypatch.setenv(name, value)
+    assert Settings().pin_pepper == "pepper-from-the-vault"

@@ -1,0 +1,212 @@
+"""Card top-ups with Stripe: nothing is credited until a signed webhook says the card was paid."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+
+from ledger.chart import Standard
+from ledger.clock import FixedClock
+from ledger.entries import EntryRequest, credit, debit, post_entry
+from ledger.unit_of_work import run_in_transaction
+from localcoin.app import create_app
+from tests.fakes.stripe_server import FakeStripe, signed_event
+from tests.wallet_api.test_residents_api import FAST_PINS, Town, new_town
+
+WEBHOOK_SECRET = "whsec_test_card_topups"
+
+
+@pytest.fixture
+def stripe_fake() -> Iterator[FakeStripe]:
+    with FakeStripe() as fake:
+        yield fake
+
+
+@pytest.fixture
+def town(engine: Engine, clock: FixedClock, stripe_fake: FakeStripe) -> Town:
+    town = new_town(engine, clock)
+    settings = FAST_PINS.model_copy(
+        update={"stripe_api_base": stripe_fake.url, "stripe_webhook_secret": WEBHOOK_SECRET}
+    )
+    town.client = TestClient(create_app(engine, clock, run_sealer=False, settings=settings))
+    return town
+
+
+def start(town: Town, headers: dict[str, str], amount: int, key: str | None = None) -> Any:
+    extra = {"Idempotency-Key": key} if key else {}
+    return town.client.post(
+        "/v1/wallet/card_topups", json={"amount": amount}, headers=headers | extra
+    )
+
+
+def deliver(
+    town: Town,
+    event_type: str,
+    obj: dict[str, Any],
+    *,
+    secret: str = WEBHOOK_SECRET,
+    event_id: str | None = None,
+) -> Any:
+    body, signature = signed_event(secret, event_type, obj, event_id)
+    return town.client.post(
+        "/v1/stripe/webhook",
+        content=body,
+        headers={"Stripe-Signature": signature, "Content-Type": "application/json"},
+    )
+
+
+def balance(town: Town, headers: dict[str, str]) -> dict[str, int]:
+    result: dict[str, int] = town.client.get("/v1/wallet", headers=headers).json()["balance"]
+    return result
+
+
+def status(town: Town, topup_id: str) -> str:
+    with town.engine.connect() as conn:
+        found: str = conn.execute(
+            text("SELECT status FROM card_topups WHERE public_id = :p"), {"p": topup_id}
+        ).scalar_one()
+        return found
+
+
+@pytest.fixture
+def resident(town: Town) -> dict[str, str]:
+    created = town.sign_up()
+    return town.token(created["resident_id"])
+
+
+def test_a_paid_card_top_up_credits_money_once(
+    town: Town, resident: dict[str, str], stripe_fake: FakeStripe
+) -> None:
+    started = start(town, resident, 3_000)
+    assert started.status_code == 201
+    assert started.json()["client_secret"].startswith("pi_")
+    assert balance(town, resident)["total"] == 0  # nothing before Stripe confirms
+    (intent,) = stripe_fake.intents.values()
+    assert (intent["amount"], intent["currency"]) == (3_000, "jpy")
+    assert stripe_fake.requests[0]["key"] == started.json()["id"]
+
+    paid = intent | {"status": "succeeded"}
+    first = deliver(town, "payment_intent.succeeded", paid, event_id="evt_paid_1")
+    assert first.json()["outcome"] == "credited"
+    again = deliver(town, "payment_intent.succeeded", paid, event_id="evt_paid_1")
+    assert again.json()["outcome"] == "duplicate"
+    redelivered = deliver(town, "payment_intent.succeeded", paid, event_id="evt_paid_2")
+    assert redelivered.json()["outcome"] == "already_settled"
+    assert balance(town, resident)["money"] == 3_000
+    assert status(town, started.json()["id"]) == "succeeded"
+
+
+def test_a_bad_signature_credits_nothing(
+    town: Town, resident: dict[str, str], stripe_fake: FakeStripe
+) -> None:
+    start(town, resident, 3_000)
+    (intent,) = stripe_fake.intents.values()
+    forged = deliver(
+        town,
+        "payment_intent.succeeded",
+        intent | {"status": "succeeded"},
+        secret="whsec_someone_else",
+    )
+    assert (forged.status_code, forged.json()["code"]) == (400, "signature_invalid")
+    unsigned = town.client.post("/v1/stripe/webhook", content=b'{"id": "evt_x"}')
+    assert unsigned.status_code == 400
+    assert balance(town, resident)["total"] == 0
+
+
+def test_a_failed_payment_moves_nothing(
+    town: Town, resident: dict[str, str], stripe_fake: FakeStripe
+) -> None:
+    started = start(town, resident, 3_000)
+    (intent,) = stripe_fake.intents.values()
+    assert deliver(town, "payment_intent.payment_failed", intent).json()["outcome"] == "failed"
+    assert deliver(town, "payment_intent.succeeded", intent).json()["outcome"] == "already_settled"
+    assert balance(town, resident)["total"] == 0
+    assert status(town, started.json()["id"]) == "failed"
+
+
+def test_a_refunded_charge_takes_the_coin_back(
+    town: Town, resident: dict[str, str], stripe_fake: FakeStripe
+) -> None:
+    started = start(town, resident, 3_000)
+    (intent,) = stripe_fake.intents.values()
+    deliver(town, "payment_intent.succeeded", intent)
+    charge = {
+        "id": "ch_1",
+        "object": "charge",
+        "payment_intent": intent["id"],
+        "amount_refunded": 3_000,
+    }
+    assert deliver(town, "charge.refunded", charge).json()["outcome"] == "taken_back"
+    assert balance(town, resident)["total"] == 0
+    assert status(town, started.json()["id"]) == "refunded"
+
+
+def test_a_refund_of_coin_already_spent_is_flagged_not_forced(
+    town: Town, resident: dict[str, str], stripe_fake: FakeStripe
+) -> None:
+    started = start(town, resident, 3_000)
+    (intent,) = stripe_fake.intents.values()
+    deliver(town, "payment_intent.succeeded", intent)
+    # The resident spends part of it: move 1,000 out of the wallet in the books.
+    with town.engine.begin() as conn:
+        wallet_account = conn.execute(
+            text(
+                "SELECT w.account_id FROM card_topups t JOIN wallets w ON w.coin_id = t.coin_id"
+                " AND w.id = t.wallet_id WHERE t.public_id = :p"
+            ),
+            {"p": started.json()["id"]},
+        ).scalar_one()
+    breakage = run_in_transaction(
+        town.engine,
+        lambda c: c.execute(
+            text("SELECT id FROM accounts WHERE coin_id = :c AND code = :code"),
+            {"c": town.coin.coin.id, "code": Standard.REVENUE_BREAKAGE.value},
+        ).scalar_one(),
+    )
+    run_in_transaction(
+        town.engine,
+        lambda c: post_entry(
+            c,
+            coin_id=town.coin.coin.id,
+            request=EntryRequest(
+                "test.spend", [debit(wallet_account, 1_000), credit(breakage, 1_000)]
+            ),
+            posted_at=town.clock.now(),
+        ),
+    )
+    charge = {"id": "ch_2", "object": "charge", "payment_intent": intent["id"]}
+    assert deliver(town, "charge.refunded", charge).json()["outcome"] == "shortfall"
+    assert balance(town, resident)["total"] == 2_000
+    assert status(town, started.json()["id"]) == "refund_shortfall"
+
+
+def test_a_card_top_up_beyond_the_cap_is_refused_before_charging(
+    town: Town, resident: dict[str, str], stripe_fake: FakeStripe
+) -> None:
+    refused = start(town, resident, 100_001)
+    assert (refused.status_code, refused.json()["code"]) == (422, "limit_exceeded")
+    assert stripe_fake.intents == {}
+
+
+def test_a_paid_top_up_the_cap_no_longer_allows_waits_for_a_refund(
+    town: Town, resident: dict[str, str], stripe_fake: FakeStripe
+) -> None:
+    started = start(town, resident, 60_000)
+    (intent,) = stripe_fake.intents.values()
+    wallet_id = town.client.get("/v1/wallet", headers=resident).json()["wallet_id"]
+    assert town.top_up(wallet_id, 50_000, "counter-9").status_code == 201
+    outcome = deliver(town, "payment_intent.succeeded", intent).json()["outcome"]
+    assert outcome == "refund_required"
+    assert balance(town, resident)["total"] == 50_000
+    assert status(town, started.json()["id"]) == "refund_required"
+
+
+def test_a_retried_start_makes_one_payment_intent(
+    town: Town, resident: dict[str, str], stripe_fake: FakeStripe
+) -> None:
+    first = start(town, resident, 1_000, key="card-1")
+    again = start(town, resident, 1_000, key="card-1")
+    assert first.json() == again.json()
+    assert len(stripe_fake.intents) == 1

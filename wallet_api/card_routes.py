@@ -1,0 +1,92 @@
+"""The issuer's card routes: print a card for a resident's wallet, block it, look it up.
+
+Object-level authorization: an issuer key reaches only the wallets and cards
+of its own coin; anything else is 404.
+"""
+
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from ledger.clock import Clock
+from localcoin.idempotency import Db, IdempotentRoute
+from wallet_api.cards import BLOCK_REASON_CHARS_MAX, Card, block_card, find_card, issue_card
+from wallet_api.residents import find_resident, wallet_of
+from wallet_api.routes import IssuerKey
+
+router = APIRouter(prefix="/v1", route_class=IdempotentRoute, tags=["cards"])
+
+
+class CardBlock(BaseModel):
+    reason: str = Field(
+        description="Why, e.g. lost, stolen, damaged.",
+        min_length=1,
+        max_length=BLOCK_REASON_CHARS_MAX,
+    )
+
+
+class CardPublic(BaseModel):
+    card_id: str
+    wallet_id: str
+    status: Literal["active", "blocked"]
+    issued_at: str = Field(description="ISO 8601, UTC.")
+    blocked_at: str | None = Field(description="ISO 8601, UTC; null while active.")
+    block_reason: str | None = Field(
+        description="Why it was blocked; `reissued` when a new card replaced it."
+    )
+
+
+class CardIssued(CardPublic):
+    qr_payload: str = Field(
+        description="What to print as the card's QR code. Shown once: only a hash is kept."
+    )
+
+
+def _clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+def _public(card: Card) -> CardPublic:
+    return CardPublic(
+        card_id=card.public_id,
+        wallet_id=card.wallet_public_id,
+        status=card.status.value,
+        issued_at=card.issued_at.isoformat(),
+        blocked_at=card.blocked_at.isoformat() if card.blocked_at else None,
+        block_reason=card.block_reason,
+    )
+
+
+@router.post("/residents/{resident_id}/cards", status_code=201, response_model=CardIssued)
+def create_card(resident_id: str, db: Db, key: IssuerKey, request: Request) -> CardIssued:
+    """A printed QR card for the resident's wallet in the issuer's coin.
+
+    The resident pays with it at a merchant's terminal by typing the PIN. A
+    wallet has at most one active card: this blocks the one before it
+    (``reissued``); the balance stays in the wallet.
+    """
+    resident = find_resident(db, resident_id)
+    wallet = wallet_of(db, coin_id=key.coin_id, resident_id=resident.id)
+    issued = issue_card(db, wallet=wallet, at=_clock(request).now())
+    return CardIssued(**_public(issued.card).model_dump(), qr_payload=issued.qr_payload)
+
+
+@router.post("/cards/{card_id}/block", response_model=CardPublic)
+def block(card_id: str, body: CardBlock, db: Db, key: IssuerKey, request: Request) -> CardPublic:
+    """Blocks the card for good (lost, stolen). The wallet and its balance are untouched."""
+    card = block_card(
+        db,
+        coin_id=key.coin_id,
+        card_public_id=card_id,
+        reason=body.reason,
+        at=_clock(request).now(),
+    )
+    return _public(card)
+
+
+@router.get("/cards/{card_id}", response_model=CardPublic)
+def get_card(card_id: str, db: Db, key: IssuerKey) -> CardPublic:
+    """A card of the issuer's coin and its status."""
+    return _public(find_card(db, coin_id=key.coin_id, card_public_id=card_id))

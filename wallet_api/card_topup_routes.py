@@ -1,0 +1,94 @@
+"""Card top-ups: the resident starts one; Stripe's signed webhook settles it."""
+
+from http import HTTPStatus
+from typing import Annotated
+
+import stripe
+import structlog
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from ledger.limits import AMOUNT_MAX
+from ledger.unit_of_work import run_in_transaction
+from localcoin.idempotency import Db, IdempotentRoute
+from localcoin.problems import problem_response
+from wallet_api.card_topups import OverCap, apply_event, settle_over_cap, start_card_topup
+from wallet_api.residents import wallet_of
+from wallet_api.routes import CurrentResident, _clock, _coin_by_code, _coin_by_id
+from wallet_api.rules import get_rules
+
+router = APIRouter(prefix="/v1", route_class=IdempotentRoute, tags=["residents"])
+webhook_router = APIRouter(prefix="/v1", tags=["stripe"])
+
+log = structlog.get_logger(__name__)
+
+
+class CardTopupCreate(BaseModel):
+    amount: int = Field(gt=0, le=AMOUNT_MAX)
+
+
+class CardTopupPublic(BaseModel):
+    id: str
+    amount: int
+    status: str
+    client_secret: str | None = Field(description="For Stripe's payment sheet in the app.")
+
+
+@router.post("/wallet/card_topups", status_code=201, response_model=CardTopupPublic)
+def create_card_topup(
+    body: CardTopupCreate,
+    db: Db,
+    resident_id: CurrentResident,
+    request: Request,
+    coin: Annotated[str | None, Query(description="The coin's code; default: home.")] = None,
+) -> CardTopupPublic:
+    """Starts a card top-up; the wallet is credited when Stripe confirms the payment."""
+    if coin is None:
+        home = db.exec_driver_sql(
+            "SELECT home_coin_id FROM residents WHERE id = %s", (resident_id,)
+        ).scalar_one()
+        the_coin = _coin_by_id(db, home)
+    else:
+        the_coin = _coin_by_code(db, coin)
+    wallet = wallet_of(db, coin_id=the_coin.id, resident_id=resident_id)
+    topup = start_card_topup(
+        db,
+        client=request.app.state.stripe_client,
+        rules=get_rules(db, coin_id=the_coin.id),
+        wallet=wallet,
+        amount=body.amount,
+        at=_clock(request).now(),
+    )
+    return CardTopupPublic(
+        id=topup.public_id,
+        amount=topup.amount,
+        status=topup.status.value,
+        client_secret=topup.client_secret,
+    )
+
+
+@webhook_router.post("/stripe/webhook")
+async def stripe_webhook(request: Request) -> JSONResponse:
+    """Stripe's events, trusted only once their signature verifies."""
+    payload = await request.body()
+    signature = request.headers.get("stripe-signature")
+    try:
+        event = stripe.Webhook.construct_event(
+            payload, signature, request.app.state.stripe_webhook_secret
+        )
+    except (ValueError, stripe.SignatureVerificationError):
+        log.warning("stripe_webhook_refused")
+        return problem_response(
+            HTTPStatus.BAD_REQUEST, "signature_invalid", "the Stripe signature does not verify"
+        )
+    engine = request.app.state.engine
+    now = _clock(request).now()
+    try:
+        outcome = run_in_transaction(engine, lambda conn: apply_event(conn, event=event, at=now))
+    except OverCap:
+        outcome = run_in_transaction(
+            engine, lambda conn: settle_over_cap(conn, event=event, at=now)
+        )
+    log.info("stripe_event", event_id=event.id, type=event.type, outcome=outcome)
+    return JSONResponse({"received": True, "outcome": outcome})

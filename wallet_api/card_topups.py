@@ -1,0 +1,289 @@
+"""Card top-ups with Stripe PaymentIntents.
+
+1. The resident asks for a top-up: we record it (requires_payment) and create
+   a PaymentIntent with Stripe (keyed by our top-up id, so a retry never makes
+   a second one); the app completes the payment with the client secret.
+2. Stripe tells us the outcome by webhook, trusted only after
+   ``stripe.Webhook.construct_event`` verified its signature. Each event is
+   applied exactly once (its id is the primary key of stripe_events).
+   - payment_intent.succeeded: the wallet is credited with money (debit
+     receivable:card), unless the wallet's cap no longer allows it: then the
+     top-up waits for the issuer to refund the card (refund_required).
+   - payment_intent.payment_failed: the top-up failed; nothing moves.
+   - charge.refunded: the coin is taken back from the wallet's money
+     (refunded); if the resident has spent it, nothing is taken and the top-up
+     is marked refund_shortfall for the issuer to settle with the resident.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from http import HTTPStatus
+from typing import Any
+
+import stripe
+import structlog
+from sqlalchemy import Connection, text
+
+from ledger.accounts import get_balance
+from ledger.chart import Standard, standard_account
+from ledger.entries import EntryRequest, credit, debit, post_entry
+from ledger.errors import Code, LedgerError
+from ledger.lots import LotKind
+from localcoin.problems import Problem
+from wallet_api.residents import Wallet, public_id
+from wallet_api.rules import CoinRules
+
+log = structlog.get_logger(__name__)
+
+CURRENCY = "jpy"
+
+
+class CardTopupStatus(StrEnum):
+    REQUIRES_PAYMENT = "requires_payment"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    REFUNDED = "refunded"
+    REFUND_REQUIRED = "refund_required"
+    REFUND_SHORTFALL = "refund_shortfall"
+
+
+@dataclass(frozen=True, slots=True)
+class CardTopup:
+    """Attributes:
+    public_id: its id in the API (``ctu_…``).
+    coin_id, wallet_id: the wallet to credit.
+    amount: yen to charge to the card, coin to credit.
+    status: where it stands (CardTopupStatus).
+    payment_intent_id: Stripe's PaymentIntent.
+    client_secret: what the app needs to complete the payment; None once stored.
+    """
+
+    public_id: str
+    coin_id: int
+    wallet_id: int
+    amount: int
+    status: CardTopupStatus
+    payment_intent_id: str | None
+    client_secret: str | None = None
+
+
+def start_card_topup(
+    conn: Connection,
+    *,
+    client: stripe.StripeClient,
+    rules: CoinRules,
+    wallet: Wallet,
+    amount: int,
+    at: datetime,
+) -> CardTopup:
+    """Records the top-up and creates its PaymentIntent; nothing is credited yet."""
+    balance = get_balance(conn, coin_id=rules.coin_id, account_id=wallet.account_id)
+    cap = rules.balance_cap(wallet.tier)
+    if balance.posted + amount > cap:
+        raise Problem(
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+            "limit_exceeded",
+            f"a {wallet.tier} wallet holds at most {cap} coin",
+        )
+    topup_id = public_id("ctu_")
+    intent = client.v1.payment_intents.create(
+        params={
+            "amount": amount,
+            "currency": CURRENCY,
+            "metadata": {"coin_id": str(rules.coin_id), "card_topup": topup_id},
+            "automatic_payment_methods": {"enabled": True},
+        },
+        options={"idempotency_key": topup_id},
+    )
+    conn.execute(
+        text(
+            "INSERT INTO card_topups (coin_id, public_id, wallet_id, amount, status,"
+            " stripe_payment_intent_id, created_at, updated_at) VALUES (:coin, :pid, :wallet,"
+            " :amount, 'requires_payment', :intent, :at, :at)"
+        ),
+        {
+            "coin": rules.coin_id,
+            "pid": topup_id,
+            "wallet": wallet.id,
+            "amount": amount,
+            "intent": intent.id,
+            "at": at,
+        },
+    )
+    return CardTopup(
+        topup_id,
+        rules.coin_id,
+        wallet.id,
+        amount,
+        CardTopupStatus.REQUIRES_PAYMENT,
+        intent.id,
+        intent.client_secret,
+    )
+
+
+def apply_event(conn: Connection, *, event: stripe.Event, at: datetime) -> str:
+    """Applies a verified Stripe event once; returns what happened, for the log."""
+    claimed = conn.execute(
+        text(
+            "INSERT INTO stripe_events (event_id, type, received_at) VALUES (:id, :type, :at)"
+            " ON CONFLICT (event_id) DO NOTHING RETURNING 1"
+        ),
+        {"id": event.id, "type": event.type, "at": at},
+    ).one_or_none()
+    if claimed is None:
+        return "duplicate"
+    payload: Any = event.data.object
+    if event.type == "payment_intent.succeeded":
+        return _succeeded(conn, payment_intent_id=payload["id"], amount=payload["amount"], at=at)
+    if event.type == "payment_intent.payment_failed":
+        return _failed(conn, payment_intent_id=payload["id"], at=at)
+    if event.type == "charge.refunded":
+        return _refunded(conn, payment_intent_id=payload["payment_intent"], at=at)
+    return "ignored"
+
+
+def _locked(conn: Connection, payment_intent_id: str) -> tuple[Any, ...] | None:
+    row = conn.execute(
+        text(
+            "SELECT t.coin_id, t.id, t.public_id, t.amount, t.status, w.account_id, w.tier"
+            " FROM card_topups t JOIN wallets w ON w.coin_id = t.coin_id"
+            " AND w.id = t.wallet_id WHERE t.stripe_payment_intent_id = :intent"
+            " FOR NO KEY UPDATE OF t"
+        ),
+        {"intent": payment_intent_id},
+    ).one_or_none()
+    return tuple(row) if row is not None else None
+
+
+def _set_status(
+    conn: Connection,
+    coin_id: int,
+    topup_id: int,
+    status: CardTopupStatus,
+    at: datetime,
+    **entries: int,
+) -> None:
+    columns = "".join(f", {name} = :{name}" for name in entries)
+    conn.execute(
+        text(
+            f"UPDATE card_topups SET status = :status, updated_at = :at{columns}"
+            " WHERE coin_id = :coin AND id = :id"
+        ),
+        {"status": status.value, "at": at, "coin": coin_id, "id": topup_id, **entries},
+    )
+
+
+def _succeeded(conn: Connection, *, payment_intent_id: str, amount: int, at: datetime) -> str:
+    row = _locked(conn, payment_intent_id)
+    if row is None:
+        return "unknown_payment_intent"
+    coin_id, topup_id, topup_public_id, expected, status, account_id, tier = row
+    if status != CardTopupStatus.REQUIRES_PAYMENT:
+        return "already_settled"
+    if amount != expected:
+        log.error(
+            "card_topup_amount_mismatch", topup=topup_public_id, charged=amount, expected=expected
+        )
+        _set_status(conn, coin_id, topup_id, CardTopupStatus.REFUND_REQUIRED, at)
+        return "amount_mismatch"
+    receivable = standard_account(conn, coin_id=coin_id, code=Standard.RECEIVABLE_CARD)
+    posted = post_entry(
+        conn,
+        coin_id=coin_id,
+        request=EntryRequest(
+            "topup.card",
+            [debit(receivable.id, amount), credit(account_id, amount, lot_kind=LotKind.MONEY)],
+            idempotency_key=f"card_topup:{topup_public_id}",
+            metadata={"card_topup": topup_public_id, "payment_intent": payment_intent_id},
+        ),
+        posted_at=at,
+    )
+    cap = _cap(conn, coin_id, tier)
+    if get_balance(conn, coin_id=coin_id, account_id=account_id).posted > cap:
+        # Paid, but the wallet filled up meanwhile: the card is refunded
+        # instead, so the entry above must not stand.
+        raise OverCap(topup_public_id)
+    _set_status(conn, coin_id, topup_id, CardTopupStatus.SUCCEEDED, at, entry_id=posted.entry_id)
+    return "credited"
+
+
+class OverCap(Exception):  # noqa: N818 - control flow inside the webhook's unit of work
+    """Raised to roll back a credit the wallet's cap no longer allows."""
+
+    def __init__(self, topup_public_id: str) -> None:
+        super().__init__(topup_public_id)
+        self.topup_public_id = topup_public_id
+
+
+def _cap(conn: Connection, coin_id: int, tier: str) -> int:
+    column = "verified_balance_cap" if tier == "verified" else "basic_balance_cap"
+    cap: int = conn.execute(
+        text(f"SELECT {column} FROM coin_rules WHERE coin_id = :coin"), {"coin": coin_id}
+    ).scalar_one()
+    return cap
+
+
+def settle_over_cap(conn: Connection, *, event: stripe.Event, at: datetime) -> str:
+    """After OverCap rolled the credit back: the event is applied by marking
+    the top-up for a card refund instead."""
+    conn.execute(
+        text(
+            "INSERT INTO stripe_events (event_id, type, received_at) VALUES (:id, :type, :at)"
+            " ON CONFLICT (event_id) DO NOTHING"
+        ),
+        {"id": event.id, "type": event.type, "at": at},
+    )
+    payload: Any = event.data.object
+    row = _locked(conn, payload["id"])
+    assert row is not None, "OverCap names a top-up that exists"
+    log.warning("card_topup_over_cap", topup=row[2])
+    _set_status(conn, row[0], row[1], CardTopupStatus.REFUND_REQUIRED, at)
+    return "refund_required"
+
+
+def _failed(conn: Connection, *, payment_intent_id: str, at: datetime) -> str:
+    row = _locked(conn, payment_intent_id)
+    if row is None:
+        return "unknown_payment_intent"
+    if row[4] != CardTopupStatus.REQUIRES_PAYMENT:
+        return "already_settled"
+    _set_status(conn, row[0], row[1], CardTopupStatus.FAILED, at)
+    return "failed"
+
+
+def _refunded(conn: Connection, *, payment_intent_id: str, at: datetime) -> str:
+    row = _locked(conn, payment_intent_id)
+    if row is None:
+        return "unknown_payment_intent"
+    coin_id, topup_id, topup_public_id, amount, status, account_id, _ = row
+    if status != CardTopupStatus.SUCCEEDED:
+        return "nothing_to_take_back"
+    receivable = standard_account(conn, coin_id=coin_id, code=Standard.RECEIVABLE_CARD)
+    taken = conn.begin_nested()
+    try:
+        back = post_entry(
+            conn,
+            coin_id=coin_id,
+            request=EntryRequest(
+                "topup.card.refunded",
+                [
+                    debit(account_id, amount, spend_kinds=frozenset({LotKind.MONEY})),
+                    credit(receivable.id, amount),
+                ],
+                metadata={"card_topup": topup_public_id},
+            ),
+            posted_at=at,
+        )
+        taken.commit()
+    except LedgerError as error:
+        taken.rollback()
+        if error.code is not Code.INSUFFICIENT_FUNDS:
+            raise
+        log.warning("card_topup_refund_shortfall", topup=topup_public_id, amount=amount)
+        _set_status(conn, coin_id, topup_id, CardTopupStatus.REFUND_SHORTFALL, at)
+        return "shortfall"
+    _set_status(
+        conn, coin_id, topup_id, CardTopupStatus.REFUNDED, at, refund_entry_id=back.entry_id
+    )
+    return "taken_back"

@@ -1,0 +1,103 @@
+"""Request and response bodies of issuance: points grants, coin rules, premium campaigns."""
+
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from ledger.limits import AMOUNT_MAX
+
+TopupChannel = Literal["counter", "atm", "bank_account", "card"]
+PaymentChannel = Literal["counter", "atm", "bank_account"]
+
+
+class PointsGrantCreate(BaseModel):
+    wallet_ids: list[str] = Field(
+        description="The wallets to credit (1 to 1,000; more is refused as batch_too_large).",
+        min_length=1,
+    )
+    amount: int = Field(description="Points per wallet, at most the coin's payment_max.", gt=0)
+    reason: str = Field(description="Why the city grants them.", min_length=1, max_length=200)
+    expires_at: AwareDatetime = Field(description="When what is left expires (ISO 8601).")
+
+
+class PointsGrantPublic(BaseModel):
+    id: str
+    amount: int = Field(description="Points per wallet.")
+    wallet_count: int
+    total: int = Field(description="amount * wallet_count, funded by the municipality.")
+    expires_at: str
+    reason: str
+    created_at: str
+
+
+class CoinRulesChange(BaseModel):
+    """Only the fields given change."""
+
+    basic_balance_cap: int | None = Field(default=None, gt=0, le=AMOUNT_MAX)
+    verified_balance_cap: int | None = Field(default=None, gt=0, le=AMOUNT_MAX)
+    payment_max: int | None = Field(default=None, gt=0, le=AMOUNT_MAX)
+    daily_topup_max: int | None = Field(default=None, gt=0, le=AMOUNT_MAX)
+    topup_bonus_bp: int | None = Field(
+        default=None, ge=0, le=10_000, description="Points per top-up in basis points (100 = 1%)."
+    )
+    topup_bonus_excluded_channels: list[TopupChannel] | None = Field(
+        default=None, description="Top-up channels that earn no bonus."
+    )
+
+
+class CoinRulesPublic(BaseModel):
+    basic_balance_cap: int
+    verified_balance_cap: int
+    payment_max: int
+    daily_topup_max: int
+    topup_bonus_bp: int
+    topup_bonus_excluded_channels: list[TopupChannel]
+
+
+class CampaignCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    price: int = Field(description="Yen per unit.", gt=0, le=AMOUNT_MAX)
+    face_value: int = Field(description="Coin per unit; above price.", gt=0, le=AMOUNT_MAX)
+    per_resident_limit: int = Field(description="Units one resident may buy.", gt=0)
+    total_units: int = Field(description="Units on sale in all.", gt=0)
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    premium_expires_at: AwareDatetime = Field(description="When the premium part expires.")
+
+
+class CampaignPublic(BaseModel):
+    id: str
+    name: str
+    price: int
+    face_value: int
+    premium: int = Field(description="face_value - price, funded by the municipality.")
+    per_resident_limit: int
+    total_units: int
+    sold_units: int = Field(description="Reserved or paid units.")
+    starts_at: str
+    ends_at: str
+    premium_expires_at: str
+
+
+class PurchaseCreate(BaseModel):
+    units: int = Field(gt=0, le=1_000_000)
+
+
+class PaymentConfirmation(BaseModel):
+    channel: PaymentChannel
+    reference: str = Field(description="The bank's reference.", min_length=1, max_length=100)
+
+
+class PurchasePublic(BaseModel):
+    id: str
+    campaign_id: str
+    wallet_id: str
+    units: int
+    price_total: int = Field(description="Yen to pay at the issuer.")
+    face_total: int = Field(description="Coin credited once paid.")
+    premium_total: int = Field(description="The part of face_total credited as premium.")
+    status: Literal["reserved", "paid", "released"]
+    pay_by: str = Field(description="The reservation is released if unpaid by then.")
+    paid_at: str | None
+    channel: PaymentChannel | None
+    reference: str | None

@@ -1,0 +1,47 @@
+"""The municipality's points grants (行政ポイント) over HTTP."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+
+from localcoin.auth import require
+from localcoin.credentials import ApiKey, Role
+from localcoin.idempotency import Db, IdempotentRoute
+from wallet_api.issuance_schemas import PointsGrantCreate, PointsGrantPublic
+from wallet_api.points_grants import grant_points
+from wallet_api.rules import get_rules
+
+router = APIRouter(prefix="/v1", route_class=IdempotentRoute, tags=["issuance"])
+
+MunicipalityKey = Annotated[ApiKey, Depends(require(Role.MUNICIPALITY))]
+
+
+@router.post("/points/grants", status_code=201, response_model=PointsGrantPublic)
+def create_points_grant(
+    body: PointsGrantCreate, db: Db, key: MunicipalityKey, request: Request
+) -> PointsGrantPublic:
+    """Grants the same points to each wallet named, all or nothing.
+
+    Refusals: amount_invalid, batch_too_large, wallet_ids_duplicated,
+    expires_at_invalid (422); wallet_not_found (404); limit_exceeded (422,
+    naming the wallet that would exceed its cap).
+    """
+    grant = grant_points(
+        db,
+        rules=get_rules(db, coin_id=key.coin_id),
+        wallet_public_ids=body.wallet_ids,
+        amount=body.amount,
+        reason=body.reason,
+        expires_at=body.expires_at,
+        api_key_id=key.id,
+        at=request.app.state.clock.now(),
+    )
+    return PointsGrantPublic(
+        id=grant.public_id,
+        amount=grant.amount,
+        wallet_count=grant.wallet_count,
+        total=grant.total,
+        expires_at=grant.expires_at.isoformat(),
+        reason=grant.reason,
+        created_at=grant.created_at.isoformat(),
+    )

@@ -1,0 +1,137 @@
+"""Premium campaigns (プレミアム付商品券) over HTTP: create, reserve, confirm payment."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+
+from localcoin.auth import require
+from localcoin.credentials import ApiKey, Role
+from localcoin.idempotency import Db, IdempotentRoute
+from wallet_api.issuance_schemas import (
+    CampaignCreate,
+    CampaignPublic,
+    PaymentConfirmation,
+    PurchaseCreate,
+    PurchasePublic,
+)
+from wallet_api.premium import (
+    Campaign,
+    Purchase,
+    coin_of_campaign,
+    confirm_payment,
+    create_campaign,
+    find_campaign,
+    reserve,
+)
+from wallet_api.residents import wallet_of
+from wallet_api.routes import CurrentResident, IssuerKey
+from wallet_api.rules import get_rules
+
+router = APIRouter(prefix="/v1", route_class=IdempotentRoute, tags=["issuance"])
+
+MunicipalityKey = Annotated[ApiKey, Depends(require(Role.MUNICIPALITY))]
+CampaignReader = Annotated[ApiKey, Depends(require(Role.MUNICIPALITY, Role.ISSUER))]
+
+
+def _campaign(campaign: Campaign) -> CampaignPublic:
+    return CampaignPublic(
+        id=campaign.public_id,
+        name=campaign.name,
+        price=campaign.price,
+        face_value=campaign.face_value,
+        premium=campaign.premium,
+        per_resident_limit=campaign.per_resident_limit,
+        total_units=campaign.total_units,
+        sold_units=campaign.sold_units,
+        starts_at=campaign.starts_at.isoformat(),
+        ends_at=campaign.ends_at.isoformat(),
+        premium_expires_at=campaign.premium_expires_at.isoformat(),
+    )
+
+
+def _purchase(purchase: Purchase) -> PurchasePublic:
+    return PurchasePublic(
+        id=purchase.public_id,
+        campaign_id=purchase.campaign_public_id,
+        wallet_id=purchase.wallet_public_id,
+        units=purchase.units,
+        price_total=purchase.price_total,
+        face_total=purchase.face_total,
+        premium_total=purchase.premium_total,
+        status=purchase.status,
+        pay_by=purchase.pay_by.isoformat(),
+        paid_at=purchase.paid_at.isoformat() if purchase.paid_at else None,
+        channel=purchase.channel,
+        reference=purchase.reference,
+    )
+
+
+@router.post("/premium_campaigns", status_code=201, response_model=CampaignPublic)
+def create_premium_campaign(
+    body: CampaignCreate, db: Db, key: MunicipalityKey, request: Request
+) -> CampaignPublic:
+    """The municipality opens a campaign. Refusal: campaign_invalid (422)."""
+    campaign = create_campaign(
+        db,
+        coin_id=key.coin_id,
+        name=body.name,
+        price=body.price,
+        face_value=body.face_value,
+        per_resident_limit=body.per_resident_limit,
+        total_units=body.total_units,
+        starts_at=body.starts_at,
+        ends_at=body.ends_at,
+        premium_expires_at=body.premium_expires_at,
+        at=request.app.state.clock.now(),
+    )
+    return _campaign(campaign)
+
+
+@router.get("/premium_campaigns/{campaign_id}", response_model=CampaignPublic)
+def read_premium_campaign(campaign_id: str, db: Db, key: CampaignReader) -> CampaignPublic:
+    """The campaign with the units sold so far (reserved or paid)."""
+    return _campaign(find_campaign(db, coin_id=key.coin_id, campaign_public_id=campaign_id))
+
+
+@router.post(
+    "/premium_campaigns/{campaign_id}/purchases", status_code=201, response_model=PurchasePublic
+)
+def create_premium_purchase(
+    campaign_id: str, body: PurchaseCreate, db: Db, resident_id: CurrentResident, request: Request
+) -> PurchasePublic:
+    """A resident reserves units, to be paid in yen at the issuer before ``pay_by``.
+
+    Refusals: campaign_not_found / wallet_not_found (404), campaign_closed
+    (422), limit_exceeded (422), sold_out (409).
+    """
+    coin_id = coin_of_campaign(db, campaign_id)
+    wallet = wallet_of(db, coin_id=coin_id, resident_id=resident_id)
+    purchase = reserve(
+        db,
+        rules=get_rules(db, coin_id=coin_id),
+        campaign=find_campaign(db, coin_id=coin_id, campaign_public_id=campaign_id),
+        wallet=wallet,
+        units=body.units,
+        at=request.app.state.clock.now(),
+    )
+    return _purchase(purchase)
+
+
+@router.post("/premium_purchases/{purchase_id}/confirm", response_model=PurchasePublic)
+def confirm_premium_purchase(
+    purchase_id: str, body: PaymentConfirmation, db: Db, key: IssuerKey, request: Request
+) -> PurchasePublic:
+    """The issuer received the price: the wallet gets the price as money and the premium.
+
+    Refusals: purchase_not_found (404), purchase_not_reserved,
+    reservation_expired, payment_reference_reused (409), limit_exceeded (422).
+    """
+    purchase = confirm_payment(
+        db,
+        rules=get_rules(db, coin_id=key.coin_id),
+        purchase_public_id=purchase_id,
+        channel=body.channel,
+        reference=body.reference,
+        at=request.app.state.clock.now(),
+    )
+    return _purchase(purchase)

@@ -1,0 +1,35 @@
+"""Which coin a resident's request is about: the one named by its code, else the home coin.
+
+One resident may hold wallets in several towns' coins; every balance, limit
+and rule stays with the coin, so each call picks its coin first.
+"""
+
+from http import HTTPStatus
+
+from sqlalchemy import Connection, text
+
+from ledger.coins import Coin, find_coin
+from ledger.errors import LedgerError
+from localcoin.problems import Problem
+
+
+def coin_by_code(conn: Connection, code: str) -> Coin:
+    """The coin with that code, or 404 ``coin_not_found``."""
+    try:
+        return find_coin(conn, code)
+    except LedgerError as error:
+        raise Problem(HTTPStatus.NOT_FOUND, "coin_not_found", error.detail) from error
+
+
+def resident_coin(conn: Connection, *, resident_id: int, code: str | None) -> Coin:
+    """The coin named by ``code``; None means the coin the resident signed up in."""
+    if code is not None:
+        return coin_by_code(conn, code)
+    row = conn.execute(
+        text(
+            "SELECT c.id, c.code, c.name, c.issuer_name, c.created_at FROM residents r"
+            " JOIN coins c ON c.id = r.home_coin_id WHERE r.id = :id"
+        ),
+        {"id": resident_id},
+    ).one()
+    return Coin(*row)

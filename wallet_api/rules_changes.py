@@ -1,0 +1,78 @@
+"""Changing a coin's rules: the issuer sets caps, limits and the charge bonus.
+
+Only the fields given change; the others keep their values. The rules apply
+from the next request on: a top-up or payment already recorded keeps what it
+was recorded with. Caps that a wallet already exceeds after a cap is lowered
+block further credits to it, never take coin away.
+"""
+
+from collections.abc import Mapping
+from http import HTTPStatus
+
+from sqlalchemy import Connection, text
+
+from ledger.limits import AMOUNT_MAX
+from localcoin.problems import Problem
+from wallet_api.rules import CoinRules, get_rules
+
+AMOUNT_RULES = ("basic_balance_cap", "verified_balance_cap", "payment_max", "daily_topup_max")
+BONUS_BP_MAX = 10_000
+TOPUP_CHANNELS = frozenset({"counter", "atm", "bank_account", "card"})
+
+
+def change_rules(conn: Connection, *, coin_id: int, changes: Mapping[str, object]) -> CoinRules:
+    """Applies ``changes`` (rule name → new value) and returns the coin's rules.
+
+    Refuses with ``rules_invalid`` (422) a change that leaves the rules
+    inconsistent; nothing changes then.
+    """
+    current = get_rules(conn, coin_id=coin_id)
+    merged: dict[str, object] = {
+        "basic_balance_cap": current.basic_balance_cap,
+        "verified_balance_cap": current.verified_balance_cap,
+        "payment_max": current.payment_max,
+        "daily_topup_max": current.daily_topup_max,
+        "topup_bonus_bp": current.topup_bonus_bp,
+        "topup_bonus_excluded_channels": sorted(current.topup_bonus_excluded_channels),
+    }
+    unknown = set(changes) - set(merged)
+    assert not unknown, f"the schema lets no other rule through: {unknown}"
+    merged.update(changes)
+    if "topup_bonus_excluded_channels" in changes:
+        merged["topup_bonus_excluded_channels"] = sorted(
+            set(changes["topup_bonus_excluded_channels"])  # type: ignore[call-overload]
+        )
+    _check(merged)
+    conn.execute(
+        text(
+            "UPDATE coin_rules SET basic_balance_cap = :basic_balance_cap,"
+            " verified_balance_cap = :verified_balance_cap, payment_max = :payment_max,"
+            " daily_topup_max = :daily_topup_max, topup_bonus_bp = :topup_bonus_bp,"
+            " topup_bonus_excluded_channels = :topup_bonus_excluded_channels"
+            " WHERE coin_id = :coin"
+        ),
+        {"coin": coin_id, **merged},
+    )
+    return get_rules(conn, coin_id=coin_id)
+
+
+def _check(rules: Mapping[str, object]) -> None:
+    for name in AMOUNT_RULES:
+        value = rules[name]
+        if not (isinstance(value, int) and 0 < value <= AMOUNT_MAX):
+            _refuse(f"{name} is 1 to {AMOUNT_MAX} coin")
+    basic, verified = rules["basic_balance_cap"], rules["verified_balance_cap"]
+    assert isinstance(basic, int) and isinstance(verified, int)
+    if basic > verified:
+        _refuse("basic_balance_cap is at most verified_balance_cap")
+    bonus_bp = rules["topup_bonus_bp"]
+    if not (isinstance(bonus_bp, int) and 0 <= bonus_bp <= BONUS_BP_MAX):
+        _refuse(f"topup_bonus_bp is 0 to {BONUS_BP_MAX} basis points")
+    channels = rules["topup_bonus_excluded_channels"]
+    assert isinstance(channels, list)
+    if not set(channels) <= TOPUP_CHANNELS:
+        _refuse(f"topup_bonus_excluded_channels are among {sorted(TOPUP_CHANNELS)}")
+
+
+def _refuse(detail: str) -> None:
+    raise Problem(HTTPStatus.UNPROCESSABLE_ENTITY, "rules_invalid", detail)

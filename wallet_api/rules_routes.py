@@ -1,0 +1,45 @@
+"""A coin's rules over HTTP: the issuer (or the operator) reads and changes them."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from localcoin.auth import require
+from localcoin.credentials import ApiKey, Role
+from localcoin.idempotency import Db, IdempotentRoute
+from wallet_api.issuance_schemas import CoinRulesChange, CoinRulesPublic
+from wallet_api.rules import CoinRules, get_rules
+from wallet_api.rules_changes import change_rules
+
+router = APIRouter(prefix="/v1", route_class=IdempotentRoute, tags=["issuance"])
+
+RulesEditor = Annotated[ApiKey, Depends(require(Role.ISSUER, Role.OPERATOR))]
+RulesReader = Annotated[ApiKey, Depends(require(Role.ISSUER, Role.OPERATOR, Role.MUNICIPALITY))]
+
+
+def _public(rules: CoinRules) -> CoinRulesPublic:
+    return CoinRulesPublic(
+        basic_balance_cap=rules.basic_balance_cap,
+        verified_balance_cap=rules.verified_balance_cap,
+        payment_max=rules.payment_max,
+        daily_topup_max=rules.daily_topup_max,
+        topup_bonus_bp=rules.topup_bonus_bp,
+        topup_bonus_excluded_channels=sorted(rules.topup_bonus_excluded_channels),
+    )
+
+
+@router.get("/coin_rules", response_model=CoinRulesPublic)
+def read_coin_rules(db: Db, key: RulesReader) -> CoinRulesPublic:
+    """The caller's coin's rules."""
+    return _public(get_rules(db, coin_id=key.coin_id))
+
+
+@router.post("/coin_rules", response_model=CoinRulesPublic)
+def update_coin_rules(body: CoinRulesChange, db: Db, key: RulesEditor) -> CoinRulesPublic:
+    """Changes the rules named in the body (the others stay); issuer or operator key.
+
+    Refusal: rules_invalid (422) when the result would not hold together
+    (e.g. a basic cap above the verified cap).
+    """
+    changes = body.model_dump(exclude_none=True)
+    return _public(change_rules(db, coin_id=key.coin_id, changes=changes))

@@ -1,0 +1,45 @@
+"""Routes for sending money to another resident. Thin: pick the coin, call the service."""
+
+from fastapi import APIRouter, Request
+
+from ledger.clock import Clock
+from localcoin.idempotency import Db, IdempotentRoute
+from wallet_api.resident_coins import resident_coin
+from wallet_api.residents import wallet_of
+from wallet_api.routes import CurrentResident
+from wallet_api.rules import get_rules
+from wallet_api.transfer_schemas import TransferCreate, TransferPublic
+from wallet_api.transfers import send_money
+
+router = APIRouter(prefix="/v1", route_class=IdempotentRoute, tags=["residents"])
+
+
+@router.post("/wallet/transfers", status_code=201, response_model=TransferPublic)
+def create_transfer(
+    body: TransferCreate, db: Db, resident_id: CurrentResident, request: Request
+) -> TransferPublic:
+    """Sends money to another resident's wallet in the same coin (verified wallets only).
+
+    Points and premium never move between people. Refusals: 403
+    ``tier_not_allowed``, 404 ``wallet_not_found``, 422 ``transfer_to_self``,
+    422 ``limit_exceeded`` (above the coin's largest payment, or the
+    recipient's cap), 402 ``insufficient_funds``.
+    """
+    coin = resident_coin(db, resident_id=resident_id, code=body.coin)
+    clock: Clock = request.app.state.clock
+    transfer = send_money(
+        db,
+        rules=get_rules(db, coin_id=coin.id),
+        sender=wallet_of(db, coin_id=coin.id, resident_id=resident_id),
+        to_wallet_public_id=body.to_wallet_id,
+        amount=body.amount,
+        at=clock.now(),
+    )
+    return TransferPublic(
+        id=transfer.public_id,
+        from_wallet_id=transfer.from_wallet_public_id,
+        to_wallet_id=transfer.to_wallet_public_id,
+        amount=transfer.amount,
+        coin=coin.code,
+        created_at=transfer.created_at.isoformat(),
+    )

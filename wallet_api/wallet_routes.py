@@ -1,0 +1,25 @@
+"""Opening a wallet in another coin: one resident, the coins of several towns."""
+
+from fastapi import APIRouter, Request
+
+from ledger.clock import Clock
+from localcoin.idempotency import Db, IdempotentRoute
+from wallet_api.resident_coins import coin_by_code
+from wallet_api.residents import open_wallet
+from wallet_api.routes import CurrentResident
+from wallet_api.transfer_schemas import WalletCreate, WalletOpened
+
+router = APIRouter(prefix="/v1", route_class=IdempotentRoute, tags=["residents"])
+
+
+@router.post("/wallets", status_code=201, response_model=WalletOpened)
+def create_wallet(
+    body: WalletCreate, db: Db, resident_id: CurrentResident, request: Request
+) -> WalletOpened:
+    """Opens the resident's basic wallet in another coin. Its balance, caps and
+    rules are that coin's; the tier starts basic until that coin's issuer checks
+    the resident's identity. Refusals: 404 ``coin_not_found``, 409 ``wallet_exists``."""
+    coin = coin_by_code(db, body.coin)
+    clock: Clock = request.app.state.clock
+    wallet = open_wallet(db, coin=coin, resident_id=resident_id, at=clock.now())
+    return WalletOpened(wallet_id=wallet.public_id, coin=coin.code, tier=wallet.tier.value)
