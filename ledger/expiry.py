@@ -99,3 +99,31 @@ def _remaining(conn: Connection, coin_id: int, lot_ids: list[int]) -> dict[int, 
         {"coin": coin_id, "ids": lot_ids},
     ).all()
     return {row[0]: row[1] for row in rows}
+
+
+def expire_due_lots_of(
+    conn: Connection, *, coin_id: int, account_id: int, at: datetime, breakage_account_id: int
+) -> list[ExpiredLot]:
+    """Expires this wallet's lots past their date, before it spends.
+
+    The sweep runs daily, so a wallet may still hold a lot that expired since;
+    a payment must not spend it. The cheap check first keeps the coin-wide
+    sweep lock off the payment path except when there is something to expire.
+    """
+    due = conn.execute(
+        text(
+            "SELECT 1 FROM lots WHERE coin_id = :coin AND account_id = :acc AND remaining > 0"
+            " AND expires_at IS NOT NULL AND expires_at <= :at LIMIT 1"
+        ),
+        {"coin": coin_id, "acc": account_id, "at": at},
+    ).first()
+    if due is None:
+        return []
+    return expire_lots(
+        conn,
+        coin_id=coin_id,
+        as_of=at,
+        at=at,
+        breakage_account_id=breakage_account_id,
+        account_id=account_id,
+    )

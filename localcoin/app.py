@@ -13,6 +13,8 @@ from localcoin.operator_routes import router as operator_router
 from localcoin.problems import install_problem_handlers
 from localcoin.sealer import Sealer
 from localcoin.settings import Settings, get_settings
+from merchant import charge_routes, onboarding_routes, payment_intent_routes, webhook_routes
+from settlement import batch_routes, report_routes
 from wallet_api import resident_routers
 from wallet_api.card_topup_routes import router as card_topup_router
 from wallet_api.card_topup_routes import webhook_router as stripe_webhook_router
@@ -67,6 +69,15 @@ def create_app(
     app.include_router(payment_credential_router)
     app.include_router(card_topup_router)
     app.include_router(stripe_webhook_router)
+    for side in (
+        onboarding_routes,
+        charge_routes,
+        payment_intent_routes,
+        webhook_routes,
+        batch_routes,
+        report_routes,
+    ):
+        app.include_router(side.router)
 
     @app.get("/health", tags=["operations"])
     def health() -> dict[str, str]:

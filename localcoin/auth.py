@@ -38,3 +38,7 @@ def require(*roles: Role):  # type: ignore[no-untyped-def]
 
 
 OperatorKey = Annotated[ApiKey, Depends(require(Role.OPERATOR))]
+IssuerKey = Annotated[ApiKey, Depends(require(Role.ISSUER))]
+MunicipalityKey = Annotated[ApiKey, Depends(require(Role.MUNICIPALITY))]
+# A merchant's own key or one of its terminals' keys: merchant_id is always set.
+MerchantKey = Annotated[ApiKey, Depends(require(Role.MERCHANT))]

@@ -8,6 +8,7 @@ from sqlalchemy import Connection
 from ledger.chart import open_chart
 from ledger.coins import Coin, create_coin
 from localcoin.credentials import Role, issue_key
+from merchant.fees import open_fee_plans
 from wallet_api.rules import open_rules
 
 FIRST_KEY_ROLES = (Role.OPERATOR, Role.ISSUER, Role.MUNICIPALITY)
@@ -37,6 +38,7 @@ def set_up_coin(
     coin = create_coin(conn, code=code, name=name, issuer_name=issuer_name, at=at)
     open_chart(conn, coin_id=coin.id, at=at)
     open_rules(conn, coin_id=coin.id)
+    open_fee_plans(conn, coin_id=coin.id)
     keys = {
         role: issue_key(conn, coin_id=coin.id, role=role, at=at, label="first key")
         for role in FIRST_KEY_ROLES

@@ -29,26 +29,44 @@ class ApiKey:
     id: the key's id.
     role: what the key may do.
     label: the operator's note on what the key is for.
+    merchant_id: for a merchant key, the merchant it acts for (None otherwise).
+    terminal_id: for a terminal's key, the terminal (None for the merchant's own keys).
     """
 
     coin_id: int
     id: int
     role: Role
     label: str
+    merchant_id: int | None = None
+    terminal_id: int | None = None
 
 
 def _digest(key: str) -> bytes:
     return hashlib.sha256(key.encode()).digest()
 
 
-def issue_key(conn: Connection, *, coin_id: int, role: Role, at: datetime, label: str = "") -> str:
-    """Creates a key and returns its secret, which is never stored or shown again."""
+def issue_key(
+    conn: Connection,
+    *,
+    coin_id: int,
+    role: Role,
+    at: datetime,
+    label: str = "",
+    merchant_id: int | None = None,
+    terminal_id: int | None = None,
+) -> str:
+    """Creates a key and returns its secret, which is never stored or shown again.
+
+    A merchant key names its merchant, and a terminal's key its terminal too
+    (the database refuses a merchant key without a merchant).
+    """
     prefix = secrets.token_hex(6)
     key = f"lc_{role.value}_{prefix}_{secrets.token_urlsafe(32)}"
     conn.execute(
         text(
-            "INSERT INTO api_keys (coin_id, role, prefix, secret_hash, label, created_at)"
-            " VALUES (:coin, :role, :prefix, :hash, :label, :at)"
+            "INSERT INTO api_keys (coin_id, role, prefix, secret_hash, label, created_at,"
+            " merchant_id, terminal_id)"
+            " VALUES (:coin, :role, :prefix, :hash, :label, :at, :merchant, :terminal)"
         ),
         {
             "coin": coin_id,
@@ -57,6 +75,8 @@ def issue_key(conn: Connection, *, coin_id: int, role: Role, at: datetime, label
             "hash": _digest(key),
             "label": label,
             "at": at,
+            "merchant": merchant_id,
+            "terminal": terminal_id,
         },
     )
     return key
@@ -69,14 +89,14 @@ def authenticate(conn: Connection, key: str) -> ApiKey | None:
         return None
     row = conn.execute(
         text(
-            "SELECT coin_id, id, role, label, secret_hash FROM api_keys"
+            "SELECT coin_id, id, role, label, secret_hash, merchant_id, terminal_id FROM api_keys"
             " WHERE prefix = :prefix AND revoked_at IS NULL"
         ),
         {"prefix": parts[2]},
     ).one_or_none()
     if row is None or not hmac.compare_digest(bytes(row[4]), _digest(key)):
         return None
-    return ApiKey(row[0], row[1], Role(row[2]), row[3])
+    return ApiKey(row[0], row[1], Role(row[2]), row[3], row[5], row[6])
 
 
 def revoke_key(conn: Connection, *, coin_id: int, key_id: int, at: datetime) -> bool:

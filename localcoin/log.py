@@ -21,6 +21,12 @@ def configure_logging(*, level: str = "INFO", json_lines: bool = False) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )
+
+
+def _stderr_logger(*_: object) -> structlog.PrintLogger:
+    # sys.stderr looked up per logger, not once: a stream swapped in by a test
+    # runner (or a daemon's redirect) and closed later must not swallow logs.
+    return structlog.PrintLogger(file=sys.stderr)

@@ -48,9 +48,9 @@ from dataclasses import dataclass
 from datetime import date
 from enum import Enum, IntEnum
 
-from settlement.bank_codes import Branch, find_branch
+from merchant.bank_codes import Branch, find_branch
+from merchant.kana import to_zengin, truncate
 from settlement.business_days import is_business_day
-from settlement.kana import to_zengin, truncate
 from settlement.zengin_errors import ZenginCode, ZenginError
 
 RECORD_BYTES = 120

@@ -226,7 +226,7 @@ def test_keys_are_scoped_to_the_caller(shop: Shop, books: Books, wallets: tuple[
     body = {"from_wallet": payer, "to_wallet": payee, "amount": 100}
     secrets_ = [
         run_in_transaction(
-            books.engine, lambda c: issue_key(c, coin_id=books.coin_id, role=Role.MERCHANT, at=T0)
+            books.engine, lambda c: issue_key(c, coin_id=books.coin_id, role=Role.ISSUER, at=T0)
         )
         for _ in range(2)
     ]

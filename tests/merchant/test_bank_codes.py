@@ -2,7 +2,7 @@
 
 import pytest
 
-from settlement.bank_codes import find_branch, is_known_branch
+from merchant.bank_codes import find_branch, is_known_branch
 from settlement.zengin_errors import ZenginCode, ZenginError
 
 

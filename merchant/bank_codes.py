@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from zengin_code import Bank
 
-from settlement.kana import to_zengin
+from merchant.kana import to_zengin
 from settlement.zengin_errors import ZenginCode, ZenginError
 
 BANK_CODE_DIGITS = 4

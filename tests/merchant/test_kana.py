@@ -3,7 +3,7 @@
 import pytest
 from zengin_code import Bank
 
-from settlement.kana import ZENGIN_CHARACTERS, is_zengin, to_zengin, truncate
+from merchant.kana import ZENGIN_CHARACTERS, is_zengin, to_zengin, truncate
 from settlement.zengin_errors import ZenginCode, ZenginError
 
 
