@@ -24,7 +24,7 @@ def town(engine: Engine, clock: FixedClock) -> Town:
     return new_town(engine, clock)
 
 
-def _charge(town: Town, shop_merchant, wallet_id: str, amount: int):  # type: ignore[no-untyped-def]
+def charge_from(town: Town, shop_merchant, wallet_id: str, amount: int):  # type: ignore[no-untyped-def]
     coin_id = town.coin.coin.id
 
     def work(conn):  # type: ignore[no-untyped-def]
@@ -52,7 +52,7 @@ def test_a_charge_moves_coin_to_the_merchant_less_its_fee_and_reports_it(town: T
     )
     shop = open_shop(town)
     payer = funded_resident(town, 5_000)
-    charge = _charge(town, shop.merchant, payer.wallet_id, 999)
+    charge = charge_from(town, shop.merchant, payer.wallet_id, 999)
     # 999 * 1.25% = 12.4875: rounded down to 12.
     assert (charge.amount, charge.fee, charge.status) == (999, 12, "succeeded")
 
@@ -79,7 +79,7 @@ def test_a_refused_charge_leaves_no_row_and_no_event(town: Town) -> None:
     shop = open_shop(town)
     payer = funded_resident(town, 100)
     with pytest.raises(LedgerError) as refused:
-        _charge(town, shop.merchant, payer.wallet_id, 101)
+        charge_from(town, shop.merchant, payer.wallet_id, 101)
     assert refused.value.code is Code.INSUFFICIENT_FUNDS
     counts = run_in_transaction(
         town.engine,
@@ -98,5 +98,5 @@ def test_a_payment_above_the_coins_largest_is_refused(town: Town) -> None:
     shop = open_shop(town)
     payer = funded_resident(town, 1_000)
     with pytest.raises(Problem) as refused:
-        _charge(town, shop.merchant, payer.wallet_id, 500_001)
+        charge_from(town, shop.merchant, payer.wallet_id, 500_001)
     assert refused.value.code == "limit_exceeded"

@@ -130,7 +130,7 @@ def upgrade() -> None:
             status text NOT NULL DEFAULT 'pending'
                 CHECK (status IN ('pending', 'in_batch', 'paid', 'returned', 'canceled')),
             batch_id bigint,
-            fee bigint CHECK (fee >= 0 AND fee <= amount),
+            fee bigint NOT NULL CHECK (fee >= 0 AND fee < amount),
             entry_id bigint,
             return_reason text,
             requested_at timestamptz NOT NULL,

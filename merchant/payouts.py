@@ -1,0 +1,182 @@
+"""Cash-out requests (換金): a merchant asks for yen; the next settlement batch pays it.
+
+Asking places a hold on the merchant's wallet for the whole amount, so the
+coin cannot be spent twice while it waits for the batch; the batch captures
+the hold into payable:payout (net) and revenue:fees (fee) in one entry per
+payout. The cash-out fee is fixed when the merchant asks, by the one rounding
+rule of merchant/fees.py, so the merchant knows the yen it will receive.
+
+A payout's life: pending → in_batch → paid, or returned (振込不能: the coin
+goes back to the merchant's wallet), or canceled (the hold released).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from http import HTTPStatus
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from ledger.holds import place_hold
+from ledger.limits import AMOUNT_MAX, HOLD_TTL_S_MAX
+from localcoin.problems import Problem
+from merchant.fees import FeeKind, merchant_fee
+from merchant.merchants import Merchant, require_active
+from wallet_api.residents import public_id
+
+# The hold outlives any batch schedule; a payout whose hold lapsed is canceled
+# by the batch instead of paid.
+PAYOUT_HOLD_TTL = timedelta(seconds=HOLD_TTL_S_MAX)
+
+
+class PayoutSource(StrEnum):
+    REQUEST = "request"  # the merchant asked (POST /v1/payouts)
+    SCHEDULE = "schedule"  # the merchant's automatic schedule (weekly, month-end, …)
+
+
+class PayoutStatus(StrEnum):
+    PENDING = "pending"
+    IN_BATCH = "in_batch"
+    PAID = "paid"
+    RETURNED = "returned"
+    CANCELED = "canceled"
+
+
+@dataclass(frozen=True, slots=True)
+class Payout:
+    """Attributes:
+    coin_id: the coin.
+    id: its id in the coin.
+    public_id: its id in the API (``po_…``).
+    merchant_id: the merchant paid.
+    source: asked for, or from the merchant's schedule.
+    amount: coin taken from the merchant's wallet.
+    fee: the cash-out fee kept (the bank transfers amount - fee yen).
+    hold_id: the hold that keeps the coin until the batch.
+    status: where it is in its life.
+    batch_id: the settlement batch that pays it, once in one.
+    entry_id: the entry that moved the coin to payable:payout, once closed.
+    requested_at: when it was asked for (UTC).
+    """
+
+    coin_id: int
+    id: int
+    public_id: str
+    merchant_id: int
+    source: PayoutSource
+    amount: int
+    fee: int
+    hold_id: int
+    status: PayoutStatus
+    batch_id: int | None
+    entry_id: int | None
+    requested_at: datetime
+
+    @property
+    def net(self) -> int:
+        return self.amount - self.fee
+
+    def as_json(self, merchant_public_id: str) -> dict[str, Any]:
+        return {
+            "id": self.public_id,
+            "object": "payout",
+            "merchant_id": merchant_public_id,
+            "source": self.source.value,
+            "amount": self.amount,
+            "fee": self.fee,
+            "net": self.net,
+            "status": self.status.value,
+            "requested_at": self.requested_at.isoformat(),
+        }
+
+
+PAYOUT_COLUMNS = (
+    "coin_id, id, public_id, merchant_id, source, amount, fee, hold_id, status, batch_id,"
+    " entry_id, requested_at"
+)
+
+
+def payout_from_row(row: Any) -> Payout:
+    return Payout(
+        coin_id=row[0],
+        id=row[1],
+        public_id=row[2],
+        merchant_id=row[3],
+        source=PayoutSource(row[4]),
+        amount=row[5],
+        fee=row[6],
+        hold_id=row[7],
+        status=PayoutStatus(row[8]),
+        batch_id=row[9],
+        entry_id=row[10],
+        requested_at=row[11],
+    )
+
+
+def request_payout(
+    conn: Connection, *, merchant: Merchant, amount: int, source: PayoutSource, at: datetime
+) -> Payout:
+    """Holds ``amount`` of the merchant's coin for the next settlement batch.
+
+    Refusals: ``amount_invalid`` (422) for an amount that is not 1 to the
+    ledger's largest, ``payout_below_fee`` (422) when the fee would take it
+    all, ``merchant_suspended`` (403), ``insufficient_funds`` (402) from the
+    ledger when the merchant's available coin is too small.
+    """
+    if type(amount) is not int or not 0 < amount <= AMOUNT_MAX:
+        raise Problem(
+            HTTPStatus.UNPROCESSABLE_ENTITY, "amount_invalid", f"a payout is 1 to {AMOUNT_MAX}"
+        )
+    require_active(merchant)
+    fee = merchant_fee(conn, merchant, FeeKind.CASHOUT, amount)
+    if fee >= amount:
+        raise Problem(
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+            "payout_below_fee",
+            f"a payout of {amount} would be all fee ({fee}); ask for more",
+        )
+    payout_public_id = public_id("po_")
+    hold = place_hold(
+        conn,
+        coin_id=merchant.coin_id,
+        account_id=merchant.account_id,
+        amount=amount,
+        at=at,
+        ttl=PAYOUT_HOLD_TTL,
+        metadata={"payout": payout_public_id},
+    )
+    row = conn.execute(
+        text(
+            "INSERT INTO payouts (coin_id, public_id, merchant_id, source, amount, fee, hold_id,"
+            " requested_at) VALUES (:coin, :pid, :merchant, :source, :amount, :fee, :hold, :at)"
+            f" RETURNING {PAYOUT_COLUMNS}"
+        ),
+        {
+            "coin": merchant.coin_id,
+            "pid": payout_public_id,
+            "merchant": merchant.id,
+            "source": source.value,
+            "amount": amount,
+            "fee": fee,
+            "hold": hold.id,
+            "at": at,
+        },
+    ).one()
+    return payout_from_row(row)
+
+
+def find_payout(
+    conn: Connection, *, coin_id: int, merchant_id: int, payout_public_id: str
+) -> Payout:
+    """The merchant's own payout; another's is not found (404 ``payout_not_found``)."""
+    row = conn.execute(
+        text(
+            f"SELECT {PAYOUT_COLUMNS} FROM payouts WHERE coin_id = :coin"
+            " AND merchant_id = :merchant AND public_id = :pid"
+        ),
+        {"coin": coin_id, "merchant": merchant_id, "pid": payout_public_id},
+    ).one_or_none()
+    if row is None:
+        raise Problem(HTTPStatus.NOT_FOUND, "payout_not_found", "no such payout for this merchant")
+    return payout_from_row(row)
