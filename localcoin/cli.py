@@ -3,31 +3,39 @@
 Results are one JSON object on stdout; progress and logs go to stderr.
 """
 
-import json
-import sys
 from datetime import datetime
 from typing import Annotated, Any
 
 import typer
 import uvicorn
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine, text
 
 from ledger.chart import Standard, standard_account
-from ledger.clock import Clock, SystemClock, end_of_business_date
-from ledger.coins import Coin, find_coin, list_coins
+from ledger.clock import Clock, end_of_business_date
+from ledger.coins import find_coin, list_coins
 from ledger.errors import LedgerError
 from ledger.expiry import expire_lots
 from ledger.unit_of_work import run_in_transaction
 from ledger.verify import verify_coin
 from localcoin.app import create_app
 from localcoin.coin_setup import set_up_coin
-from localcoin.database import make_engine, resolve_database_url
+from localcoin.command_io import (
+    coins,
+    database_url,
+    emit,
+    fail,
+    open_engine,
+    progress,
+    stderr,
+    system_clock,
+)
+from localcoin.database import make_engine
 from localcoin.log import configure_logging
 from localcoin.migrate import current_revision, upgrade_to_head
+from localcoin.report_commands import report_app
 from localcoin.sealer import seal_coin
 from localcoin.settings import get_settings
+from localcoin.settlement_commands import settlement_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 db_app = typer.Typer(no_args_is_help=True, help="The database schema.")
@@ -38,8 +46,9 @@ app.add_typer(db_app, name="db")
 app.add_typer(coin_app, name="coin")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(points_app, name="points")
+app.add_typer(settlement_app, name="settlement")
+app.add_typer(report_app, name="report")
 
-stderr = Console(stderr=True)
 
 DEMO_COIN = {"code": "DEMO", "name": "デモコイン", "issuer_name": "デモ信用金庫"}
 
@@ -50,44 +59,10 @@ def _configure() -> None:
     configure_logging(level=settings.log_level, json_lines=settings.log_json)
 
 
-def emit(result: dict[str, Any]) -> None:
-    """Prints the command's result: one JSON object on stdout."""
-    sys.stdout.write(json.dumps(result, ensure_ascii=False, default=str) + "\n")
-    sys.stdout.flush()
-
-
-def fail(code: str, detail: str, exit_code: int = 1) -> typer.Exit:
-    emit({"ok": False, "code": code, "detail": detail})
-    return typer.Exit(exit_code)
-
-
-def _url() -> str:
-    return resolve_database_url(get_settings())
-
-
-def _engine() -> Engine:
-    return make_engine(_url(), pool_size=get_settings().pool_size)
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=stderr,
-        transient=False,
-    )
-
-
-def _clock() -> Clock:
-    return SystemClock()
-
-
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Migrates the database to the newest schema."""
-    url = _url()
+    url = database_url()
     with stderr.status("migrating"):
         upgrade_to_head(url)
     emit({"ok": True, "revision": current_revision(url)})
@@ -100,9 +75,9 @@ def coin_create(
     issuer: Annotated[str, typer.Option(help="The issuing financial institution.")],
 ) -> None:
     """Creates a coin with its chart of accounts and its operator, issuer and municipality keys."""
-    upgrade_to_head(_url())
-    engine = _engine()
-    now = _clock().now()
+    upgrade_to_head(database_url())
+    engine = open_engine()
+    now = system_clock().now()
     try:
         created = run_in_transaction(
             engine,
@@ -113,35 +88,29 @@ def coin_create(
     emit(created.as_json())
 
 
-def _coins(engine: Engine, code: str | None) -> list[Coin]:
-    if code is None:
-        return run_in_transaction(engine, list_coins)
-    return [run_in_transaction(engine, lambda conn: find_coin(conn, code))]
-
-
 @ledger_app.command("verify")
 def ledger_verify(
     coin: Annotated[str | None, typer.Option(help="Only this coin (its code).")] = None,
 ) -> None:
     """Checks that every entry balances, cached balances equal the postings, and the hash
     chain is intact. Seals committed entries first. Exit 0 only if everything holds."""
-    engine = _engine()
-    clock = _clock()
+    engine = open_engine()
+    clock = system_clock()
     try:
-        coins = _coins(engine, coin)
+        chosen = coins(engine, coin)
     except LedgerError as error:
         raise fail(error.code.value, error.detail, exit_code=2) from None
     reports = []
-    with _progress() as progress:
-        task = progress.add_task("verifying coins", total=len(coins))
-        for each in coins:
+    with progress() as bar:
+        task = bar.add_task("verifying coins", total=len(chosen))
+        for each in chosen:
             sealed_now = seal_coin(engine, each.id, clock)
             with engine.connect() as conn:
                 conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 report = verify_coin(conn, coin_id=each.id).as_dict()
                 conn.rollback()
             reports.append({"code": each.code, "sealed_now": sealed_now} | report)
-            progress.advance(task)
+            bar.advance(task)
     ok = all(r["ok"] for r in reports)
     emit(
         {
@@ -158,9 +127,9 @@ def ledger_verify(
 @ledger_app.command("seal")
 def ledger_seal() -> None:
     """Links every committed entry into its coin's hash chain now."""
-    engine = _engine()
-    clock = _clock()
-    sealed = {c.code: seal_coin(engine, c.id, clock) for c in _coins(engine, None)}
+    engine = open_engine()
+    clock = system_clock()
+    sealed = {c.code: seal_coin(engine, c.id, clock) for c in coins(engine, None)}
     emit({"ok": True, "sealed": sealed})
 
 
@@ -176,8 +145,8 @@ def points_expire(
     ] = None,
 ) -> None:
     """Moves what is left of lots past their date to breakage (revenue:breakage)."""
-    engine = _engine()
-    clock = _clock()
+    engine = open_engine()
+    clock = system_clock()
     try:
         the_coin = run_in_transaction(engine, lambda conn: find_coin(conn, coin))
     except LedgerError as error:
@@ -198,8 +167,8 @@ def points_expire(
         ).scalar_one(),
     )
     lots = amount = 0
-    with _progress() as progress:
-        task = progress.add_task("expiring lots", total=due)
+    with progress() as bar:
+        task = bar.add_task("expiring lots", total=due)
         while True:
             batch = run_in_transaction(
                 engine,
@@ -215,7 +184,7 @@ def points_expire(
                 break
             lots += len(batch)
             amount += sum(e.amount for e in batch)
-            progress.advance(task, len(batch))
+            bar.advance(task, len(batch))
     emit(
         {
             "ok": True,
@@ -240,10 +209,10 @@ def serve(
 ) -> None:
     """Runs the API. Migrates the database first."""
     settings = get_settings()
-    url = _url()
+    url = database_url()
     upgrade_to_head(url)
     engine = make_engine(url, pool_size=settings.pool_size)
-    clock = _clock()
+    clock = system_clock()
     if demo:
         if settings.environment == "production":
             raise fail("demo_refused", "no demo data in production")
