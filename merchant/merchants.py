@@ -63,6 +63,7 @@ class Merchant:
     category: the kind of shop (``food``, ``retail``, …), for fees and the city's figures.
     member_group: the group whose reduced fee plan applies ('' for the standard plan).
     account_id: its ledger wallet.
+    wallet_public_id: its wallet's id in the API (``wal_…``).
     bank_account: where its yen is paid.
     fee_overrides: its own rates by kind (``payment``, ``cashout``, ``btob``), if any.
     status: active or suspended.
@@ -76,6 +77,7 @@ class Merchant:
     category: str
     member_group: str
     account_id: int
+    wallet_public_id: str
     bank_account: BankAccount
     fee_overrides: dict[str, int]
     status: MerchantStatus
@@ -84,7 +86,7 @@ class Merchant:
 _COLUMNS = (
     "coin_id, id, public_id, name, name_kana, category, member_group, account_id, bank_code,"
     " branch_code, account_type, account_number, holder_kana, payment_bp, cashout_bp, btob_bp,"
-    " status"
+    " status, wallet_public_id"
 )
 
 
@@ -103,6 +105,7 @@ def _merchant(row: Any) -> Merchant:
         category=row[5],
         member_group=row[6],
         account_id=row[7],
+        wallet_public_id=row[17],
         bank_account=BankAccount(row[8], row[9], AccountType(row[10]), row[11], row[12]),
         fee_overrides=overrides,
         status=MerchantStatus(row[16]),
@@ -126,6 +129,7 @@ def open_merchant(
     account; the database still refuses what is out of shape.
     """
     merchant_public_id = public_id("mer_")
+    wallet_public_id = public_id("wal_")
     account = open_account(
         conn,
         coin_id=coin_id,
@@ -137,9 +141,9 @@ def open_merchant(
     row = conn.execute(
         text(
             "INSERT INTO merchants (coin_id, public_id, name, name_kana, category, member_group,"
-            " account_id, bank_code, branch_code, account_type, account_number, holder_kana,"
-            " created_at) VALUES (:coin, :pid, :name, :kana, :category, :group, :account,"
-            " :bank, :branch, :type, :number, :holder, :at)"
+            " account_id, wallet_public_id, bank_code, branch_code, account_type, account_number,"
+            " holder_kana, created_at) VALUES (:coin, :pid, :name, :kana, :category, :group,"
+            " :account, :wallet, :bank, :branch, :type, :number, :holder, :at)"
             f" RETURNING {_COLUMNS}"
         ),
         {
@@ -150,6 +154,7 @@ def open_merchant(
             "category": category,
             "group": member_group,
             "account": account.id,
+            "wallet": wallet_public_id,
             "bank": bank_account.bank_code,
             "branch": bank_account.branch_code,
             "type": bank_account.account_type.value,
