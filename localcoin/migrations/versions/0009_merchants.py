@@ -42,7 +42,8 @@ def upgrade() -> None:
             member_group text NOT NULL DEFAULT '',
             account_id bigint NOT NULL,
             -- The merchant's wallet as the API names it (BtoB, the console).
-            wallet_public_id text NOT NULL UNIQUE CHECK (wallet_public_id ~ '^wal_[A-Za-z0-9]{16,32}$'),
+            wallet_public_id text NOT NULL UNIQUE
+                CHECK (wallet_public_id ~ '^wal_[A-Za-z0-9]{16,32}$'),
             bank_code text NOT NULL CHECK (bank_code ~ '^[0-9]{4}$'),
             branch_code text NOT NULL CHECK (branch_code ~ '^[0-9]{3}$'),
             account_type text NOT NULL CHECK (account_type IN ('ordinary', 'current')),
