@@ -30,12 +30,14 @@ from localcoin.command_io import (
     system_clock,
 )
 from localcoin.database import make_engine
+from localcoin.demo import seed_demo
 from localcoin.log import configure_logging
 from localcoin.migrate import current_revision, upgrade_to_head
 from localcoin.report_commands import report_app
 from localcoin.sealer import seal_coin
 from localcoin.settings import get_settings
 from localcoin.settlement_commands import settlement_app
+from wallet_api.pins import PinHasher
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 db_app = typer.Typer(no_args_is_help=True, help="The database schema.")
@@ -48,9 +50,6 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(points_app, name="points")
 app.add_typer(settlement_app, name="settlement")
 app.add_typer(report_app, name="report")
-
-
-DEMO_COIN = {"code": "DEMO", "name": "デモコイン", "issuer_name": "デモ信用金庫"}
 
 
 @app.callback()
@@ -227,10 +226,13 @@ def _seed_demo(engine: Engine, clock: Clock) -> dict[str, Any]:
             "detail": "the database has coins already; keys are shown "
             "only when made (localcoin coin create makes new ones)",
         }
-    created = run_in_transaction(
-        engine, lambda conn: set_up_coin(conn, at=clock.now(), **DEMO_COIN)
+    settings = get_settings()
+    hasher = PinHasher(
+        pepper=settings.pin_pepper,
+        memory_kib=settings.pin_hash_memory_kib,
+        time_cost=settings.pin_hash_time_cost,
     )
-    return {"demo": "created"} | created.as_json()
+    return run_in_transaction(engine, lambda conn: seed_demo(conn, clock=clock, hasher=hasher))
 
 
 if __name__ == "__main__":

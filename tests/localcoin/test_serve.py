@@ -71,6 +71,20 @@ def test_demo_migrates_seeds_prints_logins_and_serves(empty_database: str) -> No
         )
         assert summary.status_code == 200
         assert summary.json()["coin"] == "DEMO"
+        # The printed logins work: a resident logs in and sees the demo money and points.
+        tome = logins["residents"][2]
+        token = httpx.post(
+            f"http://127.0.0.1:{port}/v1/auth/token",
+            json={"resident_id": tome["resident_id"], "pin": tome["pin"]},
+        )
+        assert token.status_code == 200, token.text
+        wallet = httpx.get(
+            f"http://127.0.0.1:{port}/v1/wallet",
+            headers={"Authorization": f"Bearer {token.json()['access_token']}"},
+        ).json()
+        assert (wallet["balance"]["money"], wallet["balance"]["points"]) == (10_000, 3_000)
+        assert [shop["name"] for shop in logins["merchants"]] == ["みどり青果店", "市民体育館"]
+        assert all(shop["api_key"].startswith("lc_merchant_") for shop in logins["merchants"])
     finally:
         server.terminate()
         server.wait(timeout=15)

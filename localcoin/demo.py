@@ -1,0 +1,107 @@
+"""The demo town ``localcoin serve --demo`` seeds into an empty database.
+
+A coin with its keys, two shops with their keys and bank accounts, and three
+residents (one verified and topped up, one basic with a little money, one
+with city points) whose logins are printed, so a newcomer can pay, refund and
+close a batch at once. Everything goes through the same functions the API
+uses; nothing is written around the ledger.
+"""
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Connection
+
+from ledger.clock import Clock
+from localcoin.coin_setup import set_up_coin
+from localcoin.credentials import Role, authenticate, issue_key
+from merchant.merchants import AccountType, BankAccount, open_merchant
+from wallet_api.pins import PinHasher
+from wallet_api.points_grants import grant_points
+from wallet_api.residents import sign_up, verify_identity
+from wallet_api.rules import get_rules
+from wallet_api.topups import Channel, record_topup
+
+DEMO_COIN = {"code": "DEMO", "name": "デモコイン", "issuer_name": "デモ信用金庫"}
+
+# (name, name in half-width kana, category, bank, branch, account number)
+DEMO_SHOPS = (
+    ("みどり青果店", "ﾐﾄﾞﾘｾｲｶﾃﾝ", "food", "0001", "001", "1234567"),
+    ("市民体育館", "ｼﾐﾝﾀｲｲｸｶﾝ", "public", "0005", "001", "7654321"),
+)
+# (display name, PIN, verified?, money topped up at the counter, city points)
+DEMO_RESIDENTS = (
+    ("山田花子", "1234", True, 30_000, 0),
+    ("佐藤一郎", "5678", False, 5_000, 0),
+    ("鈴木トメ", "2468", True, 10_000, 3_000),
+)
+POINTS_LIFETIME = timedelta(days=180)
+
+
+def seed_demo(conn: Connection, *, clock: Clock, hasher: PinHasher) -> dict[str, Any]:
+    """Creates the demo town in the caller's transaction and returns its logins."""
+    now = clock.now()
+    coin_setup = set_up_coin(conn, at=now, **DEMO_COIN)
+    coin = coin_setup.coin
+    rules = get_rules(conn, coin_id=coin.id)
+    municipality = authenticate(conn, coin_setup.keys[Role.MUNICIPALITY])
+    assert municipality is not None, "the coin's first municipality key was just made"
+    shops = []
+    for name, kana, category, bank, branch, account_number in DEMO_SHOPS:
+        shop = open_merchant(
+            conn,
+            coin_id=coin.id,
+            name=name,
+            name_kana=kana,
+            category=category,
+            bank_account=BankAccount(bank, branch, AccountType.ORDINARY, account_number, kana[:30]),
+            at=now,
+        )
+        key = issue_key(
+            conn, coin_id=coin.id, role=Role.MERCHANT, at=now, label="demo", merchant_id=shop.id
+        )
+        shops.append({"merchant_id": shop.public_id, "name": name, "api_key": key})
+    residents = []
+    for number, (display_name, pin, verified, money, points) in enumerate(DEMO_RESIDENTS, 1):
+        resident, wallet = sign_up(
+            conn, coin=coin, display_name=display_name, pin=pin, hasher=hasher, at=now
+        )
+        if verified:
+            wallet = verify_identity(
+                conn,
+                coin_id=coin.id,
+                resident_public_id=resident.public_id,
+                method="counter",
+                reference=f"demo-{number}",
+                at=now,
+            )
+        if money:
+            record_topup(
+                conn,
+                rules=rules,
+                wallet=wallet,
+                amount=money,
+                channel=Channel.COUNTER,
+                reference=f"demo-topup-{number}",
+                at=now,
+            )
+        if points:
+            grant_points(
+                conn,
+                rules=rules,
+                wallet_public_ids=[wallet.public_id],
+                amount=points,
+                reason="デモの行政ポイント",
+                expires_at=now + POINTS_LIFETIME,
+                api_key_id=municipality.id,
+                at=now,
+            )
+        residents.append(
+            {
+                "resident_id": resident.public_id,
+                "wallet_id": wallet.public_id,
+                "display_name": display_name,
+                "pin": pin,
+            }
+        )
+    return {"demo": "created"} | coin_setup.as_json() | {"merchants": shops, "residents": residents}
