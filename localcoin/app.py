@@ -8,12 +8,15 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, text
 
 from ledger.clock import Clock
+from localcoin.observability import install as install_observability
 from localcoin.openapi import install as install_openapi
 from localcoin.operator_routes import router as operator_router
 from localcoin.problems import install_problem_handlers
 from localcoin.sealer import Sealer
 from localcoin.settings import Settings, get_settings
 from merchant import charge_routes, onboarding_routes, payment_intent_routes, webhook_routes
+from merchant.intent_sweeper import IntentSweeper
+from merchant.webhook_delivery import WebhookWorker
 from settlement import batch_routes, report_routes
 from wallet_api import resident_routers
 from wallet_api.card_topup_routes import router as card_topup_router
@@ -35,11 +38,32 @@ def create_app(
         sealer = Sealer(engine, clock) if run_sealer else None
         if sealer is not None:
             sealer.start()
+        # Expired intents and uncaptured holds; off with the sealer, so tests drive it.
+        sweeper = IntentSweeper(engine, clock) if run_sealer else None
+        if sweeper is not None:
+            sweeper.start()
+        # Webhook deliveries from the outbox; off with the sealer, so tests drive them.
+        webhooks = (
+            WebhookWorker(
+                engine,
+                clock,
+                timeout_s=config.webhook_timeout_s,
+                allow_private=config.webhook_allow_private_urls,
+            )
+            if run_sealer
+            else None
+        )
+        if webhooks is not None:
+            webhooks.start()
         try:
             yield
         finally:
             if sealer is not None:
                 sealer.stop()
+            if sweeper is not None:
+                sweeper.stop()
+            if webhooks is not None:
+                webhooks.stop()
 
     app = FastAPI(
         title="localcoin",
@@ -49,6 +73,7 @@ def create_app(
     )
     app.state.engine = engine
     app.state.clock = clock
+    app.state.webhook_allow_private_urls = config.webhook_allow_private_urls
     app.state.pin_hasher = PinHasher(
         pepper=config.pin_pepper,
         memory_kib=config.pin_hash_memory_kib,
@@ -61,6 +86,7 @@ def create_app(
     app.state.stripe_webhook_secret = config.stripe_webhook_secret
     install_problem_handlers(app)
     install_openapi(app)
+    install_observability(app, engine=engine, body_max_bytes=config.request_body_max_bytes)
     app.include_router(operator_router)
     app.include_router(wallet_router)
     app.include_router(auth_router)

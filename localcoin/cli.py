@@ -37,6 +37,7 @@ from localcoin.report_commands import report_app
 from localcoin.sealer import seal_coin
 from localcoin.settings import get_settings
 from localcoin.settlement_commands import settlement_app
+from localcoin.webhook_commands import webhooks_app
 from wallet_api.pins import PinHasher
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -50,6 +51,7 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(points_app, name="points")
 app.add_typer(settlement_app, name="settlement")
 app.add_typer(report_app, name="report")
+app.add_typer(webhooks_app, name="webhooks")
 
 
 @app.callback()

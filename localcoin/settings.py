@@ -46,6 +46,11 @@ class Settings(BaseSettings):
         stripe_api_base: Stripe's API address (a local fake in tests).
         stripe_secret_key, stripe_webhook_secret: Stripe credentials; the
             webhook secret verifies every event's signature.
+        webhook_allow_private_urls: let webhook endpoints be loopback, private
+            or plain-http URLs (tests, local development); refused in production.
+        webhook_timeout_s: how long one webhook delivery may take.
+        request_body_max_bytes: the largest request body the API reads; a
+            larger one is refused (413) before any of it is parsed.
     """
 
     model_config = SettingsConfigDict(env_prefix="LOCALCOIN_", extra="ignore")
@@ -67,6 +72,9 @@ class Settings(BaseSettings):
     stripe_api_base: str = "https://api.stripe.com"
     stripe_secret_key: str = DEV_STRIPE_SECRET_KEY
     stripe_webhook_secret: str = DEV_STRIPE_WEBHOOK_SECRET
+    webhook_allow_private_urls: bool = False
+    webhook_timeout_s: float = Field(default=5.0, gt=0, le=30)
+    request_body_max_bytes: int = Field(default=1_048_576, ge=1024, le=104_857_600)
 
     @model_validator(mode="after")
     def _no_default_secrets_in_production(self) -> "Settings":
@@ -79,6 +87,8 @@ class Settings(BaseSettings):
             or self.stripe_webhook_secret == DEV_STRIPE_WEBHOOK_SECRET
         ):
             raise ValueError("LOCALCOIN_STRIPE_SECRET_KEY and _WEBHOOK_SECRET must be set")
+        if self.environment == "production" and self.webhook_allow_private_urls:
+            raise ValueError("LOCALCOIN_WEBHOOK_ALLOW_PRIVATE_URLS is refused in production")
         return self
 
     @field_validator("database_url")

@@ -1,7 +1,161 @@
-"""Charges at the terminal, refunds, BtoB, payments to residents, cash-out requests (HTTP)."""
+"""Charges at the terminal, refunds, BtoB, payments to residents, cash-out requests (HTTP).
 
-from fastapi import APIRouter
+This router takes charges; the others of this side are included into it, so
+the app factory includes one router. Refusal codes are listed in each
+service module's docstring (merchant/terminal_charges.py, refunds.py,
+btob_transfers.py, resident_payments.py, payout_requests.py).
+"""
 
-from localcoin.idempotency import IdempotentRoute
+from typing import Annotated, Any, Self
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, model_validator
+
+from ledger.clock import Clock
+from ledger.limits import AMOUNT_MAX
+from localcoin.idempotency import Db, IdempotentRoute
+from localcoin.problems import Problem, problem_response
+from merchant import btob_routes, payout_routes, refund_routes, resident_payment_routes
+from merchant.charges import Charge, charge_wallet_public_id, charges_page, find_charge
+from merchant.merchant_auth import AnyMerchantKey
+from merchant.pages import PAGE_DEFAULT, PAGE_MAX
+from merchant.terminal_charges import charge_card, charge_token
+from wallet_api.token_keys import token_keys
 
 router = APIRouter(prefix="/v1", route_class=IdempotentRoute, tags=["charges"])
+
+
+class ChargeCreate(BaseModel):
+    """Exactly one of ``payment_token`` (a phone's QR) and ``card`` (a printed card) + ``pin``."""
+
+    payment_token: str | None = Field(
+        default=None, description="The token the resident's app showed.", max_length=200
+    )
+    card: str | None = Field(
+        default=None, description="The text of the scanned card QR.", max_length=100
+    )
+    pin: str | None = Field(
+        default=None, description="The card holder's PIN, typed at the till.", max_length=6
+    )
+    amount: int = Field(description="Coin to charge.", gt=0, le=AMOUNT_MAX)
+    reference: str | None = Field(
+        default=None, description="The merchant's own reference.", min_length=1, max_length=100
+    )
+
+    @model_validator(mode="after")
+    def one_way_to_pay(self) -> Self:
+        if (self.payment_token is None) == (self.card is None):
+            raise ValueError("send exactly one of payment_token and card")
+        if (self.card is None) != (self.pin is None):
+            raise ValueError("a card needs its pin, and only a card takes one")
+        return self
+
+
+class ChargePublic(BaseModel):
+    id: str = Field(description="ch_…")
+    object: str = "charge"
+    amount: int
+    fee: int = Field(description="The payment fee kept from the amount (rounded down).")
+    net: int = Field(description="What the merchant received: amount - fee.")
+    refunded: int
+    status: str = Field(description="succeeded, partially_refunded or refunded.")
+    source: str = Field(description="payment_token, card, static_qr or payment_intent.")
+    reference: str | None
+    merchant_id: str
+    wallet_id: str
+    created_at: str = Field(description="ISO 8601, UTC.")
+
+
+class ChargePage(BaseModel):
+    data: list[ChargePublic] = Field(description="Newest first.")
+    has_more: bool
+
+
+def charge_public(charge: Charge, merchant_public_id: str, wallet_public_id: str) -> ChargePublic:
+    body: dict[str, Any] = charge.as_json(merchant_public_id, wallet_public_id)
+    return ChargePublic.model_validate(body)
+
+
+@router.post("/charges", status_code=201, response_model=ChargePublic)
+def create_charge(
+    body: ChargeCreate, db: Db, caller: AnyMerchantKey, request: Request
+) -> ChargePublic | JSONResponse:
+    """Charges the resident whose payment token or card the till scanned (merchant or terminal key).
+
+    Refusals: the token's codes (422 ``token_expired``, ``token_forged``,
+    ``token_wrong_coin``…; 409 ``token_used``), the card's (404
+    ``card_unknown``, 403 ``card_blocked``, 423 ``resident_locked``, 403
+    ``card_pin_incorrect``), 422 ``limit_exceeded``, 403
+    ``merchant_suspended``, 402 ``insufficient_funds``.
+    """
+    clock: Clock = request.app.state.clock
+    outcome: Charge | Problem
+    if body.payment_token is not None:
+        outcome = charge_token(
+            db,
+            caller=caller,
+            token=body.payment_token,
+            amount=body.amount,
+            reference=body.reference,
+            keys=token_keys(request),
+            clock=clock,
+        )
+    else:
+        assert body.card is not None and body.pin is not None, "the body's validator"
+        outcome = charge_card(
+            db,
+            caller=caller,
+            card=body.card,
+            pin=body.pin,
+            amount=body.amount,
+            reference=body.reference,
+            hasher=request.app.state.pin_hasher,
+            at=clock.now(),
+        )
+    if isinstance(outcome, Problem):
+        # Answered, not raised: the PIN failure it counted must commit.
+        return problem_response(outcome.status, outcome.code, outcome.detail)
+    return charge_public(outcome, caller.merchant.public_id, charge_wallet_public_id(db, outcome))
+
+
+@router.get("/charges", response_model=ChargePage)
+def list_charges(
+    db: Db,
+    caller: AnyMerchantKey,
+    limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = PAGE_DEFAULT,
+    starting_after: Annotated[
+        str | None, Query(description="The id of the last charge seen.", max_length=40)
+    ] = None,
+) -> ChargePage:
+    """The merchant's own charges, newest first."""
+    merchant = caller.merchant
+    charges, has_more = charges_page(
+        db,
+        coin_id=merchant.coin_id,
+        merchant_id=merchant.id,
+        limit=limit,
+        starting_after=starting_after,
+    )
+    return ChargePage(
+        data=[charge_public(charge, merchant.public_id, wallet) for charge, wallet in charges],
+        has_more=has_more,
+    )
+
+
+@router.get("/charges/{charge_id}", response_model=ChargePublic)
+def get_charge(charge_id: str, db: Db, caller: AnyMerchantKey) -> ChargePublic:
+    """One of the merchant's own charges; another merchant's is 404 ``charge_not_found``."""
+    merchant = caller.merchant
+    charge = find_charge(
+        db,
+        coin_id=merchant.coin_id,
+        merchant_id=merchant.id,
+        charge_public_id=charge_id,
+        for_update=False,
+    )
+    return charge_public(charge, merchant.public_id, charge_wallet_public_id(db, charge))
+
+
+for _side in (refund_routes, btob_routes, resident_payment_routes, payout_routes):
+    router.include_router(_side.router)

@@ -36,6 +36,7 @@ from localcoin.problems import Problem
 from merchant.fees import FeeKind, merchant_fee
 from merchant.merchants import Merchant, require_active
 from merchant.outbox import record_event
+from merchant.pages import page_of
 from wallet_api.residents import Wallet, public_id
 from wallet_api.rules import CoinRules
 
@@ -286,3 +287,34 @@ def find_charge(
     if row is None:
         raise Problem(HTTPStatus.NOT_FOUND, "charge_not_found", "no such charge for this merchant")
     return _charge(row)
+
+
+# The paying wallet's public id beside each charge, as the API shows it.
+_WITH_WALLET = (
+    f"{_COLUMNS}, (SELECT w.public_id FROM wallets w"
+    " WHERE w.coin_id = charges.coin_id AND w.id = charges.wallet_id)"
+)
+
+
+def charges_page(
+    conn: Connection, *, coin_id: int, merchant_id: int, limit: int, starting_after: str | None
+) -> tuple[list[tuple[Charge, str]], bool]:
+    """The merchant's charges, newest first, each with its wallet's public id."""
+    rows, has_more = page_of(
+        conn,
+        table="charges",
+        columns=_WITH_WALLET,
+        where="coin_id = :coin AND merchant_id = :merchant",
+        params={"coin": coin_id, "merchant": merchant_id},
+        limit=limit,
+        starting_after=starting_after,
+    )
+    return [(_charge(row[:-1]), row[-1]) for row in rows], has_more
+
+
+def charge_wallet_public_id(conn: Connection, charge: Charge) -> str:
+    wallet_public_id: str = conn.execute(
+        text("SELECT public_id FROM wallets WHERE coin_id = :coin AND id = :id"),
+        {"coin": charge.coin_id, "id": charge.wallet_id},
+    ).scalar_one()
+    return wallet_public_id

@@ -188,6 +188,41 @@ def find_merchant(conn: Connection, *, coin_id: int, merchant_public_id: str) ->
     return _merchant(row)
 
 
+def list_merchants(
+    conn: Connection, *, coin_id: int, limit: int, starting_after: str | None
+) -> tuple[list[Merchant], bool]:
+    """A page of the coin's merchants, newest first, and whether older ones follow.
+
+    ``starting_after`` is the public id of the last merchant seen; one of
+    another coin is ``merchant_not_found``.
+    """
+    after_id = None
+    if starting_after is not None:
+        after_id = find_merchant(conn, coin_id=coin_id, merchant_public_id=starting_after).id
+    rows = conn.execute(
+        text(
+            f"SELECT {_COLUMNS} FROM merchants WHERE coin_id = :coin"
+            " AND (CAST(:after AS bigint) IS NULL OR id < :after) ORDER BY id DESC LIMIT :limit"
+        ),
+        {"coin": coin_id, "after": after_id, "limit": limit + 1},
+    ).all()
+    return [_merchant(row) for row in rows[:limit]], len(rows) > limit
+
+
+def set_status(
+    conn: Connection, *, coin_id: int, merchant_id: int, status: MerchantStatus
+) -> Merchant:
+    """Suspends or reactivates a merchant; setting the status it has already is no change."""
+    row = conn.execute(
+        text(
+            "UPDATE merchants SET status = :status WHERE coin_id = :coin AND id = :id"
+            f" RETURNING {_COLUMNS}"
+        ),
+        {"status": status.value, "coin": coin_id, "id": merchant_id},
+    ).one()
+    return _merchant(row)
+
+
 def require_active(merchant: Merchant) -> None:
     if merchant.status is not MerchantStatus.ACTIVE:
         raise Problem(

@@ -1,7 +1,172 @@
-"""Reports: fee sharing, institutions' positions, unused balance, the city's KPIs (HTTP)."""
+"""Reports: fee sharing, institutions' positions, unused balance, the city's KPIs (HTTP).
 
-from fastapi import APIRouter
+Who may call what (a key sees only its own coin):
 
-from localcoin.idempotency import IdempotentRoute
+| call | keys |
+| --- | --- |
+| ``GET /v1/reports/unused_balance?base_date=[&any_date=]`` | issuer, operator |
+| ``GET /v1/reports/fees?month=YYYY-MM`` | issuer, operator |
+| ``GET /v1/reports/institutions?business_date=`` | issuer, operator |
+| ``GET /v1/reports/kpi?from=&to=`` and ``/v1/reports/kpi.csv`` | municipality, issuer, operator |
+| ``POST /v1/institutions``, ``PUT /v1/fee_sharing`` | issuer |
+| ``GET /v1/institutions``, ``GET /v1/fee_sharing`` | issuer, operator |
+
+Refusals: ``base_date_invalid``, ``base_date_not_past``, ``month_invalid``,
+``period_invalid``, ``fee_sharing_invalid``, ``bank_code_invalid``,
+``bank_unknown``, ``validation_error`` (422); ``institution_not_found`` (404);
+``institution_exists``, ``issuer_exists`` (409); ``forbidden`` (403) for a
+key of another role.
+"""
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from sqlalchemy import Connection, text
+
+from localcoin.auth import IssuerKey, require
+from localcoin.credentials import ApiKey, Role
+from localcoin.idempotency import Db, IdempotentRoute
+from settlement.fee_sharing import Share, get_rule, set_rule
+from settlement.fee_statement import fee_statement, parse_month
+from settlement.institutions import add_institution, list_institutions, net_positions
+from settlement.kpi import kpi
+from settlement.open_data import kpi_csv
+from settlement.report_schemas import (
+    FeeSharingPublic,
+    FeeSharingSet,
+    FeeStatementPublic,
+    InstitutionCreate,
+    InstitutionList,
+    InstitutionPublic,
+    KpiPublic,
+    PositionsPublic,
+    ShareIn,
+    UnusedBalancePublic,
+)
+from settlement.unused_balance import unused_balance
 
 router = APIRouter(prefix="/v1", route_class=IdempotentRoute, tags=["reports"])
+
+BooksKey = Annotated[ApiKey, Depends(require(Role.ISSUER, Role.OPERATOR))]
+CityKey = Annotated[ApiKey, Depends(require(Role.MUNICIPALITY, Role.ISSUER, Role.OPERATOR))]
+PAGE_MAX = 100
+
+
+def coin_code(conn: Connection, coin_id: int) -> str:
+    code: str = conn.execute(
+        text("SELECT code FROM coins WHERE id = :id"), {"id": coin_id}
+    ).scalar_one()
+    return code
+
+
+@router.get("/reports/unused_balance", response_model=UnusedBalancePublic)
+def get_unused_balance(
+    db: Db,
+    key: BooksKey,
+    request: Request,
+    base_date: date,
+    any_date: Annotated[
+        bool, Query(description="Allow a date other than 3/31 and 9/30 (statutory is then false).")
+    ] = False,
+) -> UnusedBalancePublic:
+    """The Payment Services Act unused balance as the ledger stood at the end of the base date."""
+    figures = unused_balance(
+        db,
+        coin_id=key.coin_id,
+        base_date=base_date,
+        now=request.app.state.clock.now(),
+        any_date=any_date,
+    )
+    return UnusedBalancePublic.of(coin_code(db, key.coin_id), figures)
+
+
+@router.get("/reports/fees", response_model=FeeStatementPublic)
+def get_fee_statement(db: Db, key: BooksKey, month: str) -> FeeStatementPublic:
+    """Net fee revenue of the month by merchant and kind, shared by the coin's rule."""
+    statement = fee_statement(db, coin_id=key.coin_id, month=parse_month(month))
+    return FeeStatementPublic.of(coin_code(db, key.coin_id), statement)
+
+
+@router.get("/reports/institutions", response_model=PositionsPublic)
+def get_positions(db: Db, key: BooksKey, business_date: date) -> PositionsPublic:
+    """Each institution's top-ups, payouts and net position for a business date."""
+    figures = net_positions(db, coin_id=key.coin_id, business_date=business_date)
+    return PositionsPublic.of(coin_code(db, key.coin_id), figures)
+
+
+FromDate = Annotated[date, Query(alias="from", description="First Tokyo date, inclusive.")]
+ToDate = Annotated[date, Query(alias="to", description="Last Tokyo date, inclusive.")]
+
+
+@router.get("/reports/kpi", response_model=KpiPublic, response_model_by_alias=True)
+def get_kpi(db: Db, key: CityKey, date_from: FromDate, date_to: ToDate) -> KpiPublic:
+    """The municipality's figures for the period."""
+    figures = kpi(db, coin_id=key.coin_id, date_from=date_from, date_to=date_to)
+    return KpiPublic.of(coin_code(db, key.coin_id), figures)
+
+
+@router.get(
+    "/reports/kpi.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "The KPI as open-data CSV."}},
+)
+def get_kpi_csv(db: Db, key: CityKey, date_from: FromDate, date_to: ToDate) -> Response:
+    """The same figures as open data: aggregated, no personal data (settlement/open_data.py)."""
+    figures = kpi(db, coin_id=key.coin_id, date_from=date_from, date_to=date_to)
+    filename = f"kpi_{coin_code(db, key.coin_id)}_{date_from}_{date_to}.csv"
+    return Response(
+        kpi_csv(figures).encode(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.post("/institutions", status_code=201, response_model=InstitutionPublic)
+def create_institution(
+    body: InstitutionCreate, db: Db, key: IssuerKey, request: Request
+) -> InstitutionPublic:
+    """Registers a participating financial institution of the coin."""
+    institution = add_institution(
+        db,
+        coin_id=key.coin_id,
+        bank_code=body.bank_code,
+        name=body.name,
+        issuing=body.issuing,
+        at=request.app.state.clock.now(),
+    )
+    return InstitutionPublic.of(institution)
+
+
+@router.get("/institutions", response_model=InstitutionList)
+def get_institutions(
+    db: Db,
+    key: BooksKey,
+    limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 20,
+    starting_after: Annotated[str | None, Query(description="The last bank code seen.")] = None,
+) -> InstitutionList:
+    page, has_more = list_institutions(
+        db, coin_id=key.coin_id, limit=limit, starting_after=starting_after
+    )
+    return InstitutionList(data=[InstitutionPublic.of(i) for i in page], has_more=has_more)
+
+
+@router.put("/fee_sharing", response_model=FeeSharingPublic)
+def put_fee_sharing(
+    body: FeeSharingSet, db: Db, key: IssuerKey, request: Request
+) -> FeeSharingPublic:
+    """Replaces the coin's fee-sharing rule whole (a PUT: sending it again changes nothing)."""
+    rule = set_rule(
+        db,
+        coin_id=key.coin_id,
+        shares=[Share(s.party, s.share_bp) for s in body.shares],
+        at=request.app.state.clock.now(),
+    )
+    return FeeSharingPublic(shares=[ShareIn(party=s.party, share_bp=s.share_bp) for s in rule])
+
+
+@router.get("/fee_sharing", response_model=FeeSharingPublic)
+def get_fee_sharing(db: Db, key: BooksKey) -> FeeSharingPublic:
+    rule = get_rule(db, coin_id=key.coin_id)
+    return FeeSharingPublic(shares=[ShareIn(party=s.party, share_bp=s.share_bp) for s in rule])

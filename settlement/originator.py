@@ -1,0 +1,170 @@
+"""The issuer's originating account per coin (振込依頼人) and the batch cut-off time.
+
+Both live in one row of ``settlement_settings`` per coin, set by the issuer
+(``POST /v1/settlement/settings``). Without a row the cut-off is 15:00 in
+Asia/Tokyo and there is no originating account, so no Zengin file can be
+written until the issuer sets one.
+
+The account is checked when it is set, exactly as the Zengin writer would
+check it (requester code digits, the bank and branch in the code list, the
+account number, the name in at most 40 Zengin characters), so a file is never
+refused for the header.
+
+Refusals: ``cut_off_invalid`` (422), and the writer's own codes for the
+account: ``requester_code_invalid``, ``bank_code_invalid``,
+``branch_code_invalid``, ``bank_unknown``, ``branch_unknown``,
+``account_number_invalid``, ``name_not_representable``, ``name_too_long``,
+``name_empty`` (422); ``originator_not_set`` (409) when a file is asked for
+before the account is set.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, time
+from http import HTTPStatus
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from localcoin.problems import Problem
+from merchant.bank_codes import find_branch
+from merchant.kana import to_zengin
+from settlement.zengin import REQUESTER_NAME_BYTES, AccountType, Originator
+from settlement.zengin_errors import ZenginCode, ZenginError
+
+DEFAULT_CUT_OFF = time(15, 0)
+
+_ACCOUNT_TYPES = {"ordinary": AccountType.ORDINARY, "current": AccountType.CURRENT}
+_TYPE_NAMES = {code: name for name, code in _ACCOUNT_TYPES.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementSettings:
+    """Attributes:
+    cut_off: the wall-clock time in Asia/Tokyo after which a day's batch may
+        close; payouts asked for at or before it belong to that day.
+    originator: the issuer's originating account; None until set.
+    """
+
+    cut_off: time
+    originator: Originator | None
+
+    def as_json(self) -> dict[str, Any]:
+        account = self.originator
+        return {
+            "cut_off": self.cut_off.strftime("%H:%M"),
+            "originator": None
+            if account is None
+            else {
+                "requester_code": account.requester_code,
+                "name": account.name,
+                "bank_code": account.bank_code,
+                "branch_code": account.branch_code,
+                "account_type": _TYPE_NAMES[account.account_type],
+                "account_number": account.account_number,
+            },
+        }
+
+
+def get_settings(conn: Connection, *, coin_id: int) -> SettlementSettings:
+    row = conn.execute(
+        text(
+            "SELECT cut_off, requester_code, originator_name, bank_code, branch_code,"
+            " account_type, account_number FROM settlement_settings WHERE coin_id = :coin"
+        ),
+        {"coin": coin_id},
+    ).one_or_none()
+    if row is None:
+        return SettlementSettings(DEFAULT_CUT_OFF, None)
+    originator = (
+        None
+        if row[1] is None
+        else Originator(
+            requester_code=row[1],
+            name=row[2],
+            bank_code=row[3],
+            branch_code=row[4],
+            account_type=_ACCOUNT_TYPES[row[5]],
+            account_number=row[6],
+        )
+    )
+    return SettlementSettings(row[0], originator)
+
+
+def require_originator(conn: Connection, *, coin_id: int) -> Originator:
+    originator = get_settings(conn, coin_id=coin_id).originator
+    if originator is None:
+        raise Problem(
+            HTTPStatus.CONFLICT,
+            "originator_not_set",
+            "set the issuer's originating account (POST /v1/settlement/settings) first",
+        )
+    return originator
+
+
+def checked_originator(
+    *,
+    requester_code: str,
+    name: str,
+    bank_code: str,
+    branch_code: str,
+    account_type: str,
+    account_number: str,
+) -> Originator:
+    """The account, its name normalised to Zengin kana, or a ``ZenginError``."""
+    if not (requester_code.isascii() and requester_code.isdigit() and len(requester_code) <= 10):
+        raise ZenginError(
+            ZenginCode.REQUESTER_CODE_INVALID,
+            f"requester code {requester_code!r} is not 1-10 digits",
+        )
+    find_branch(bank_code=bank_code, branch_code=branch_code)
+    if not (account_number.isascii() and account_number.isdigit() and len(account_number) <= 7):
+        raise ZenginError(
+            ZenginCode.ACCOUNT_NUMBER_INVALID,
+            f"account number {account_number!r} is not 1-7 digits",
+        )
+    zengin_name = to_zengin(name)
+    if not zengin_name:
+        raise ZenginError(ZenginCode.NAME_EMPTY, "the originator's name is empty")
+    if len(zengin_name) > REQUESTER_NAME_BYTES:
+        raise ZenginError(
+            ZenginCode.NAME_TOO_LONG,
+            f"{zengin_name!r} is {len(zengin_name)} characters, over {REQUESTER_NAME_BYTES}",
+        )
+    return Originator(
+        requester_code=requester_code,
+        name=zengin_name,
+        bank_code=bank_code,
+        branch_code=branch_code,
+        account_type=_ACCOUNT_TYPES[account_type],
+        account_number=account_number,
+    )
+
+
+def save_settings(
+    conn: Connection, *, coin_id: int, settings: SettlementSettings, at: datetime
+) -> SettlementSettings:
+    account = settings.originator
+    conn.execute(
+        text(
+            "INSERT INTO settlement_settings (coin_id, cut_off, requester_code, originator_name,"
+            " bank_code, branch_code, account_type, account_number, updated_at) VALUES (:coin,"
+            " :cut_off, :code, :name, :bank, :branch, :type, :number, :at)"
+            " ON CONFLICT (coin_id) DO UPDATE SET cut_off = EXCLUDED.cut_off,"
+            " requester_code = EXCLUDED.requester_code, originator_name = EXCLUDED.originator_name,"
+            " bank_code = EXCLUDED.bank_code, branch_code = EXCLUDED.branch_code,"
+            " account_type = EXCLUDED.account_type, account_number = EXCLUDED.account_number,"
+            " updated_at = EXCLUDED.updated_at"
+        ),
+        {
+            "coin": coin_id,
+            "cut_off": settings.cut_off,
+            "code": account.requester_code if account else None,
+            "name": account.name if account else None,
+            "bank": account.bank_code if account else None,
+            "branch": account.branch_code if account else None,
+            "type": _TYPE_NAMES[account.account_type] if account else None,
+            "number": account.account_number if account else None,
+            "at": at,
+        },
+    )
+    return settings
