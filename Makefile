@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test lint types pytest bench clean
+.PHONY: run test lint types pytest browser bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,15 @@ lint: $(STAMP)
 types: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+# The web apps' end-to-end tests drive Debian's Chromium (never a downloaded
+# browser); Japanese text in screenshots needs the Noto CJK fonts.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@command -v chromium >/dev/null && [ -d /usr/share/fonts/opentype/noto ] || \
+		{ $(SUDO) apt-get update -q && \
+		  $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk; }
+
+pytest: $(STAMP) browser
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
 
 bench: $(STAMP)

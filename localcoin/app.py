@@ -14,6 +14,7 @@ from localcoin.operator_routes import router as operator_router
 from localcoin.problems import install_problem_handlers
 from localcoin.sealer import Sealer
 from localcoin.settings import Settings, get_settings
+from localcoin.web_apps import install as install_web_apps
 from merchant import charge_routes, onboarding_routes, payment_intent_routes, webhook_routes
 from merchant.intent_sweeper import IntentSweeper
 from merchant.webhook_delivery import WebhookWorker
@@ -86,6 +87,7 @@ def create_app(
     app.state.stripe_webhook_secret = config.stripe_webhook_secret
     install_problem_handlers(app)
     install_openapi(app)
+    install_web_apps(app)
     install_observability(app, engine=engine, body_max_bytes=config.request_body_max_bytes)
     app.include_router(operator_router)
     app.include_router(wallet_router)
