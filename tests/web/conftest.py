@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, sync_playwright
 from sqlalchemy import Engine
 
 from ledger.clock import SystemClock
@@ -39,8 +39,8 @@ WEB_SETTINGS = Settings(
     access_token_ttl_s=900,
     webhook_allow_private_urls=True,
 )
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 _codes = iter(range(1, 1_000_000))
 
 
