@@ -43,6 +43,9 @@ class CoinRulesChange(BaseModel):
     topup_bonus_excluded_channels: list[TopupChannel] | None = Field(
         default=None, description="Top-up channels that earn no bonus."
     )
+    merchant_to_resident_allowed: bool | None = Field(
+        default=None, description="May merchants pay residents (change, cash-back)?"
+    )
 
 
 class CoinRulesPublic(BaseModel):
@@ -52,6 +55,7 @@ class CoinRulesPublic(BaseModel):
     daily_topup_max: int
     topup_bonus_bp: int
     topup_bonus_excluded_channels: list[TopupChannel]
+    merchant_to_resident_allowed: bool
 
 
 class CampaignCreate(BaseModel):

@@ -23,6 +23,9 @@ class CoinRules:
     daily_topup_max: the most one wallet may be topped up per business day (Tokyo).
     topup_bonus_bp: points granted on a top-up, in basis points (100 = 1%).
     topup_bonus_excluded_channels: channels that earn no bonus.
+    merchant_to_resident_allowed: may merchants pay residents (change, cash-back)?
+        Off unless the issuer allows it: giving change counts as refunding
+        prepaid value under the Payment Services Act.
     """
 
     coin_id: int
@@ -32,6 +35,7 @@ class CoinRules:
     daily_topup_max: int
     topup_bonus_bp: int
     topup_bonus_excluded_channels: frozenset[str]
+    merchant_to_resident_allowed: bool = False
 
     def balance_cap(self, tier: Tier) -> int:
         return self.verified_balance_cap if tier is Tier.VERIFIED else self.basic_balance_cap
@@ -63,8 +67,8 @@ def get_rules(conn: Connection, *, coin_id: int) -> CoinRules:
     row = conn.execute(
         text(
             "SELECT coin_id, basic_balance_cap, verified_balance_cap, payment_max,"
-            " daily_topup_max, topup_bonus_bp, topup_bonus_excluded_channels"
-            " FROM coin_rules WHERE coin_id = :coin"
+            " daily_topup_max, topup_bonus_bp, topup_bonus_excluded_channels,"
+            " merchant_to_resident_allowed FROM coin_rules WHERE coin_id = :coin"
         ),
         {"coin": coin_id},
     ).one()
@@ -76,4 +80,5 @@ def get_rules(conn: Connection, *, coin_id: int) -> CoinRules:
         daily_topup_max=row[4],
         topup_bonus_bp=row[5],
         topup_bonus_excluded_channels=frozenset(row[6]),
+        merchant_to_resident_allowed=row[7],
     )

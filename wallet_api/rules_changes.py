@@ -34,6 +34,7 @@ def change_rules(conn: Connection, *, coin_id: int, changes: Mapping[str, object
         "daily_topup_max": current.daily_topup_max,
         "topup_bonus_bp": current.topup_bonus_bp,
         "topup_bonus_excluded_channels": sorted(current.topup_bonus_excluded_channels),
+        "merchant_to_resident_allowed": current.merchant_to_resident_allowed,
     }
     unknown = set(changes) - set(merged)
     assert not unknown, f"the schema lets no other rule through: {unknown}"
@@ -48,7 +49,8 @@ def change_rules(conn: Connection, *, coin_id: int, changes: Mapping[str, object
             "UPDATE coin_rules SET basic_balance_cap = :basic_balance_cap,"
             " verified_balance_cap = :verified_balance_cap, payment_max = :payment_max,"
             " daily_topup_max = :daily_topup_max, topup_bonus_bp = :topup_bonus_bp,"
-            " topup_bonus_excluded_channels = :topup_bonus_excluded_channels"
+            " topup_bonus_excluded_channels = :topup_bonus_excluded_channels,"
+            " merchant_to_resident_allowed = :merchant_to_resident_allowed"
             " WHERE coin_id = :coin"
         ),
         {"coin": coin_id, **merged},
@@ -68,6 +70,8 @@ def _check(rules: Mapping[str, object]) -> None:
     bonus_bp = rules["topup_bonus_bp"]
     if not (isinstance(bonus_bp, int) and 0 <= bonus_bp <= BONUS_BP_MAX):
         _refuse(f"topup_bonus_bp is 0 to {BONUS_BP_MAX} basis points")
+    if not isinstance(rules["merchant_to_resident_allowed"], bool):
+        _refuse("merchant_to_resident_allowed is true or false")
     channels = rules["topup_bonus_excluded_channels"]
     assert isinstance(channels, list)
     if not set(channels) <= TOPUP_CHANNELS:

@@ -25,6 +25,7 @@ def _public(rules: CoinRules) -> CoinRulesPublic:
         daily_topup_max=rules.daily_topup_max,
         topup_bonus_bp=rules.topup_bonus_bp,
         topup_bonus_excluded_channels=sorted(rules.topup_bonus_excluded_channels),
+        merchant_to_resident_allowed=rules.merchant_to_resident_allowed,
     )
 
 

@@ -23,16 +23,12 @@ def town(engine: Engine, clock: FixedClock) -> Town:
 
 
 def allow(town: Town, allowed: bool = True) -> None:
-    run_in_transaction(
-        town.engine,
-        lambda c: c.execute(
-            text(
-                "UPDATE coin_rules SET merchant_to_resident_allowed = :allowed"
-                " WHERE coin_id = :coin"
-            ),
-            {"allowed": allowed, "coin": town.coin.coin.id},
-        ),
+    """The issuer switches the coin's rule through the rules API."""
+    response = town.client.post(
+        "/v1/coin_rules", json={"merchant_to_resident_allowed": allowed}, headers=town.issuer()
     )
+    assert response.status_code == 200, response.text
+    assert response.json()["merchant_to_resident_allowed"] is allowed
 
 
 def pay(
