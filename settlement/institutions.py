@@ -6,9 +6,9 @@ accounts merchants are paid into. For a business date each institution's
 position is:
 
 - ``topups``: yen it took in for top-ups recorded that date (the ``topups``
-  table). A top-up names its institution in ``topups.institution_bank_code``;
-  where that is NULL (the issuer's API does not take an institution yet) it
-  is the issuing institution's. Card top-ups come from the card processor,
+  table). A top-up names its institution in ``topups.institution_bank_code``
+  (``institution`` in ``POST /v1/topups``); where that is NULL it is the
+  issuing institution's. Card top-ups come from the card processor,
   not a bank, and are not in it.
 - ``payouts``: yen owed to merchants banking with it, from the ledger: the
   net (payable:payout) of ``payout.close`` entries posted that date;

@@ -202,6 +202,7 @@ def create_topup(body: TopupCreate, db: Db, key: IssuerKey, request: Request) ->
         channel=Channel(body.channel),
         reference=body.reference,
         at=_clock(request).now(),
+        institution_bank_code=body.institution,
     )
     return TopupPublic(
         id=topup.public_id,

@@ -73,6 +73,12 @@ class TopupCreate(BaseModel):
     reference: str = Field(
         description="The bank's reference, unique per channel.", min_length=1, max_length=100
     )
+    institution: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{4}$",
+        description="Bank code of the participating institution that took the yen, when it"
+        " is not the issuer (see /v1/institutions).",
+    )
 
 
 class TopupPublic(BaseModel):

@@ -66,11 +66,21 @@ def record_topup(
     channel: Channel,
     reference: str,
     at: datetime,
+    institution_bank_code: str | None = None,
 ) -> Topup:
+    """Credits the wallet for yen the issuer (or the participating institution
+    ``institution_bank_code``, when another took it) received.
+
+    Refusals: ``amount_invalid`` (422), ``institution_not_found`` (404) for a
+    bank that is not a participating institution of the coin,
+    ``topup_reference_reused`` (409), ``limit_exceeded`` (422).
+    """
     if not 0 < amount <= AMOUNT_MAX:
         raise Problem(
             HTTPStatus.UNPROCESSABLE_ENTITY, "amount_invalid", f"a top-up is 1 to {AMOUNT_MAX} yen"
         )
+    if institution_bank_code is not None:
+        _check_institution(conn, rules.coin_id, institution_bank_code)
     reserve = standard_account(conn, coin_id=rules.coin_id, code=Standard.RESERVE_BANK)
     try:
         # The bank's reference is the entry's idempotency key: a concurrent
@@ -85,7 +95,10 @@ def record_topup(
                     credit(wallet.account_id, amount, lot_kind=LotKind.MONEY),
                 ],
                 idempotency_key=f"topup:{channel.value}:{reference}",
-                metadata={"reference": reference},
+                # The institution is part of what the bank's reference names: the same
+                # reference from another institution is another deposit, refused.
+                metadata={"reference": reference}
+                | ({} if institution_bank_code is None else {"institution": institution_bank_code}),
             ),
             posted_at=at,
         )
@@ -117,8 +130,8 @@ def record_topup(
     conn.execute(
         text(
             "INSERT INTO topups (coin_id, public_id, wallet_id, amount, bonus, channel, reference,"
-            " business_date, entry_id, created_at) VALUES (:coin, :pid, :wallet, :amount, :bonus,"
-            " :channel, :reference, :day, :entry, :at)"
+            " business_date, entry_id, created_at, institution_bank_code) VALUES (:coin, :pid,"
+            " :wallet, :amount, :bonus, :channel, :reference, :day, :entry, :at, :institution)"
         ),
         {
             "coin": rules.coin_id,
@@ -131,6 +144,7 @@ def record_topup(
             "day": business_date(at),
             "entry": posted.entry_id,
             "at": at,
+            "institution": institution_bank_code,
         },
     )
     _check_limits(conn, rules=rules, wallet=wallet, at=at)
@@ -174,3 +188,16 @@ def _existing(conn: Connection, coin_id: int, channel: Channel, reference: str) 
     if row is None:
         return None
     return Topup(row[0], row[1], row[2], Channel(row[3]), row[4], row[5], row[6])
+
+
+def _check_institution(conn: Connection, coin_id: int, bank_code: str) -> None:
+    known = conn.execute(
+        text("SELECT 1 FROM institutions WHERE coin_id = :coin AND bank_code = :bank"),
+        {"coin": coin_id, "bank": bank_code},
+    ).first()
+    if known is None:
+        raise Problem(
+            HTTPStatus.NOT_FOUND,
+            "institution_not_found",
+            f"bank {bank_code} is not a participating institution of this coin",
+        )

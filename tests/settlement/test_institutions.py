@@ -3,7 +3,7 @@
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from ledger.clock import FixedClock
 from ledger.unit_of_work import run_in_transaction
@@ -66,18 +66,19 @@ def test_each_institution_takes_top_ups_and_is_owed_its_merchants_payouts(town: 
     far = merchant_banking_at(town, "0009")  # not a participating institution
     alice = funded_resident(town, 50_000)
     funded_resident(town, 20_000)
-    at_neighbour = funded_resident(town, 10_000)
-    run_in_transaction(
-        town.engine,
-        lambda c: c.execute(
-            text(
-                "UPDATE topups SET institution_bank_code = '0005'"
-                " WHERE coin_id = :c AND wallet_id = (SELECT id FROM wallets"
-                "   WHERE coin_id = :c AND public_id = :w)"
-            ),
-            {"c": town.coin.coin.id, "w": at_neighbour.wallet_id},
-        ),
+    at_neighbour = funded_resident(town, 0)
+    taken = town.client.post(
+        "/v1/topups",
+        json={
+            "wallet_id": at_neighbour.wallet_id,
+            "amount": 10_000,
+            "channel": "counter",
+            "reference": "neighbour-1",
+            "institution": "0005",
+        },
+        headers=town.issuer(),
     )
+    assert taken.status_code == 201, taken.text
     pay(town, local.merchant, alice.wallet_id, 5_000)
     pay(town, neighbour, alice.wallet_id, 8_000)
     pay(town, far, alice.wallet_id, 3_000)
@@ -185,3 +186,23 @@ def test_institutions_are_paginated_and_kept_per_coin(
     as_operator = register(town, "0010", "x", headers=key(town, Role.OPERATOR))
     assert as_operator.json()["code"] == "forbidden"
     assert positions(town, "2027-01-12", Role.MUNICIPALITY).json()["code"] == "forbidden"
+
+
+def test_a_top_up_at_an_unknown_institution_is_refused_and_credits_nothing(town: Town) -> None:
+    assert register(town, "0001", "テスト信金", issuing=True).status_code == 201
+    resident = funded_resident(town, 0)
+    body = {
+        "wallet_id": resident.wallet_id,
+        "amount": 1_000,
+        "channel": "atm",
+        "reference": "atm-9",
+        "institution": "0009",
+    }
+    refused = town.client.post("/v1/topups", json=body, headers=town.issuer())
+    assert (refused.status_code, refused.json()["code"]) == (404, "institution_not_found")
+    wallet = town.client.get("/v1/wallet", headers=resident.headers).json()
+    assert wallet["balance"]["total"] == 0
+    malformed = town.client.post(
+        "/v1/topups", json=body | {"institution": "5"}, headers=town.issuer()
+    )
+    assert (malformed.status_code, malformed.json()["code"]) == (422, "validation_error")
