@@ -15,11 +15,19 @@ from localcoin.problems import install_problem_handlers
 from localcoin.sealer import Sealer
 from localcoin.settings import Settings, get_settings
 from localcoin.web_apps import install as install_web_apps
-from merchant import charge_routes, onboarding_routes, payment_intent_routes, webhook_routes
+from localcoin.whoami_routes import router as whoami_router
+from merchant import (
+    charge_routes,
+    console_routes,
+    onboarding_routes,
+    payment_intent_routes,
+    webhook_routes,
+)
 from merchant.intent_sweeper import IntentSweeper
 from merchant.webhook_delivery import WebhookWorker
 from settlement import batch_routes, report_routes
-from wallet_api import resident_routers
+from wallet_api import coin_directory_routes, resident_routers
+from wallet_api.campaign_list_routes import router as campaign_list_router
 from wallet_api.card_topup_routes import router as card_topup_router
 from wallet_api.card_topup_routes import webhook_router as stripe_webhook_router
 from wallet_api.issuance_routes import router as issuance_router
@@ -90,6 +98,8 @@ def create_app(
     install_web_apps(app)
     install_observability(app, engine=engine, body_max_bytes=config.request_body_max_bytes)
     app.include_router(operator_router)
+    app.include_router(whoami_router)
+    app.include_router(campaign_list_router)
     app.include_router(wallet_router)
     app.include_router(auth_router)
     app.include_router(resident_routers.router)
@@ -102,8 +112,10 @@ def create_app(
         charge_routes,
         payment_intent_routes,
         webhook_routes,
+        console_routes,
         batch_routes,
         report_routes,
+        coin_directory_routes,
     ):
         app.include_router(side.router)
 

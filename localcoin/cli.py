@@ -3,12 +3,15 @@
 Results are one JSON object on stdout; progress and logs go to stderr.
 """
 
+import socket
 from datetime import datetime
 from typing import Annotated, Any
 
 import typer
 import uvicorn
+from fastapi import FastAPI
 from sqlalchemy import Engine, text
+from uvicorn.supervisors import Multiprocess
 
 from ledger.chart import Standard, standard_account
 from ledger.clock import Clock, end_of_business_date
@@ -207,6 +210,14 @@ def serve(
             "--demo", help="Seed a demo coin when the database is empty and print its logins."
         ),
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Server processes; about one per core (each has its own connection pool).",
+        ),
+    ] = 1,
 ) -> None:
     """Runs the API. Migrates the database first."""
     settings = get_settings()
@@ -218,7 +229,43 @@ def serve(
         if settings.environment == "production":
             raise fail("demo_refused", "no demo data in production")
         emit(_seed_demo(engine, clock) | {"url": f"http://{host}:{port}"})
-    uvicorn.run(create_app(engine, clock), host=host, port=port, log_config=None)
+    if workers == 1:
+        uvicorn.run(create_app(engine, clock), host=host, port=port, log_config=None)
+        return
+    engine.dispose()
+    # One Python process is bound by the GIL, so a machine's cores need workers.
+    config = uvicorn.Config(
+        "localcoin.cli:served_app",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_config=None,
+    )
+    Multiprocess(config, sockets=[_listening_socket(host, port)]).run()
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """The socket the workers share, made with an explicit IPPROTO_TCP.
+
+    uvicorn's own (``uvicorn.run(workers=N)``) leaves the protocol 0, so asyncio
+    does not set TCP_NODELAY on accepted connections and every keep-alive
+    response waits out the client's delayed ACK: 44 ms instead of 1 ms per
+    request (docs/benchmarks.md, the HTTP payments section).
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
+
+
+def served_app() -> FastAPI:
+    """The app of one worker process of ``serve --workers N`` (the parent migrated)."""
+    settings = get_settings()
+    configure_logging(level=settings.log_level, json_lines=settings.log_json)
+    return create_app(make_engine(database_url(), pool_size=settings.pool_size), system_clock())
 
 
 def _seed_demo(engine: Engine, clock: Clock) -> dict[str, Any]:

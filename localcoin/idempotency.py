@@ -161,6 +161,11 @@ async def _keyed(
                     raise
                 await run_in_threadpool(savepoint.rollback)
                 response = refusal
+            if response.status_code == HTTPStatus.TOO_MANY_REQUESTS:
+                # Rate-limited before any work: the key is not spent, so the client's
+                # retry after Retry-After, under the same key, gets a real answer.
+                await run_in_threadpool(conn.rollback)
+                return response
             if key is not None:
                 await run_in_threadpool(_remember, conn, scope, key, response, clock.now())
             await run_in_threadpool(conn.commit)

@@ -15,7 +15,8 @@ break streaming) that, for every request:
   strings, where keys, tokens and PINs travel.
 
 ``/metrics`` adds what the database knows at scrape time: ledger entries,
-charges, the webhook outbox and the connection pool.
+charges, the webhook outbox and its backlog of pending deliveries, and the
+connection pool.
 """
 
 import re
@@ -71,7 +72,9 @@ class HttpMetrics:
         )
 
 
-class _TooLarge(Exception):  # noqa: N818 - a signal inside the middleware, never raised out
+# A BaseException so that no handler on the way (FastAPI answers 400 to any Exception
+# while reading a body) turns a chunked body over the limit into something else than 413.
+class _TooLarge(BaseException):  # a signal inside the middleware, never raised out
     pass
 
 
@@ -214,6 +217,33 @@ class DatabaseCollector(Collector):
             family = GaugeMetricFamily(metric, help_text)
             family.add_metric([], float(rows.get(table, 0)))
             yield family
+        yield from self._webhook_backlog()
+
+    def _webhook_backlog(self) -> Iterator[GaugeMetricFamily]:
+        """Deliveries still owed to integrators: counted exactly (the partial index on
+        pending deliveries keeps it small), with the oldest one's creation time so an
+        alert can fire on ``time() - oldest`` when the worker falls behind or stops."""
+        try:
+            with self.engine.connect() as conn:
+                pending, oldest = conn.execute(
+                    text(
+                        "SELECT count(*), extract(epoch FROM min(created_at))"
+                        " FROM webhook_deliveries WHERE status = 'pending'"
+                    )
+                ).one()
+        except Exception:
+            return  # localcoin_db_up already says why there are no figures
+        backlog = GaugeMetricFamily(
+            "localcoin_webhook_deliveries_pending", "Webhook deliveries not yet delivered."
+        )
+        backlog.add_metric([], float(pending))
+        yield backlog
+        since = GaugeMetricFamily(
+            "localcoin_webhook_oldest_pending_created_timestamp_seconds",
+            "When the oldest pending delivery was created (0 when none is pending).",
+        )
+        since.add_metric([], float(oldest or 0))
+        yield since
 
     def _table_estimates(self) -> dict[str, int]:
         with self.engine.connect() as conn:

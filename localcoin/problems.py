@@ -2,18 +2,38 @@
 
 Every error the API returns is ``application/problem+json`` with ``type``,
 ``title``, ``status``, ``detail`` and a stable snake_case ``code``.
+
+When the database cannot be reached (down, restarting, a connection cut
+mid-request) the answer is 503 ``service_unavailable`` with ``Retry-After``,
+never a 500: nothing was committed that the caller was not told about, or the
+caller's retry under the same Idempotency-Key replays it.
 """
 
 from http import HTTPStatus
 
+import psycopg
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError as SqlDataError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ledger.errors import Code, LedgerError
 
 PROBLEM_TYPE_BASE = "https://localcoin.jp/problems/"
+# Seconds a client should wait before asking again while the database is away.
+UNAVAILABLE_RETRY_AFTER_S = 1
+# Connection lost, server shutting down or restarting, out of connections.
+DATABASE_UNAVAILABLE = (
+    OperationalError,
+    InterfaceError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+)
+
+log = structlog.get_logger(__name__)
 
 _LEDGER_STATUS: dict[Code, HTTPStatus] = {
     Code.COIN_NOT_FOUND: HTTPStatus.NOT_FOUND,
@@ -78,6 +98,14 @@ def problem_for(error: Exception) -> JSONResponse | None:
         status = HTTPStatus(error.status_code)
         code = status.phrase.lower().replace(" ", "_").replace("-", "_")
         return problem_response(status, code, str(error.detail))
+    if isinstance(error, SqlDataError | psycopg.DataError):
+        # Input the schema lets through but PostgreSQL cannot hold (a NUL character in a
+        # string, a number past bigint): the caller's data, not a server failure.
+        return problem_response(
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+            "validation_error",
+            "a value cannot be stored (a NUL character, or a number out of range)",
+        )
     return None
 
 
@@ -87,5 +115,25 @@ def install_problem_handlers(app: FastAPI) -> None:
         assert response is not None, "only refusals are registered"
         return response
 
-    for refusal in (Problem, LedgerError, RequestValidationError, StarletteHTTPException):
+    for refusal in (
+        Problem,
+        LedgerError,
+        RequestValidationError,
+        StarletteHTTPException,
+        SqlDataError,
+        psycopg.DataError,
+    ):
         app.add_exception_handler(refusal, handle)
+
+    async def unavailable(_: Request, error: Exception) -> JSONResponse:
+        log.warning("database_unavailable", error=type(error).__name__)
+        response = problem_response(
+            HTTPStatus.SERVICE_UNAVAILABLE,
+            "service_unavailable",
+            "the service is briefly unavailable; retry with the same Idempotency-Key",
+        )
+        response.headers["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER_S)
+        return response
+
+    for cause in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(cause, unavailable)

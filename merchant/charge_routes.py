@@ -13,9 +13,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, model_validator
 
 from ledger.clock import Clock
+from ledger.errors import LedgerError
 from ledger.limits import AMOUNT_MAX
 from localcoin.idempotency import Db, IdempotentRoute
 from localcoin.problems import Problem, problem_response
+from localcoin.rate_limits import CARD_PIN_FAILURES, give_back, limit_for, take
+from localcoin.rate_limits import refusal as rate_limit_refusal
 from merchant import btob_routes, payout_routes, refund_routes, resident_payment_routes
 from merchant.charges import Charge, charge_wallet_public_id, charges_page, find_charge
 from merchant.merchant_auth import AnyMerchantKey
@@ -77,6 +80,10 @@ def charge_public(charge: Charge, merchant_public_id: str, wallet_public_id: str
     return ChargePublic.model_validate(body)
 
 
+# Card refusals that a caller guessing cards or PINs meets: they stay counted.
+GUESSES = frozenset({"card_unknown", "card_pin_incorrect", "resident_locked"})
+
+
 @router.post("/charges", status_code=201, response_model=ChargePublic)
 def create_charge(
     body: ChargeCreate, db: Db, caller: AnyMerchantKey, request: Request
@@ -103,16 +110,33 @@ def create_charge(
         )
     else:
         assert body.card is not None and body.pin is not None, "the body's validator"
-        outcome = charge_card(
-            db,
-            caller=caller,
-            card=body.card,
-            pin=body.pin,
-            amount=body.amount,
-            reference=body.reference,
-            hasher=request.app.state.pin_hasher,
-            at=clock.now(),
-        )
+        # Wrong PINs per key too: the resident lockout alone lets a till try a few PINs
+        # each of many cards (localcoin/rate_limits.py).
+        limit, subject = limit_for(request, CARD_PIN_FAILURES), f"key:{caller.key.id}"
+        engine = request.app.state.engine
+        wait_s = take(engine, limit, subject, at=clock.now())
+        if wait_s is not None:
+            return rate_limit_refusal(limit, wait_s, "card PINs from one key")
+        try:
+            outcome = charge_card(
+                db,
+                caller=caller,
+                card=body.card,
+                pin=body.pin,
+                amount=body.amount,
+                reference=body.reference,
+                hasher=request.app.state.pin_hasher,
+                at=clock.now(),
+            )
+        except Problem as refused:
+            if refused.code not in GUESSES:
+                give_back(engine, limit, subject, at=clock.now())
+            raise
+        except LedgerError:
+            give_back(engine, limit, subject, at=clock.now())
+            raise
+        if not (isinstance(outcome, Problem) and outcome.code in GUESSES):
+            give_back(engine, limit, subject, at=clock.now())
     if isinstance(outcome, Problem):
         # Answered, not raised: the PIN failure it counted must commit.
         return problem_response(outcome.status, outcome.code, outcome.detail)

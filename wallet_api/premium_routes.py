@@ -26,8 +26,11 @@ from wallet_api.premium import (
 from wallet_api.residents import wallet_of
 from wallet_api.routes import CurrentResident, IssuerKey
 from wallet_api.rules import get_rules
+from wallet_api.rush_gate import GatedRoute
 
 router = APIRouter(prefix="/v1", route_class=IdempotentRoute, tags=["issuance"])
+# Purchases pass a per-process gate, so a rush cannot take the pool from payments.
+purchase_router = APIRouter(route_class=GatedRoute, tags=["issuance"])
 
 MunicipalityKey = Annotated[ApiKey, Depends(require(Role.MUNICIPALITY))]
 CampaignReader = Annotated[ApiKey, Depends(require(Role.MUNICIPALITY, Role.ISSUER))]
@@ -93,7 +96,7 @@ def read_premium_campaign(campaign_id: str, db: Db, key: CampaignReader) -> Camp
     return _campaign(find_campaign(db, coin_id=key.coin_id, campaign_public_id=campaign_id))
 
 
-@router.post(
+@purchase_router.post(
     "/premium_campaigns/{campaign_id}/purchases", status_code=201, response_model=PurchasePublic
 )
 def create_premium_purchase(
@@ -135,3 +138,6 @@ def confirm_premium_purchase(
         at=request.app.state.clock.now(),
     )
     return _purchase(purchase)
+
+
+router.include_router(purchase_router)

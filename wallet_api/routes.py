@@ -16,6 +16,8 @@ from localcoin.auth import require
 from localcoin.credentials import ApiKey, Role
 from localcoin.idempotency import Db, IdempotentRoute
 from localcoin.problems import Problem, problem_response
+from localcoin.rate_limits import LOGIN_FAILURES, give_back, limit_for, take
+from localcoin.rate_limits import refusal as rate_limit_refusal
 from wallet_api.access_tokens import resident_of
 from wallet_api.balances import wallet_balance
 from wallet_api.pins import PinHasher
@@ -41,7 +43,7 @@ from wallet_api.schemas import (
     VerificationCreate,
     WalletPublic,
 )
-from wallet_api.signup_limit import limit_signups
+from wallet_api.signup_limit import client_address, limit_signups
 from wallet_api.topups import Channel, record_topup
 
 router = APIRouter(prefix="/v1", route_class=IdempotentRoute, tags=["residents"])
@@ -62,9 +64,16 @@ def current_resident(request: Request) -> int:
     resident_id = None
     if scheme.lower() == "bearer" and token:
         now = _clock(request).now()
-        resident_id = run_in_transaction(
-            request.app.state.engine, lambda conn: resident_of(conn, token, at=now)
-        )
+        # The request's own connection when it has one: a second one from the pool
+        # deadlocks the pool once every connection is held by a request waiting
+        # for its second (docs/benchmarks.md, HTTP payments).
+        held: Connection | None = getattr(request.state, "db", None)
+        if held is not None:
+            resident_id = resident_of(held, token, at=now)
+        else:
+            resident_id = run_in_transaction(
+                request.app.state.engine, lambda conn: resident_of(conn, token, at=now)
+            )
     if resident_id is None:
         raise Problem(
             HTTPStatus.UNAUTHORIZED, "unauthenticated", "a valid access token is required"
@@ -118,8 +127,24 @@ def create_token(body: TokenRequest, request: Request) -> TokenResponse | JSONRe
     """PIN log-in. Repeated wrong PINs lock the resident for a while (423)."""
     ttl = timedelta(seconds=request.app.state.access_token_ttl_s)
     now = _clock(request).now()
+    # Failures per address too: the lockout alone lets one caller try a few PINs each
+    # of many residents (localcoin/rate_limits.py). Counted per address and home coin,
+    # like the sign-up limit: one city's residents are what a guesser there goes through.
+    engine = request.app.state.engine
+    coin = run_in_transaction(
+        engine,
+        lambda conn: conn.execute(
+            text("SELECT home_coin_id FROM residents WHERE public_id = :p"),
+            {"p": body.resident_id},
+        ).scalar_one_or_none(),
+    )
+    limit = limit_for(request, LOGIN_FAILURES)
+    address = f"{client_address(request)}|coin:{coin}"
+    wait_s = take(engine, limit, address, at=now)
+    if wait_s is not None:
+        return rate_limit_refusal(limit, wait_s, "log-ins from one address")
     outcome = run_in_transaction(
-        request.app.state.engine,
+        engine,
         lambda conn: log_in(
             conn,
             resident_public_id=body.resident_id,
@@ -131,6 +156,7 @@ def create_token(body: TokenRequest, request: Request) -> TokenResponse | JSONRe
     )
     if isinstance(outcome, Problem):
         return problem_response(outcome.status, outcome.code, outcome.detail)
+    give_back(engine, limit, address, at=now)
     return TokenResponse(access_token=outcome.token, expires_in=int(ttl.total_seconds()))
 
 

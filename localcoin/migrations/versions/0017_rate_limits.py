@@ -1,9 +1,14 @@
-"""rate limits (reserved slot; filled by the work it names).
+"""rate limits: failed attempts per caller per window (localcoin/rate_limits.py).
+
+Keyed by a subject naming the caller (a client address with the coin it
+guesses in, an API key), so a bucket may also count a caller across coins.
 
 Revision ID: 0017
 Revises: 0016
 Create Date: 2026-11-23
 """
+
+from alembic import op
 
 revision = "0017"
 down_revision = "0016"
@@ -12,8 +17,19 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.execute(
+        """
+        CREATE TABLE rate_limit_counts (
+            bucket text NOT NULL CHECK (bucket ~ '^[a-z_]{1,40}$'),
+            subject text NOT NULL CHECK (length(subject) BETWEEN 1 AND 100),
+            window_start timestamptz NOT NULL,
+            hits integer NOT NULL CHECK (hits >= 0),
+            PRIMARY KEY (bucket, subject, window_start)
+        );
+        CREATE INDEX rate_limit_counts_window ON rate_limit_counts (window_start);
+        """
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.execute("DROP TABLE rate_limit_counts")

@@ -1,0 +1,114 @@
+// The merchant console: log in with the merchant's API key (kept in this tab's
+// sessionStorage only), then one panel at a time. The sales poller runs while
+// logged in so payments arrive live whatever panel is open; the other panels
+// load when opened.
+
+import { get, session } from "./merchant-api.js";
+import { $ } from "./merchant-elements.js";
+import { apply, toggle } from "./merchant-i18n.js";
+import * as keys from "./merchant-keys.js";
+import { clearError, fail, guarded } from "./merchant-notices.js";
+import * as payouts from "./merchant-payouts.js";
+import * as register from "./merchant-register.js";
+import * as sales from "./merchant-sales.js";
+import * as sticker from "./merchant-sticker.js";
+import * as webhooks from "./merchant-webhooks.js";
+
+let shop = null;
+let current = "register";
+
+const LOADERS = {
+  register: () => payouts.balance(),
+  sales: () => sales.refresh(),
+  payouts: () => payouts.refresh(),
+  sticker: () => sticker.refresh(shop.name),
+  keys: () => keys.refresh(),
+  webhooks: () => webhooks.refresh(),
+};
+
+function open(tab) {
+  current = tab;
+  for (const panel of document.querySelectorAll("[data-panel]")) panel.hidden = panel.id !== tab;
+  for (const button of document.querySelectorAll("#tabs button")) {
+    if (button.dataset.tab === tab) button.setAttribute("aria-current", "page");
+    else button.removeAttribute("aria-current");
+  }
+  if (tab !== "register") register.leave();
+  guarded(LOADERS[tab]);
+}
+
+// A till's terminal key may take payments and read sales but not manage the
+// shop: the console then offers the till and today's sales only.
+async function enter() {
+  let till = false;
+  try {
+    shop = await get("/v1/merchant");
+  } catch (error) {
+    if (error.code !== "terminal_key_not_allowed") throw error;
+    await get("/v1/charges?limit=1");
+    shop = { name: "" };
+    till = true;
+  }
+  for (const button of document.querySelectorAll("[data-owner]")) button.hidden = till;
+  $("shop-name").textContent = shop.name;
+  $("login").hidden = true;
+  $("tabs").hidden = false;
+  $("logout").hidden = false;
+  open("register");
+  sales.start();
+  $("amount").focus();
+}
+
+function leave() {
+  session.key = null;
+  shop = null;
+  sales.stop();
+  register.leave();
+  sticker.forget();
+  keys.forget();
+  webhooks.forget();
+  for (const panel of document.querySelectorAll("[data-panel]")) panel.hidden = true;
+  $("tabs").hidden = true;
+  $("logout").hidden = true;
+  $("shop-name").textContent = "";
+  $("login").hidden = false;
+  $("login-key").focus();
+}
+
+function boot() {
+  apply();
+  register.install();
+  payouts.install();
+  sticker.install();
+  keys.install();
+  webhooks.install();
+  // Rows built by scripts are rebuilt in the new language.
+  $("lang").addEventListener("click", () => {
+    toggle();
+    sales.rerender();
+    if (shop !== null) guarded(LOADERS[current]);
+  });
+  // The balance on the till follows the payments as they arrive.
+  document.addEventListener("merchant:sales-changed", () => {
+    if (shop !== null) payouts.balance();
+  });
+  $("logout").addEventListener("click", leave);
+  for (const button of document.querySelectorAll("#tabs button")) {
+    button.addEventListener("click", () => open(button.dataset.tab));
+  }
+  $("login-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearError();
+    session.key = $("login-key").value.trim();
+    $("login-key").value = "";
+    try {
+      await enter();
+    } catch (error) {
+      session.key = null;
+      fail(error);
+    }
+  });
+  if (session.key) enter().catch((error) => { fail(error); leave(); });
+}
+
+boot();

@@ -1,0 +1,735 @@
+// The resident wallet (served at "/"): screens switched by the URL's hash so
+// the phone's back button works; every figure comes from the JSON API with the
+// resident's own token, kept in this tab only (sessionStorage). What is kept on
+// the phone across visits (localStorage) is the resident's number and name,
+// to greet them at the PIN prompt, and the language.
+//
+// A payment link (/?pay=<merchant QR payload>) opens the same confirm screen
+// as a scanned code, after the PIN log-in if needed.
+
+import { api, apiBlobUrl, newIdempotencyKey, tokenStore } from "/static/common/api.js";
+import { createI18n } from "/static/common/i18n.js";
+import { messages } from "/static/common/wallet-messages.js";
+import { readMerchantQr } from "/static/common/wallet-emvco.js";
+import { CameraScanner, decodeImageFile } from "/static/common/wallet-scan.js";
+
+// At or above this amount a payment asks for the PIN again (a lost unlocked
+// phone should not pay big sums); below it, paying is one tap like cash.
+export const PIN_THRESHOLD = 10000;
+const QR_REFRESH_BEFORE_MS = 10000;
+const TOKEN_LIFETIME_MS = 60000; // POST /v1/wallet/payment_tokens: a minute
+const HISTORY_PAGE = 10;
+
+const i18n = createI18n(messages, { app: "resident" });
+const t = i18n.t;
+const token = tokenStore("resident.token");
+const residentId = tokenStore("resident.id");
+const pendingPay = tokenStore("resident.pending_pay");
+const REMEMBER_KEY = "localcoin.resident.remember";
+
+const $ = (id) => document.getElementById(id);
+const state = { wallet: null, screen: null, qr: null, pay: null, historyAfter: null, scanner: null };
+
+// ---- small helpers ----
+
+function remembered() {
+  try {
+    return JSON.parse(localStorage.getItem(REMEMBER_KEY) || "null");
+  } catch {
+    return null;
+  }
+}
+
+function remember(value) {
+  try {
+    if (value) localStorage.setItem(REMEMBER_KEY, JSON.stringify(value));
+    else localStorage.removeItem(REMEMBER_KEY);
+  } catch {
+    // a phone with storage off just asks for the number each time
+  }
+}
+
+// Residents type on whatever keyboard they have: full-width digits and commas are fine.
+function parseAmount(text) {
+  const half = String(text || "")
+    .replace(/[０-９]/g, (d) => String.fromCharCode(d.charCodeAt(0) - 0xfee0))
+    .replace(/[,，\s円コイン]/g, "");
+  return /^\d{1,12}$/.test(half) && Number(half) > 0 ? Number(half) : null;
+}
+
+const pinOk = (pin) => /^\d{4,6}$/.test(pin);
+
+function say(text) {
+  $("status").textContent = text || "";
+}
+
+function showError(text, field) {
+  const box = $("alert");
+  box.textContent = text;
+  box.hidden = !text;
+  for (const el of document.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
+  if (field) {
+    field.setAttribute("aria-invalid", "true");
+    field.focus();
+  }
+}
+
+function clearMessages() {
+  say("");
+  showError("");
+}
+
+function problemText(err) {
+  const key = `err.${err.code}`;
+  const known = t(key);
+  return known === key ? t("err.generic", { code: err.code }) : known;
+}
+
+function fail(err, field) {
+  say("");
+  if (err && err.code === "unauthenticated") {
+    token.clear();
+    go("login");
+    showError(t("login.again"));
+    return;
+  }
+  showError(err && err.code ? problemText(err) : String(err), field);
+}
+
+async function busy(button, work) {
+  button.disabled = true;
+  say(t("busy"));
+  try {
+    await work();
+  } finally {
+    button.disabled = false;
+    if ($("status").textContent === t("busy")) say("");
+  }
+}
+
+const authed = (opts = {}) => ({ ...opts, token: token.get() });
+
+// ---- screens ----
+
+const PUBLIC = new Set(["login", "signup"]);
+
+function go(name) {
+  if (location.hash === `#${name}`) render(name);
+  else location.hash = name;
+}
+
+function render(name) {
+  if (!PUBLIC.has(name) && !token.get()) name = "login";
+  if (name === "registered" && !$("registered-id").textContent) name = "home";
+  leave(state.screen);
+  state.screen = name;
+  for (const el of document.querySelectorAll(".screen")) el.hidden = el.id !== `screen-${name}`;
+  $("logout").hidden = !token.get();
+  const heading = document.querySelector(`#screen-${name} h1`);
+  if (heading) heading.focus();
+  const enter = ENTER[name];
+  if (enter) enter();
+}
+
+function leave(name) {
+  if (name === "myqr") stopQr();
+  if (name === "scan" && state.scanner) state.scanner.stop();
+}
+
+// ---- log in and sign up ----
+
+function enterLogin() {
+  const who = remembered();
+  $("login-welcome").hidden = !who;
+  $("login-id-field").hidden = Boolean(who);
+  $("login-other").hidden = !who;
+  if (who) {
+    $("login-welcome").textContent = t("login.welcome", { name: who.name || who.id });
+    $("login-id").value = who.id;
+  }
+  $("login-pin").value = "";
+}
+
+async function logIn(id, pin) {
+  const answer = await api("/v1/auth/token", { method: "POST", body: { resident_id: id, pin } });
+  token.set(answer.access_token);
+  residentId.set(id);
+}
+
+async function afterLogIn() {
+  const link = pendingPay.get();
+  if (link) {
+    pendingPay.clear();
+    await openConfirm(link);
+  } else go("home");
+}
+
+async function submitLogin(event) {
+  event.preventDefault();
+  clearMessages();
+  const id = $("login-id").value.trim();
+  const pin = $("login-pin").value.trim();
+  if (!id) return showError(t("login.id"), $("login-id"));
+  if (!pinOk(pin)) return showError(t("signup.pin_format"), $("login-pin"));
+  await busy(event.submitter || $("login-form").querySelector("button"), async () => {
+    try {
+      await logIn(id, pin);
+      const who = remembered();
+      if (!who || who.id !== id) remember({ id, name: "" });
+      await afterLogIn();
+    } catch (err) {
+      $("login-pin").value = "";
+      fail(err, $("login-pin"));
+    }
+  });
+}
+
+async function enterSignup() {
+  const select = $("signup-coin");
+  if (select.options.length) return;
+  try {
+    const wanted = new URLSearchParams(location.search).get("coin");
+    // A town's sign-up link names its coin (/?coin=CODE#signup); page on until it is found.
+    let list = [];
+    let after = null;
+    for (let pages = 0; pages < 20; pages += 1) {
+      const page = await api("/v1/coins", { query: { limit: 100, starting_after: after } });
+      list = list.concat(page.data);
+      if (!page.has_more || !page.data.length || (!wanted && pages === 0)) break;
+      if (wanted && list.some((c) => c.code === wanted)) break;
+      after = page.data[page.data.length - 1].code;
+    }
+    if (wanted && list.some((c) => c.code === wanted)) list = list.filter((c) => c.code === wanted);
+    for (const coin of list) {
+      const option = new Option(`${coin.name}（${coin.issuer_name}）`, coin.code);
+      option.dataset.name = coin.name;
+      select.add(option);
+    }
+    if (wanted) select.value = wanted;
+    if (!list.length) showError(t("signup.no_coins"));
+  } catch (err) {
+    fail(err);
+  }
+}
+
+async function submitSignup(event) {
+  event.preventDefault();
+  clearMessages();
+  const coin = $("signup-coin").value;
+  const name = $("signup-name").value.trim();
+  const pin = $("signup-pin").value.trim();
+  if (!name) return showError(t("signup.name_missing"), $("signup-name"));
+  if (!pinOk(pin)) return showError(t("signup.pin_format"), $("signup-pin"));
+  if (pin !== $("signup-pin2").value.trim()) return showError(t("signup.pin_mismatch"), $("signup-pin2"));
+  await busy($("signup-form").querySelector("button"), async () => {
+    try {
+      const made = await api("/v1/residents", { method: "POST", body: { coin, display_name: name, pin } });
+      const option = $("signup-coin").selectedOptions[0];
+      remember({ id: made.resident_id, name, coin: option ? option.dataset.name : coin });
+      await logIn(made.resident_id, pin);
+      $("registered-id").textContent = made.resident_id;
+      go("registered");
+    } catch (err) {
+      fail(err);
+    }
+  });
+}
+
+// ---- balance ----
+
+async function loadWallet() {
+  state.wallet = await api("/v1/wallet", authed());
+  return state.wallet;
+}
+
+function fillHome() {
+  const w = state.wallet;
+  if (!w) return;
+  const b = w.balance;
+  for (const k of ["available", "money", "premium", "points", "held", "total"]) $(`bal-${k}`).textContent = i18n.coin(b[k]);
+  $("held-row").hidden = b.held === 0;
+  const who = remembered();
+  const name = who && who.id === residentId.get() ? who.name : "";
+  const coinName = (who && who.coin) || w.coin;
+  $("home-hello").textContent = name ? t("home.hello", { name, coin: coinName }) : coinName;
+  const list = $("lots-list");
+  list.replaceChildren();
+  for (const lot of w.lots.filter((l) => l.expires_at)) {
+    const li = document.createElement("li");
+    li.textContent = t("home.lot", { kind: t(`kind.${lot.kind}`), amount: i18n.coin(lot.amount), date: i18n.date(lot.expires_at) });
+    list.append(li);
+  }
+  $("lots").hidden = list.children.length === 0;
+}
+
+async function enterHome() {
+  try {
+    await loadWallet();
+    fillHome();
+  } catch (err) {
+    fail(err);
+  }
+}
+
+// ---- show my QR (customer-presented) ----
+
+async function newQr() {
+  // The token lives TOKEN_LIFETIME_MS from its issue; count from before the
+  // request, so the phone's own clock (often wrong) never shortens or stretches it.
+  const asked = Date.now();
+  const issued = await api("/v1/wallet/payment_tokens", authed({ method: "POST" }));
+  const url = await apiBlobUrl(`/v1/wallet/payment_tokens/${encodeURIComponent(issued.token)}/qr.png`, authed());
+  const img = $("myqr-img");
+  if (img.src.startsWith("blob:")) URL.revokeObjectURL(img.src);
+  img.src = url;
+  const figure = $("myqr-figure");
+  figure.dataset.token = issued.token;
+  figure.dataset.expiresAt = issued.expires_at;
+  if (state.qr) state.qr.until = asked + TOKEN_LIFETIME_MS;
+}
+
+function tickQr() {
+  const qr = state.qr;
+  if (!qr) return;
+  const left = qr.until - Date.now();
+  $("myqr-countdown").textContent = t("myqr.countdown", { s: Math.max(0, Math.ceil(left / 1000)) });
+  if (left <= QR_REFRESH_BEFORE_MS && !qr.renewing) {
+    qr.renewing = true;
+    newQr()
+      .catch((err) => fail(err))
+      .finally(() => {
+        if (state.qr === qr) qr.renewing = false;
+      });
+  }
+}
+
+// While the code is on screen, watch the balance: a shop's charge shows at once.
+async function pollQr() {
+  const qr = state.qr;
+  if (!qr || qr.polling) return;
+  qr.polling = true;
+  try {
+    const w = await loadWallet();
+    if (state.qr !== qr) return;
+    $("myqr-available").textContent = i18n.coin(w.balance.available);
+    if (w.balance.total < qr.total) {
+      const paid = qr.total - w.balance.total;
+      showDone(t("done.title"), paid, t("myqr.paid", { amount: i18n.coin(paid) }));
+    }
+  } catch (err) {
+    fail(err);
+  } finally {
+    qr.polling = false;
+  }
+}
+
+async function enterMyQr() {
+  stopQr();
+  const qr = { until: Date.now() + 60000, renewing: true, polling: false, total: 0 };
+  state.qr = qr;
+  $("myqr-countdown").textContent = "";
+  try {
+    const w = await loadWallet();
+    qr.total = w.balance.total;
+    $("myqr-available").textContent = i18n.coin(w.balance.available);
+    await newQr();
+  } catch (err) {
+    fail(err);
+  } finally {
+    qr.renewing = false;
+  }
+  if (state.qr !== qr) return;
+  qr.timer = setInterval(tickQr, 1000);
+  qr.poller = setInterval(pollQr, 2000);
+  tickQr();
+}
+
+function stopQr() {
+  if (!state.qr) return;
+  clearInterval(state.qr.timer);
+  clearInterval(state.qr.poller);
+  state.qr = null;
+}
+
+// ---- scan a shop's QR, confirm, pay ----
+
+function enterScan() {
+  $("scan-camera-box").hidden = true;
+  $("scan-payload").value = "";
+  $("scan-file").value = "";
+}
+
+async function startCamera() {
+  clearMessages();
+  state.scanner = new CameraScanner($("scan-video"), (data) => {
+    $("scan-camera-box").hidden = true;
+    openConfirm(data);
+  });
+  $("scan-camera-box").hidden = false;
+  try {
+    await state.scanner.start();
+    say(t("scan.looking"));
+  } catch {
+    $("scan-camera-box").hidden = true;
+    showError(t("scan.no_camera"));
+  }
+}
+
+async function readFile() {
+  clearMessages();
+  const file = $("scan-file").files[0];
+  if (!file) return;
+  try {
+    const data = await decodeImageFile(file);
+    if (data) await openConfirm(data);
+    else showError(t("scan.not_found"), $("scan-file"));
+  } catch {
+    showError(t("scan.not_found"), $("scan-file"));
+  }
+}
+
+function submitScan(event) {
+  event.preventDefault();
+  const text = $("scan-payload").value.trim();
+  if (!text) return showError(t("scan.empty"), $("scan-payload"));
+  openConfirm(text);
+}
+
+function needsPin(amount) {
+  return amount !== null && amount >= PIN_THRESHOLD;
+}
+
+function updatePinField() {
+  const pay = state.pay;
+  if (!pay) return;
+  const amount = pay.info.amount ?? parseAmount($("confirm-amount").value);
+  $("confirm-pin-field").hidden = !needsPin(amount);
+}
+
+async function openConfirm(payload) {
+  clearMessages();
+  const info = readMerchantQr(payload);
+  if (!info) {
+    go("scan");
+    showError(t("err.invalid_qr"));
+    return;
+  }
+  // One key per confirm screen: a double tap or a retry after a lost answer pays once.
+  state.pay = { payload: payload.trim(), info, key: newIdempotencyKey() };
+  $("confirm-shop").textContent = info.name || t("confirm.unknown_shop");
+  $("confirm-ref").textContent = info.reference;
+  $("confirm-ref-row").hidden = !info.reference;
+  $("confirm-fixed-row").hidden = info.amount === null;
+  $("confirm-fixed").textContent = info.amount === null ? "" : i18n.coin(info.amount);
+  $("confirm-amount-field").hidden = info.amount !== null;
+  $("confirm-amount").value = "";
+  $("confirm-pin").value = "";
+  $("confirm-pin-hint").textContent = t("confirm.pin_hint", { limit: i18n.coin(PIN_THRESHOLD) });
+  updatePinField();
+  go("confirm");
+}
+
+async function enterConfirm() {
+  if (!state.pay) return go("scan");
+  try {
+    const w = await loadWallet();
+    $("confirm-available").textContent = i18n.coin(w.balance.available);
+  } catch (err) {
+    fail(err);
+  }
+}
+
+async function reverifyPin(field) {
+  const pin = field.value.trim();
+  if (!pinOk(pin)) {
+    showError(t("confirm.pin_missing"), field);
+    return false;
+  }
+  try {
+    await logIn(residentId.get(), pin);
+    return true;
+  } catch (err) {
+    field.value = "";
+    fail(err, field);
+    return false;
+  }
+}
+
+async function submitConfirm(event) {
+  event.preventDefault();
+  clearMessages();
+  const pay = state.pay;
+  if (!pay) return;
+  const amount = pay.info.amount ?? parseAmount($("confirm-amount").value);
+  if (amount === null) return showError(t("confirm.amount_invalid"), $("confirm-amount"));
+  await busy($("confirm-submit"), async () => {
+    if (needsPin(amount) && !(await reverifyPin($("confirm-pin")))) return;
+    const body = { qr_payload: pay.payload };
+    if (pay.info.amount === null) body.amount = amount;
+    try {
+      const paid = await api("/v1/wallet/payments", authed({ method: "POST", body, idempotencyKey: pay.key }));
+      state.pay = null;
+      showDone(t("done.title"), paid.amount, t("done.detail", { shop: paid.merchant_name }));
+    } catch (err) {
+      fail(err);
+    }
+  });
+}
+
+function showDone(title, amount, detail) {
+  $("done-title").textContent = title;
+  $("done-amount").textContent = i18n.coin(amount);
+  $("done-detail").textContent = detail;
+  go("done");
+}
+
+// ---- history ----
+
+async function loadHistory(more) {
+  try {
+    const page = await api(
+      "/v1/wallet/transactions",
+      authed({ query: { limit: HISTORY_PAGE, lang: i18n.lang, starting_after: more ? state.historyAfter : null } }),
+    );
+    const list = $("history-list");
+    if (!more) list.replaceChildren();
+    for (const line of page.data) {
+      const li = document.createElement("li");
+      const what = document.createElement("span");
+      what.className = "what";
+      what.textContent = line.description;
+      const amount = document.createElement("span");
+      amount.className = line.amount > 0 ? "in" : "out";
+      amount.textContent = `${line.amount > 0 ? "+" : "−"}${i18n.coin(Math.abs(line.amount))} ${t("unit")}`;
+      const when = document.createElement("time");
+      when.className = "when";
+      when.dateTime = line.created_at;
+      when.textContent = i18n.dateTime(line.created_at);
+      li.append(what, amount, when);
+      list.append(li);
+    }
+    if (page.data.length) state.historyAfter = page.data[page.data.length - 1].id;
+    $("history-more").hidden = !page.has_more;
+    $("history-empty").hidden = list.children.length > 0;
+  } catch (err) {
+    fail(err);
+  }
+}
+
+// ---- send to family ----
+
+async function enterSend() {
+  try {
+    const w = await loadWallet();
+    $("my-wallet-id").textContent = w.wallet_id;
+    const basic = w.tier === "basic";
+    $("send-basic").hidden = !basic;
+    $("send-form").hidden = basic;
+  } catch (err) {
+    fail(err);
+  }
+}
+
+async function submitSend(event) {
+  event.preventDefault();
+  clearMessages();
+  const to = $("send-to").value.trim();
+  const amount = parseAmount($("send-amount").value);
+  if (!to) return showError(t("send.to_missing"), $("send-to"));
+  if (amount === null) return showError(t("confirm.amount_invalid"), $("send-amount"));
+  await busy($("send-form").querySelector("button"), async () => {
+    if (!(await reverifyPin($("send-pin")))) return;
+    try {
+      const sent = await api("/v1/wallet/transfers", authed({ method: "POST", body: { to_wallet_id: to, amount } }));
+      $("send-form").reset();
+      showDone(t("done.sent_title"), sent.amount, t("done.sent", { to: sent.to_wallet_id }));
+    } catch (err) {
+      fail(err);
+    }
+  });
+}
+
+// ---- card top-up ----
+
+async function submitTopup(event) {
+  event.preventDefault();
+  clearMessages();
+  const amount = parseAmount($("topup-amount").value);
+  if (amount === null) return showError(t("confirm.amount_invalid"), $("topup-amount"));
+  await busy($("topup-form").querySelector("button"), async () => {
+    try {
+      const made = await api("/v1/wallet/card_topups", authed({ method: "POST", body: { amount } }));
+      // The client secret would go to Stripe Elements (Stripe.js from Stripe's
+      // servers); on a closed network nothing may load from outside, so stop here.
+      $("topup-status").textContent = t("topup.created", { id: made.id, amount: i18n.coin(made.amount), status: made.status });
+      $("topup-status").hidden = false;
+    } catch (err) {
+      $("topup-status").hidden = true;
+      fail(err);
+    }
+  });
+}
+
+// ---- premium campaigns and points ----
+
+function campaignItem(c) {
+  const li = document.createElement("li");
+  const h = document.createElement("h3");
+  h.textContent = c.name;
+  const offer = document.createElement("p");
+  offer.textContent = t("campaigns.offer", { price: i18n.coin(c.price), face: i18n.coin(c.face_value), premium: i18n.coin(c.premium) });
+  const until = document.createElement("p");
+  until.textContent = t("campaigns.until", { date: i18n.date(c.ends_at), expires: i18n.date(c.premium_expires_at) });
+  const left = document.createElement("p");
+  left.textContent = t("campaigns.left", { left: i18n.coin(c.total_units - c.sold_units), limit: c.per_resident_limit });
+  const form = document.createElement("form");
+  form.noValidate = true;
+  const field = document.createElement("div");
+  field.className = "field";
+  const label = document.createElement("label");
+  label.htmlFor = `units-${c.id}`;
+  label.textContent = t("campaigns.units");
+  const input = document.createElement("input");
+  input.id = `units-${c.id}`;
+  input.inputMode = "numeric";
+  input.value = "1";
+  field.append(label, input);
+  const button = document.createElement("button");
+  button.type = "submit";
+  button.className = "primary";
+  button.textContent = t("campaigns.reserve");
+  form.append(field, button);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearMessages();
+    const units = parseAmount(input.value);
+    if (units === null) return showError(t("confirm.amount_invalid"), input);
+    await busy(button, async () => {
+      try {
+        const p = await api(`/v1/premium_campaigns/${encodeURIComponent(c.id)}/purchases`, authed({ method: "POST", body: { units } }));
+        say(t("campaigns.reserved", { price: i18n.coin(p.price_total), date: i18n.dateTime(p.pay_by) }));
+      } catch (err) {
+        fail(err, input);
+      }
+    });
+  });
+  li.append(h, offer, until, left, form);
+  return li;
+}
+
+async function enterCampaigns() {
+  try {
+    const [w, page] = await Promise.all([loadWallet(), api("/v1/wallet/premium_campaigns", authed())]);
+    $("campaigns-points").textContent = t("campaigns.points", { points: i18n.coin(w.balance.points) });
+    const list = $("campaigns-list");
+    list.replaceChildren(...page.data.map(campaignItem));
+    $("campaigns-empty").hidden = page.data.length > 0;
+  } catch (err) {
+    fail(err);
+  }
+}
+
+const ENTER = {
+  login: enterLogin,
+  signup: enterSignup,
+  home: enterHome,
+  myqr: enterMyQr,
+  scan: enterScan,
+  confirm: enterConfirm,
+  history: () => loadHistory(false),
+  send: enterSend,
+  campaigns: enterCampaigns,
+  // A reload of the receipt has nothing to show: back to the balance.
+  done: () => {
+    if (!$("done-detail").textContent) go("home");
+  },
+};
+
+// ---- start ----
+
+function setLangButton() {
+  const other = i18n.lang === "ja" ? "en" : "ja";
+  const button = $("lang-switch");
+  button.textContent = t("lang.switch");
+  button.lang = other;
+}
+
+function boot() {
+  i18n.apply(document);
+  setLangButton();
+  i18n.onChange(() => {
+    setLangButton();
+    document.title = t("app.name");
+    if (state.screen && state.screen !== "myqr" && state.screen !== "done") render(state.screen);
+  });
+  document.title = t("app.name");
+
+  $("lang-switch").addEventListener("click", () => i18n.setLang(i18n.lang === "ja" ? "en" : "ja"));
+  $("logout").addEventListener("click", () => {
+    token.clear();
+    residentId.clear();
+    go("login");
+  });
+  $("login-other").addEventListener("click", () => {
+    remember(null);
+    $("login-id").value = "";
+    enterLogin();
+    $("login-id").focus();
+  });
+  for (const el of document.querySelectorAll("[data-go]")) {
+    el.addEventListener("click", () => {
+      clearMessages();
+      go(el.dataset.go);
+    });
+  }
+  $("login-form").addEventListener("submit", submitLogin);
+  $("signup-form").addEventListener("submit", submitSignup);
+  $("scan-camera").addEventListener("click", startCamera);
+  $("scan-stop").addEventListener("click", () => {
+    if (state.scanner) state.scanner.stop();
+    $("scan-camera-box").hidden = true;
+  });
+  $("scan-file").addEventListener("change", readFile);
+  $("scan-form").addEventListener("submit", submitScan);
+  $("confirm-form").addEventListener("submit", submitConfirm);
+  $("confirm-amount").addEventListener("input", updatePinField);
+  $("history-more").addEventListener("click", () => loadHistory(true));
+  $("send-form").addEventListener("submit", submitSend);
+  $("topup-form").addEventListener("submit", submitTopup);
+  $("myqr-refresh").addEventListener("click", () => {
+    if (state.qr) state.qr.until = 0;
+    tickQr();
+  });
+  // Show what was understood: "１２０００" becomes "12,000" when the field is left.
+  for (const id of ["confirm-amount", "send-amount", "topup-amount"]) {
+    $(id).addEventListener("blur", () => {
+      const amount = parseAmount($(id).value);
+      if (amount !== null) $(id).value = i18n.coin(amount);
+    });
+  }
+  window.addEventListener("hashchange", () => render(location.hash.slice(1) || "home"));
+
+  // A payment link: keep the payload for after the log-in, and take it out of the address bar.
+  const params = new URLSearchParams(location.search);
+  const link = params.get("pay");
+  if (link) {
+    params.delete("pay");
+    const rest = params.toString();
+    history.replaceState(null, "", `${location.pathname}${rest ? `?${rest}` : ""}`);
+    if (token.get()) {
+      openConfirm(link);
+      return;
+    }
+    pendingPay.set(link);
+    go("login");
+    return;
+  }
+  render(location.hash.slice(1) || "home");
+}
+
+if ("serviceWorker" in navigator) {
+  navigator.serviceWorker.register("/sw.js").catch(() => {
+    // the wallet works without the offline shell
+  });
+}
+boot();

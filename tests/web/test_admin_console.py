@@ -1,0 +1,419 @@
+"""The bank and city console (/admin) in a real Chromium: the bank's and the city's work.
+
+Set-up goes through the API as the issuer, residents and merchants would; the
+console is driven only through its page. Settlement: the live server runs on
+the system clock, so a payout asked for now belongs to today's batch, whose
+cut-off has not passed. The merchants therefore cash out by their automatic
+schedule (daily), which asks for the payout when the bank closes yesterday's
+batch, a business date whose cut-off is past.
+"""
+
+import csv
+import io
+import itertools
+from pathlib import Path
+
+from playwright.sync_api import Browser, Page, expect
+
+from localcoin.credentials import Role
+from tests.web.conftest import (
+    DESKTOP,
+    WebTown,
+    axe_violations,
+    outside_requests,
+    screenshot,
+)
+
+# The page's own words; Japanese labels use full-width brackets.
+TOPUP_MENU = "入金（窓口）"  # noqa: RUF001
+AMOUNT = "金額（円）"  # noqa: RUF001
+NAME_KANA = "店名（カナ）"  # noqa: RUF001
+BANK_CODE = "金融機関コード（4桁）"  # noqa: RUF001
+BRANCH_CODE = "支店コード（3桁）"  # noqa: RUF001
+ACCOUNT_NUMBER = "口座番号（7桁まで）"  # noqa: RUF001
+HOLDER_KANA = "口座名義（カナ）"  # noqa: RUF001
+FLOW_CHART = "コインの流れ（支払・事業者間・換金）"  # noqa: RUF001
+PRICE = "販売価格（円／口）"  # noqa: RUF001
+FACE_VALUE = "額面（コイン／口）"  # noqa: RUF001
+PER_RESIDENT = "1人あたりの上限（口）"  # noqa: RUF001
+TOTAL_UNITS = "販売総数（口）"  # noqa: RUF001
+_refs = itertools.count(1)
+PIN = "1357"
+# 0001 is Mizuho Bank and 001 its head office in the Zengin code list; 9999 is no bank.
+GOOD_BANK = "0001"
+NO_BANK = "9999"
+ORIGINATOR = {
+    "requester_code": "1234567890",
+    "name": "ﾐﾄﾞﾘｼﾝｷﾝ",
+    "bank_code": "0001",
+    "branch_code": "001",
+    "account_type": "ordinary",
+    "account_number": "7654321",
+}
+
+
+def _resident(town: WebTown, name: str = "市民") -> dict[str, str]:
+    made = town.api.post(
+        "/v1/residents", json={"coin": town.code, "display_name": name, "pin": PIN}
+    )
+    assert made.status_code == 201, made.text
+    body: dict[str, str] = made.json()
+    return body
+
+
+def _resident_headers(town: WebTown, resident_id: str) -> dict[str, str]:
+    token = town.api.post("/v1/auth/token", json={"resident_id": resident_id, "pin": PIN})
+    assert token.status_code == 200, token.text
+    return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+
+def _top_up(town: WebTown, wallet_id: str, amount: int) -> None:
+    done = town.api.post(
+        "/v1/topups",
+        headers=town.as_role(Role.ISSUER),
+        json={
+            "wallet_id": wallet_id,
+            "amount": amount,
+            "channel": "counter",
+            "reference": f"set-up-{next(_refs)}",
+        },
+    )
+    assert done.status_code == 201, done.text
+
+
+def _merchant(town: WebTown, name: str, category: str = "food") -> dict[str, str]:
+    made = town.api.post(
+        "/v1/merchants",
+        headers=town.as_role(Role.ISSUER),
+        json={
+            "name": name,
+            "name_kana": "ﾐｾ",
+            "category": category,
+            "bank_account": {
+                "bank_code": GOOD_BANK,
+                "branch_code": "001",
+                "account_type": "ordinary",
+                "account_number": f"{next(_refs):07d}",
+                "holder_kana": "ﾐｾ",
+            },
+        },
+    )
+    assert made.status_code == 201, made.text
+    body: dict[str, str] = made.json()
+    return body
+
+
+def _pay(town: WebTown, payer: dict[str, str], merchant: dict[str, str], amount: int) -> None:
+    merchant_headers = {"Authorization": f"Bearer {merchant['api_key']}"}
+    qr = town.api.get("/v1/merchant/qr", headers=merchant_headers).json()["qr_payload"]
+    paid = town.api.post(
+        "/v1/wallet/payments",
+        headers=_resident_headers(town, payer["resident_id"]),
+        json={"qr_payload": qr, "amount": amount},
+    )
+    assert paid.status_code == 201, paid.text
+
+
+def _log_in(page: Page, town: WebTown, role: Role) -> None:
+    page.goto(town.server.url + "/admin")
+    page.get_by_label("API キー").fill(town.key(role))
+    page.get_by_role("button", name="ログイン").click()
+    expect(page.locator("#nav")).to_be_visible()
+
+
+def _balance(town: WebTown, resident: dict[str, str]) -> dict[str, int]:
+    wallet = town.api.get("/v1/wallet", headers=_resident_headers(town, resident["resident_id"]))
+    assert wallet.status_code == 200, wallet.text
+    balance: dict[str, int] = wallet.json()["balance"]
+    return balance
+
+
+def test_bank_records_a_top_up_and_onboards_a_merchant_fixing_its_bank_code(
+    web_town: WebTown, desk: Page
+) -> None:
+    outside = outside_requests(desk, web_town.server.url)
+    resident = _resident(web_town, "窓口の客")
+    _log_in(desk, web_town, Role.ISSUER)
+    expect(desk.locator("#nav-city")).to_be_hidden()
+
+    desk.get_by_role("button", name=TOPUP_MENU).click()
+    topup = desk.locator("#view-topup")
+    topup.get_by_label("ウォレット ID").fill(resident["wallet_id"])
+    topup.get_by_label(AMOUNT).fill("5000")
+    topup.get_by_label("受付番号").fill("counter-0001")
+    topup.get_by_role("button", name="入金を記録").click()
+    expect(desk.locator("#topup-result")).to_contain_text("5,000円")
+    assert _balance(web_town, resident)["money"] == 5000
+    assert axe_violations(desk) == []
+
+    desk.get_by_role("button", name="本人確認").click()
+    verify = desk.locator("#view-verify")
+    verify.get_by_label("利用者 ID").fill(resident["resident_id"])
+    verify.get_by_label("確認書類").select_option("my_number_card")
+    verify.get_by_label("受付番号").fill("id-check-0001")
+    verify.get_by_role("button", name="本人確認済みにする").click()
+    expect(desk.locator("#verify-result")).to_contain_text("本人確認済み")
+    tier = web_town.api.get(
+        "/v1/wallet", headers=_resident_headers(web_town, resident["resident_id"])
+    ).json()["tier"]
+    assert tier == "verified"
+
+    desk.get_by_role("button", name="加盟店登録").click()
+    form = desk.locator("#view-merchant")
+    form.get_by_label("店名", exact=True).fill("みどり食堂")
+    form.get_by_label(NAME_KANA).fill("ミドリショクドウ")
+    form.get_by_label(BANK_CODE).fill(NO_BANK)
+    form.get_by_label(BRANCH_CODE).fill("001")
+    form.get_by_label(ACCOUNT_NUMBER).fill("1234567")
+    form.get_by_label(HOLDER_KANA).fill("ミドリシヨクドウ")
+    form.get_by_role("button", name="加盟店を登録").click()
+    bank = form.get_by_label(BANK_CODE)
+    expect(bank).to_have_attribute("aria-invalid", "true")
+    expect(desk.locator("#m-bank-error")).to_contain_text("bank_not_found")
+    expect(desk.locator("#m-branch-error")).to_be_hidden()
+    assert (
+        web_town.api.get("/v1/merchants", headers=web_town.as_role(Role.ISSUER)).json()["data"]
+        == []
+    )
+    assert axe_violations(desk) == []
+    screenshot(desk, "admin-merchant-onboarding")
+
+    bank.fill(GOOD_BANK)
+    form.get_by_role("button", name="加盟店を登録").click()
+    expect(desk.locator("#merchant-result")).to_contain_text("API キー")
+    expect(bank).not_to_have_attribute("aria-invalid", "true")
+    merchants = web_town.api.get("/v1/merchants", headers=web_town.as_role(Role.ISSUER)).json()
+    assert [m["name"] for m in merchants["data"]] == ["みどり食堂"]
+
+    desk.get_by_role("button", name="English").click()
+    expect(desk.locator("h1")).to_contain_text("Bank and city console")
+    assert desk.locator("html").get_attribute("lang") == "en"
+    assert outside == []
+
+
+def test_bank_closes_the_batch_downloads_the_zengin_file_and_imports_one_return(
+    web_town: WebTown, desk: Page, tmp_path: Path
+) -> None:
+    outside = outside_requests(desk, web_town.server.url)
+    issuer = web_town.as_role(Role.ISSUER)
+    settings = web_town.api.post(
+        "/v1/settlement/settings", headers=issuer, json={"originator": ORIGINATOR}
+    )
+    assert settings.status_code == 200, settings.text
+    payer = _resident(web_town)
+    _top_up(web_town, payer["wallet_id"], 20_000)
+    shops = [_merchant(web_town, "青果店"), _merchant(web_town, "書店", "retail")]
+    for shop, amount in zip(shops, (3000, 4000), strict=True):
+        _pay(web_town, payer, shop, amount)
+        scheduled = web_town.api.post(
+            f"/v1/merchants/{shop['merchant_id']}/payout_schedule",
+            headers=issuer,
+            json={"frequency": "daily", "min_amount": 1},
+        )
+        assert scheduled.status_code == 200, scheduled.text
+
+    _log_in(desk, web_town, Role.ISSUER)
+    expect(desk.get_by_role("heading", name="精算バッチ")).to_be_visible()
+    desk.get_by_role("button", name="この日のバッチを締める").click()
+    payouts = desk.locator("#batch-payouts tbody tr")
+    expect(payouts).to_have_count(2)
+    expect(desk.locator("#batch-detail-title")).to_contain_text("締め済み")
+
+    with desk.expect_download() as download_info:
+        desk.get_by_role("button", name="全銀ファイルをダウンロード").click()
+    download = download_info.value
+    assert download.suggested_filename.startswith("zengin_")
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    records = saved.read_bytes().split(b"\r\n")
+    records = [r for r in records if r]
+    assert all(len(r) == 120 for r in records)
+    assert [r[:1] for r in records] == [b"1", b"2", b"2", b"8", b"9"]
+    assert "ﾐﾄﾞﾘｼﾝｷﾝ" in records[0].decode("shift_jis")
+    expect(desk.locator("#batch-detail-title")).to_contain_text("ファイル出力済み")
+
+    batch_id = web_town.api.get("/v1/settlement/batches", headers=issuer).json()["data"][0]["id"]
+    first_payout = desk.locator("#batch-payouts tbody tr").first
+    returned_id = first_payout.locator("td").nth(1).inner_text()
+    first_payout.get_by_role("checkbox").check()
+    assert axe_violations(desk) == []
+    screenshot(desk, "admin-batches")
+    desk.get_by_role("button", name="銀行の結果を取り込む").click()
+    expect(desk.locator("#batch-detail-title")).to_contain_text("結果取込済み")
+    expect(desk.locator("#batch-recon")).to_contain_text("一致しています。")
+
+    batch = web_town.api.get(f"/v1/settlement/batches/{batch_id}", headers=issuer).json()
+    assert batch["status"] == "confirmed"
+    statuses = {p["id"]: p["status"] for p in batch["payouts"]}
+    assert statuses.pop(returned_id) == "returned"
+    assert list(statuses.values()) == ["paid"]
+    assert batch["results"]["returned_count"] == 1
+
+    desk.get_by_role("button", name="照合").click()
+    desk.get_by_role("button", name="表示").click()
+    expect(desk.locator("#recon-result")).to_contain_text(batch["business_date"])
+    expect(desk.locator("#recon-result .ok")).to_have_text("一致しています。")
+    desk.get_by_role("button", name="手数料配分").click()
+    desk.get_by_role("button", name="表示").click()
+    expect(desk.locator("#fees-result")).to_contain_text(f"{batch['totals']['fee']}円")
+    assert axe_violations(desk) == []
+    assert outside == []
+
+
+def _csv(rows: list[list[str]]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(rows)
+    return out.getvalue().encode()
+
+
+def test_city_grants_points_from_a_csv_showing_bad_rows_and_granting_once(
+    web_town: WebTown, desk: Page
+) -> None:
+    outside = outside_requests(desk, web_town.server.url)
+    residents = [_resident(web_town, f"住民{i}") for i in range(3)]
+    unknown = "wal_" + "Z" * 20
+    upload = _csv(
+        [
+            ["wallet_id", "name"],
+            [residents[0]["wallet_id"], "住民0"],
+            ["not-a-wallet", "?"],
+            [residents[1]["wallet_id"], "住民1"],
+            [unknown, "よそ"],
+            [residents[0]["wallet_id"], "住民0 again"],
+            [residents[2]["wallet_id"], "住民2"],
+        ]
+    )
+    keys: list[str] = []
+    desk.on(
+        "request",
+        lambda r: (
+            keys.append(r.headers.get("idempotency-key", ""))
+            if r.url.endswith("/v1/points/grants")
+            else None
+        ),
+    )
+    _log_in(desk, web_town, Role.MUNICIPALITY)
+    expect(desk.locator("#nav-bank")).to_be_hidden()
+    desk.get_by_role("button", name="ポイント付与").click()
+    desk.get_by_label("CSV ファイル").set_input_files(
+        {"name": "grant.csv", "mimeType": "text/csv", "buffer": upload}
+    )
+    desk.get_by_label("1人あたりのポイント").fill("300")
+    desk.get_by_label("付与の理由").fill("健康ポイント")
+    desk.get_by_role("button", name="ポイントを付与").click()
+    expect(desk.locator("#points-result")).to_contain_text("3人に合計 900円")
+    rows = desk.locator("#points-errors tbody tr")
+    expect(rows).to_have_count(3)
+    assert [rows.nth(i).locator("td").first.inner_text() for i in range(3)] == ["3", "5", "6"]
+    expect(rows.nth(1)).to_contain_text("wallet_not_found")
+    expect(rows.nth(2)).to_contain_text("2行目と同じ")
+    assert all(_balance(web_town, r)["points"] == 300 for r in residents)
+    assert axe_violations(desk) == []
+
+    # The same file again (as after a lost answer): every chunk replays, nothing is granted twice.
+    desk.get_by_role("button", name="ポイントを付与").click()
+    expect(desk.locator("#points-result")).to_contain_text("3人に合計 900円")
+    expect(desk.get_by_role("button", name="ポイントを付与")).to_be_enabled()
+    assert all(_balance(web_town, r)["points"] == 300 for r in residents)
+    assert len(keys) == 4 and keys[:2] == keys[2:] and keys[0] != keys[1] and all(keys)
+
+    sizes = desk.evaluate(
+        "async () => (await import('/static/common/admin-csv.js'))"
+        ".chunks(Array.from({length: 2500}, (_, i) => i), 1000).map((c) => c.length)"
+    )
+    assert sizes == [1000, 1000, 500]
+    assert outside == []
+
+
+def test_city_sees_the_kpi_dashboard_with_charts_and_downloads_the_open_data(
+    web_town: WebTown, desk: Page, tmp_path: Path
+) -> None:
+    outside = outside_requests(desk, web_town.server.url)
+    payer = _resident(web_town)
+    _top_up(web_town, payer["wallet_id"], 10_000)
+    _pay(web_town, payer, _merchant(web_town, "食堂"), 1200)
+    _pay(web_town, payer, _merchant(web_town, "文具店", "retail"), 800)
+
+    _log_in(desk, web_town, Role.MUNICIPALITY)
+    expect(desk.get_by_role("heading", name="KPI ダッシュボード")).to_be_visible()
+    expect(desk.locator("#kpi-figures")).to_contain_text("2,000円")
+    outstanding = desk.get_by_role("img", name="発行残高の推移")
+    expect(outstanding).to_be_visible()
+    expect(outstanding.locator("path.line")).to_have_count(1)
+    categories = desk.get_by_role("img", name="業種別の支払額")
+    expect(categories.locator("rect")).to_have_count(2)
+    expect(desk.get_by_role("img", name=FLOW_CHART)).to_be_visible()
+    desk.locator("#kpi-category-chart + details summary").click()
+    expect(desk.locator("#kpi-category-table")).to_contain_text("1,200円")
+    assert axe_violations(desk) == []
+    screenshot(desk, "admin-kpi")
+
+    with desk.expect_download() as download_info:
+        desk.get_by_role("button", name="オープンデータ CSV").click()
+    saved = tmp_path / "kpi.csv"
+    download_info.value.save_as(saved)
+    text = saved.read_text(encoding="utf-8")
+    assert download_info.value.suggested_filename.startswith(f"kpi_{web_town.code}_")
+    assert len(text.splitlines()) > 1
+    assert outside == []
+
+
+def test_city_creates_a_premium_campaign_and_lists_it(web_town: WebTown, desk: Page) -> None:
+    _log_in(desk, web_town, Role.MUNICIPALITY)
+    desk.get_by_role("button", name="プレミアム付商品券").click()
+    desk.get_by_label("名称").fill("年末プレミアム商品券")
+    desk.get_by_label(PRICE).fill("10000")
+    desk.get_by_label(FACE_VALUE).fill("12000")
+    desk.get_by_label(PER_RESIDENT).fill("5")
+    desk.get_by_label(TOTAL_UNITS).fill("1000")
+    desk.get_by_label("販売開始").fill("2030-12-01T09:00")
+    desk.get_by_label("販売終了").fill("2030-12-31T17:00")
+    desk.get_by_label("プレミアム分の有効期限").fill("2031-06-30T23:59")
+    desk.get_by_role("button", name="キャンペーンを作成").click()
+    row = desk.locator("#campaign-table tbody tr")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("年末プレミアム商品券")
+    expect(row).to_contain_text("0 / 1000")
+    assert axe_violations(desk) == []
+
+
+def test_operator_sees_the_bank_and_city_screens_its_key_may_use(
+    web_town: WebTown, desk: Page
+) -> None:
+    _log_in(desk, web_town, Role.OPERATOR)
+    expect(desk.locator("#coin-name")).to_contain_text("運営者")
+    shown = desk.locator("#nav [data-view]:visible")
+    expect(shown).to_have_text(["加盟店登録", "手数料配分", "未使用残高", "KPI ダッシュボード"])
+    desk.get_by_role("button", name="未使用残高").click()
+    desk.get_by_role("button", name="表示").click()
+    expect(desk.locator("#unused-result")).to_contain_text("未使用残高")
+    assert axe_violations(desk) == []
+
+
+def test_a_bad_key_is_refused_and_stays_on_the_login(web_town: WebTown, desk: Page) -> None:
+    desk.goto(web_town.server.url + "/admin")
+    desk.get_by_label("API キー").fill("not-a-key")
+    desk.get_by_role("button", name="ログイン").click()
+    expect(desk.get_by_role("alert")).to_contain_text("unauthenticated")
+    expect(desk.locator("#nav")).to_be_hidden()
+
+
+def test_the_console_runs_under_its_own_content_security_policy(
+    web_town: WebTown, browser: Browser
+) -> None:
+    # The other tests bypass the CSP to inject axe-core; this one keeps it, so an
+    # inline script or style anywhere in the console would be refused and logged.
+    context = browser.new_context(viewport=DESKTOP, locale="ja-JP")
+    page = context.new_page()
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: refused.append(str(e)))
+    payer = _resident(web_town)
+    _top_up(web_town, payer["wallet_id"], 3000)
+    _log_in(page, web_town, Role.MUNICIPALITY)
+    expect(page.get_by_role("img", name="発行残高の推移").locator("path.line")).to_have_count(1)
+    page.get_by_role("button", name="English").click()
+    expect(page.get_by_role("img", name="Outstanding coin over time")).to_be_visible()
+    assert page.evaluate("getComputedStyle(document.querySelector('.top')).display") == "flex"
+    context.close()
+    assert refused == []

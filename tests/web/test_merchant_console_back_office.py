@@ -1,0 +1,167 @@
+"""The merchant console's back office in Chromium: cash-out requests, the QR
+sticker, keys for terminals and integrations, webhook endpoints and their
+delivery log.
+"""
+
+import threading
+import uuid
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.web.conftest import WebTown, axe_violations, outside_requests, screenshot
+from tests.web.test_merchant_console import Merchant, log_in, onboard, payment_token, resident
+
+# The page's own Japanese labels, full-width brackets included.
+PAYOUT_AMOUNT = "換金する金額（円）"  # noqa: RUF001
+KEY_PURPOSE = "用途（例：予約システム）"  # noqa: RUF001
+
+
+def paid_shop(town: WebTown, amount: int) -> Merchant:
+    """A merchant that has taken ``amount`` from a resident."""
+    shop = onboard(town)
+    payer = resident(town, amount)
+    charge = town.api.post(
+        "/v1/charges",
+        headers={**shop.headers, "Idempotency-Key": uuid.uuid4().hex},
+        json={"payment_token": payment_token(town, payer), "amount": amount},
+    )
+    assert charge.status_code == 201, charge.text
+    return shop
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.send_response(200)
+        self.end_headers()
+        received.set()
+
+    def log_message(self, format: str, *args: object) -> None:
+        return
+
+
+received = threading.Event()
+
+
+@pytest.fixture
+def receiver() -> Iterator[str]:
+    """A local webhook receiver answering 200 (the test server allows private URLs)."""
+    received.clear()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hooks"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+def test_a_cash_out_is_requested_and_listed_with_its_status(web_town: WebTown, desk: Page) -> None:
+    shop = paid_shop(web_town, 3_000)
+    outside = outside_requests(desk, web_town.server.url)
+    log_in(desk, web_town, shop)
+    desk.get_by_role("button", name="換金").click()
+    expect(desk.locator("#payout-available")).to_have_text("¥3,000")
+    desk.get_by_label(PAYOUT_AMOUNT).fill("2000")
+    desk.get_by_role("button", name="換金を申し込む").click()
+    expect(desk.locator("#payout-rows tr")).to_have_count(1)
+    expect(desk.locator("#payout-rows")).to_contain_text("¥2,000")
+    expect(desk.locator("#payout-rows")).to_contain_text("処理待ち")
+    payouts = web_town.api.get("/v1/payouts", headers=shop.headers).json()["data"]
+    assert [(p["amount"], p["status"]) for p in payouts] == [(2000, "pending")]
+    assert axe_violations(desk) == []
+    assert outside == []
+
+
+def test_a_cash_out_beyond_the_balance_is_refused_and_nothing_is_requested(
+    web_town: WebTown, desk: Page
+) -> None:
+    shop = paid_shop(web_town, 1_000)
+    log_in(desk, web_town, shop)
+    desk.get_by_role("button", name="換金").click()
+    desk.get_by_label(PAYOUT_AMOUNT).fill("5000")
+    desk.get_by_role("button", name="換金を申し込む").click()
+    expect(desk.get_by_role("alert")).to_be_visible()
+    assert web_town.api.get("/v1/payouts", headers=shop.headers).json()["data"] == []
+
+
+def test_the_static_qr_sticker_is_shown_for_printing(web_town: WebTown, desk: Page) -> None:
+    shop = onboard(web_town)
+    log_in(desk, web_town, shop)
+    desk.get_by_role("button", name="QRステッカー").click()
+    desk.wait_for_function("document.getElementById('sticker-qr').naturalWidth > 0")
+    expect(desk.get_by_role("link", name="PNGを保存")).to_have_attribute(
+        "download", "localcoin-qr.png"
+    )
+    desk.emulate_media(media="print")
+    assert desk.locator(".tabs").is_hidden()
+    assert desk.locator("#sticker-print").is_hidden()
+    desk.emulate_media(media="screen")
+    screenshot(desk, "merchant-sticker")
+    assert axe_violations(desk) == []
+
+
+def test_a_terminal_key_is_shown_once_works_and_can_be_disabled(
+    web_town: WebTown, desk: Page
+) -> None:
+    shop = onboard(web_town)
+    log_in(desk, web_town, shop)
+    desk.get_by_role("button", name="APIキー").click()
+    desk.get_by_label("店舗名").fill("駅前店")
+    desk.get_by_role("button", name="店舗を追加").click()
+    expect(desk.locator("#terminal-store option")).to_have_count(1)
+    desk.get_by_label("端末名").fill("レジ1")
+    desk.get_by_role("button", name="端末キーを作成").click()
+    secret = desk.locator("#secret-value")
+    expect(secret).not_to_be_empty()
+    key = secret.inner_text()
+    assert web_town.api.get("/v1/charges", headers={"Authorization": f"Bearer {key}"}).is_success
+    expect(desk.locator("#terminal-rows")).to_contain_text("レジ1")
+    assert axe_violations(desk) == []
+
+    desk.get_by_role("button", name="停止 レジ1").click()
+    expect(desk.locator("#terminal-rows")).to_contain_text("停止中")
+    refused = web_town.api.get("/v1/charges", headers={"Authorization": f"Bearer {key}"})
+    assert refused.status_code in (401, 403)
+
+    desk.get_by_label(KEY_PURPOSE).fill("予約システム")
+    desk.get_by_role("button", name="連携キーを作成").click()
+    expect(desk.locator("#apikey-rows")).to_contain_text("予約システム")
+    integration = secret.inner_text()
+    assert integration != key
+    me = web_town.api.get("/v1/merchant", headers={"Authorization": f"Bearer {integration}"})
+    assert me.json()["merchant_id"] == shop.merchant_id
+
+
+def test_a_webhook_endpoint_is_created_and_its_deliveries_are_shown(
+    web_town: WebTown, desk: Page, receiver: str
+) -> None:
+    shop = onboard(web_town)
+    payer = resident(web_town, 2_000)
+    outside = outside_requests(desk, web_town.server.url)
+    log_in(desk, web_town, shop)
+    desk.get_by_role("button", name="Webhook").click()
+    desk.get_by_label("送信先URL").fill(receiver)
+    desk.get_by_role("button", name="送信先を登録").click()
+    expect(desk.locator("#whsecret-value")).to_contain_text("whsec_")
+    expect(desk.locator("#webhook-rows")).to_contain_text(receiver)
+
+    charge = web_town.api.post(
+        "/v1/charges",
+        headers={**shop.headers, "Idempotency-Key": uuid.uuid4().hex},
+        json={"payment_token": payment_token(web_town, payer), "amount": 700},
+    )
+    assert charge.status_code == 201, charge.text
+    assert received.wait(timeout=15), "the webhook worker never called the receiver"
+    deliveries = desk.locator("#delivery-rows")
+    expect(deliveries).to_contain_text("charge.succeeded", timeout=10_000)
+    expect(deliveries).to_contain_text("HTTP 200", timeout=10_000)
+    assert axe_violations(desk) == []
+
+    desk.get_by_role("button", name=f"停止 {receiver}").click()
+    expect(desk.locator("#webhook-rows")).to_contain_text("停止中")
+    endpoints = web_town.api.get("/v1/webhook_endpoints", headers=shop.headers).json()["data"]
+    assert [e["status"] for e in endpoints] == ["disabled"]
+    assert outside == []
