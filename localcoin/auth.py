@@ -6,9 +6,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from ledger.unit_of_work import run_in_transaction
 from localcoin.credentials import ApiKey, Role, authenticate
 from localcoin.problems import Problem
+from localcoin.request_connection import on_request_connection
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -20,7 +20,7 @@ def current_key(
     if credentials is None:
         raise Problem(HTTPStatus.UNAUTHORIZED, "unauthenticated", "an API key is required")
     secret = credentials.credentials
-    key = run_in_transaction(request.app.state.engine, lambda conn: authenticate(conn, secret))
+    key = on_request_connection(request, lambda conn: authenticate(conn, secret))
     if key is None:
         raise Problem(HTTPStatus.UNAUTHORIZED, "unauthenticated", "the API key is not valid")
     return key

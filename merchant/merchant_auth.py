@@ -11,10 +11,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from ledger.unit_of_work import run_in_transaction
 from localcoin.auth import MerchantKey
 from localcoin.credentials import ApiKey
 from localcoin.problems import Problem
+from localcoin.request_connection import on_request_connection
 from merchant.merchants import Merchant, get_merchant
 
 
@@ -37,9 +37,8 @@ class MerchantCaller:
 def current_merchant(request: Request, key: MerchantKey) -> MerchantCaller:
     assert key.merchant_id is not None, "the database ties every merchant key to its merchant"
     merchant_id = key.merchant_id
-    merchant = run_in_transaction(
-        request.app.state.engine,
-        lambda conn: get_merchant(conn, coin_id=key.coin_id, merchant_id=merchant_id),
+    merchant = on_request_connection(
+        request, lambda conn: get_merchant(conn, coin_id=key.coin_id, merchant_id=merchant_id)
     )
     return MerchantCaller(key, merchant)
 

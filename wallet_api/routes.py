@@ -18,6 +18,7 @@ from localcoin.idempotency import Db, IdempotentRoute
 from localcoin.problems import Problem, problem_response
 from localcoin.rate_limits import LOGIN_FAILURES, give_back, limit_for, take
 from localcoin.rate_limits import refusal as rate_limit_refusal
+from localcoin.request_connection import on_request_connection
 from wallet_api.access_tokens import resident_of
 from wallet_api.balances import wallet_balance
 from wallet_api.pins import PinHasher
@@ -64,16 +65,8 @@ def current_resident(request: Request) -> int:
     resident_id = None
     if scheme.lower() == "bearer" and token:
         now = _clock(request).now()
-        # The request's own connection when it has one: a second one from the pool
-        # deadlocks the pool once every connection is held by a request waiting
-        # for its second (docs/benchmarks.md, HTTP payments).
-        held: Connection | None = getattr(request.state, "db", None)
-        if held is not None:
-            resident_id = resident_of(held, token, at=now)
-        else:
-            resident_id = run_in_transaction(
-                request.app.state.engine, lambda conn: resident_of(conn, token, at=now)
-            )
+        # The request's own connection (docs/benchmarks.md, HTTP payments).
+        resident_id = on_request_connection(request, lambda conn: resident_of(conn, token, at=now))
     if resident_id is None:
         raise Problem(
             HTTPStatus.UNAUTHORIZED, "unauthenticated", "a valid access token is required"
