@@ -28,10 +28,11 @@ def page_of(
     params: Mapping[str, Any],
     limit: int,
     starting_after: str | None,
-) -> tuple[list[tuple[Any, ...]], bool]:
+) -> tuple[list[Any], bool]:
     """Up to ``limit`` rows of ``table`` matching ``where`` after the cursor, and if more follow.
 
     ``table``, ``columns`` and ``where`` are the caller's constants, never input.
+    The rows are SQLAlchemy rows: by position or by column name.
     """
     assert 1 <= limit <= PAGE_MAX, "the route bounds the page"
     bound = dict(params)
@@ -51,4 +52,4 @@ def page_of(
         text(f"SELECT {columns} FROM {table} WHERE {where}{after} ORDER BY id DESC LIMIT :n"),
         {**bound, "n": limit + 1},
     ).all()
-    return [tuple(row) for row in rows[:limit]], len(rows) > limit
+    return list(rows[:limit]), len(rows) > limit

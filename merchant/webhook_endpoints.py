@@ -215,21 +215,14 @@ def endpoints_page(
     conn: Connection, *, merchant: Merchant, limit: int, starting_after: str | None
 ) -> tuple[list[Endpoint], bool]:
     """The merchant's endpoints, newest first."""
-    ids, has_more = page_of(
+    rows, has_more = page_of(
         conn,
         table="webhook_endpoints",
-        columns="id",
+        columns=_COLUMNS,
         where="coin_id = :coin AND merchant_id = :merchant",
         params={"coin": merchant.coin_id, "merchant": merchant.id},
         limit=limit,
         starting_after=starting_after,
-    )
-    rows = conn.execute(
-        text(
-            f"SELECT {_COLUMNS} FROM webhook_endpoints"
-            " WHERE coin_id = :coin AND id = ANY (:ids) ORDER BY id DESC"
-        ),
-        {"coin": merchant.coin_id, "ids": [row[0] for row in ids]},
     )
     return [_endpoint(row) for row in rows], has_more
 

@@ -78,21 +78,14 @@ def events_page(
     conn: Connection, *, merchant: Merchant, limit: int, starting_after: str | None
 ) -> tuple[list[EventRecord], bool]:
     """The merchant's events, newest first."""
-    ids, has_more = page_of(
+    rows, has_more = page_of(
         conn,
         table="webhook_events",
-        columns="id",
+        columns=_EVENT_COLUMNS,
         where="coin_id = :coin AND merchant_id = :merchant",
         params={"coin": merchant.coin_id, "merchant": merchant.id},
         limit=limit,
         starting_after=starting_after,
-    )
-    rows = conn.execute(
-        text(
-            f"SELECT {_EVENT_COLUMNS} FROM webhook_events"
-            " WHERE coin_id = :coin AND id = ANY (:ids) ORDER BY id DESC"
-        ),
-        {"coin": merchant.coin_id, "ids": [row[0] for row in ids]},
     )
     return [_event(row) for row in rows], has_more
 

@@ -89,15 +89,24 @@ def get_fee_statement(db: Db, key: BooksKey, month: str) -> FeeStatementPublic:
     return FeeStatementPublic.of(coin_code(db, key.coin_id), statement)
 
 
+# Dates a report can be about: the day before the first one must still be a date
+# (year 1 would overflow), and no coin predates the platform.
+DATE_MIN, DATE_MAX = date(2000, 1, 1), date(9999, 12, 30)
+FromDate = Annotated[
+    date,
+    Query(alias="from", description="First Tokyo date, inclusive.", ge=DATE_MIN, le=DATE_MAX),
+]
+ToDate = Annotated[
+    date, Query(alias="to", description="Last Tokyo date, inclusive.", ge=DATE_MIN, le=DATE_MAX)
+]
+BusinessDate = Annotated[date, Query(ge=DATE_MIN, le=DATE_MAX)]
+
+
 @router.get("/reports/institutions", response_model=PositionsPublic)
-def get_positions(db: Db, key: BooksKey, business_date: date) -> PositionsPublic:
+def get_positions(db: Db, key: BooksKey, business_date: BusinessDate) -> PositionsPublic:
     """Each institution's top-ups, payouts and net position for a business date."""
     figures = net_positions(db, coin_id=key.coin_id, business_date=business_date)
     return PositionsPublic.of(coin_code(db, key.coin_id), figures)
-
-
-FromDate = Annotated[date, Query(alias="from", description="First Tokyo date, inclusive.")]
-ToDate = Annotated[date, Query(alias="to", description="Last Tokyo date, inclusive.")]
 
 
 @router.get("/reports/kpi", response_model=KpiPublic, response_model_by_alias=True)

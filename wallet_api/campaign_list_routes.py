@@ -19,7 +19,7 @@ from sqlalchemy import text
 from localcoin.auth import require
 from localcoin.credentials import ApiKey, Role
 from localcoin.idempotency import Db, IdempotentRoute
-from wallet_api.issuance_schemas import CampaignPublic
+from wallet_api.issuance_schemas import CampaignPublic, campaign_public
 from wallet_api.premium import find_campaign
 
 # IdempotentRoute opens the read transaction behind ``Db`` (GETs are never replayed).
@@ -76,17 +76,7 @@ def list_premium_campaigns(
         ).one()
         data.append(
             CampaignSales(
-                id=campaign.public_id,
-                name=campaign.name,
-                price=campaign.price,
-                face_value=campaign.face_value,
-                premium=campaign.premium,
-                per_resident_limit=campaign.per_resident_limit,
-                total_units=campaign.total_units,
-                sold_units=campaign.sold_units,
-                starts_at=campaign.starts_at.isoformat(),
-                ends_at=campaign.ends_at.isoformat(),
-                premium_expires_at=campaign.premium_expires_at.isoformat(),
+                **campaign_public(campaign).model_dump(),
                 paid_units=int(units),
                 paid_price=int(price),
                 paid_premium=int(face) - int(price),

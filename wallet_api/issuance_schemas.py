@@ -5,6 +5,7 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, Field
 
 from ledger.limits import AMOUNT_MAX
+from wallet_api.premium import Campaign
 
 TopupChannel = Literal["counter", "atm", "bank_account", "card"]
 PaymentChannel = Literal["counter", "atm", "bank_account"]
@@ -105,3 +106,19 @@ class PurchasePublic(BaseModel):
     paid_at: str | None
     channel: PaymentChannel | None
     reference: str | None
+
+
+def campaign_public(campaign: Campaign) -> CampaignPublic:
+    return CampaignPublic(
+        id=campaign.public_id,
+        name=campaign.name,
+        price=campaign.price,
+        face_value=campaign.face_value,
+        premium=campaign.premium,
+        per_resident_limit=campaign.per_resident_limit,
+        total_units=campaign.total_units,
+        sold_units=campaign.sold_units,
+        starts_at=campaign.starts_at.isoformat(),
+        ends_at=campaign.ends_at.isoformat(),
+        premium_expires_at=campaign.premium_expires_at.isoformat(),
+    )

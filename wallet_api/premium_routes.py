@@ -13,9 +13,9 @@ from wallet_api.issuance_schemas import (
     PaymentConfirmation,
     PurchaseCreate,
     PurchasePublic,
+    campaign_public,
 )
 from wallet_api.premium import (
-    Campaign,
     Purchase,
     coin_of_campaign,
     confirm_payment,
@@ -34,22 +34,6 @@ purchase_router = APIRouter(route_class=GatedRoute, tags=["issuance"])
 
 MunicipalityKey = Annotated[ApiKey, Depends(require(Role.MUNICIPALITY))]
 CampaignReader = Annotated[ApiKey, Depends(require(Role.MUNICIPALITY, Role.ISSUER))]
-
-
-def _campaign(campaign: Campaign) -> CampaignPublic:
-    return CampaignPublic(
-        id=campaign.public_id,
-        name=campaign.name,
-        price=campaign.price,
-        face_value=campaign.face_value,
-        premium=campaign.premium,
-        per_resident_limit=campaign.per_resident_limit,
-        total_units=campaign.total_units,
-        sold_units=campaign.sold_units,
-        starts_at=campaign.starts_at.isoformat(),
-        ends_at=campaign.ends_at.isoformat(),
-        premium_expires_at=campaign.premium_expires_at.isoformat(),
-    )
 
 
 def _purchase(purchase: Purchase) -> PurchasePublic:
@@ -87,13 +71,13 @@ def create_premium_campaign(
         premium_expires_at=body.premium_expires_at,
         at=request.app.state.clock.now(),
     )
-    return _campaign(campaign)
+    return campaign_public(campaign)
 
 
 @router.get("/premium_campaigns/{campaign_id}", response_model=CampaignPublic)
 def read_premium_campaign(campaign_id: str, db: Db, key: CampaignReader) -> CampaignPublic:
     """The campaign with the units sold so far (reserved or paid)."""
-    return _campaign(find_campaign(db, coin_id=key.coin_id, campaign_public_id=campaign_id))
+    return campaign_public(find_campaign(db, coin_id=key.coin_id, campaign_public_id=campaign_id))
 
 
 @purchase_router.post(

@@ -172,3 +172,21 @@ def test_a_nul_character_in_a_body_or_a_path_is_refused(place: PopulatedTown) ->
         "/v1/charges", params={"starting_after": "ch_\x00"}, headers=place.shop.headers
     )
     assert in_query.status_code in {404, 422}, in_query.text
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "/v1/reports/kpi?from=0001-01-01&to=0001-01-01",
+        "/v1/reports/kpi.csv?from=0001-01-01&to=0001-01-01",
+        "/v1/reports/kpi?from=9999-12-31&to=9999-12-31",
+        "/v1/reports/institutions?business_date=0001-01-01",
+        "/v1/reports/institutions?business_date=9999-12-31",
+    ],
+)
+def test_dates_at_the_ends_of_the_calendar_are_refused_not_a_server_error(
+    place: PopulatedTown, query: str
+) -> None:
+    # Found by the schemathesis run: the day before 0001-01-01 overflowed into a 500.
+    response = place.town.client.get(query, headers=place.headers[Caller.ISSUER])
+    assert (response.status_code, response.json()["code"]) == (422, "validation_error")
