@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from zengin_code import Bank
 
 from merchant.kana import to_zengin
-from settlement.zengin_errors import ZenginCode, ZenginError
+from merchant.zengin_errors import ZenginCode, ZenginError
 
 BANK_CODE_DIGITS = 4
 BRANCH_CODE_DIGITS = 3

@@ -24,7 +24,7 @@ import unicodedata
 
 import jaconv
 
-from settlement.zengin_errors import ZenginCode, ZenginError
+from merchant.zengin_errors import ZenginCode, ZenginError
 
 KATAKANA = "ｱｲｳｴｵｶｷｸｹｺｻｼｽｾｿﾀﾁﾂﾃﾄﾅﾆﾇﾈﾉﾊﾋﾌﾍﾎﾏﾐﾑﾒﾓﾔﾕﾖﾗﾘﾙﾚﾛﾜｦﾝ"
 VOICED_MARKS = "ﾞﾟ"

@@ -35,7 +35,7 @@ from localcoin.problems import problem_response
 from merchant.bank_codes import find_branch
 from merchant.kana import to_zengin
 from merchant.merchants import AccountType, BankAccount
-from settlement.zengin_errors import ZenginCode, ZenginError
+from merchant.zengin_errors import ZenginCode, ZenginError
 
 NAME_LENGTH_MAX = 100
 NAME_KANA_LENGTH_MAX = 40

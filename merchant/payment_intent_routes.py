@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from ledger.clock import Clock
 from localcoin.idempotency import Db, IdempotentRoute
+from localcoin.qr_images import MODULE_PX_DEFAULT, MODULE_PX_MAX, render_png, render_svg
 from merchant.merchant_auth import AnyMerchantKey
 from merchant.payment_intent_schemas import (
     PaymentIntentCancel,
@@ -34,7 +35,6 @@ from merchant.payment_intents import (
     intent_json,
     list_intents,
 )
-from merchant.qr_images import MODULE_PX_DEFAULT, MODULE_PX_MAX, render_png, render_svg
 from merchant.qr_payments import pay_qr
 from wallet_api.routes import CurrentResident
 from wallet_api.rules import get_rules

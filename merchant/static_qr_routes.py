@@ -9,9 +9,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from localcoin.idempotency import Db, IdempotentRoute
+from localcoin.qr_images import MODULE_PX_DEFAULT, MODULE_PX_MAX, render_png, render_svg
 from merchant.admin_schemas import StaticQr
 from merchant.merchant_auth import AnyMerchantKey
-from merchant.qr_images import MODULE_PX_DEFAULT, MODULE_PX_MAX, render_png, render_svg
 from merchant.static_qr import static_payload
 
 router = APIRouter(route_class=IdempotentRoute, tags=["merchant back office"])

@@ -21,10 +21,10 @@ from http import HTTPStatus
 from sqlalchemy import Connection, text
 
 from localcoin.problems import Problem
+from merchant.zengin_errors import ZenginError
 from settlement.batches import Batch, BatchStatus, find_batch, move_batch
 from settlement.originator import require_originator
 from settlement.zengin import AccountType, Transfer, write_transfer_file
-from settlement.zengin_errors import ZenginError
 
 _ACCOUNT_TYPES = {"ordinary": AccountType.ORDINARY, "current": AccountType.CURRENT}
 

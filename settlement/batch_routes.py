@@ -29,6 +29,7 @@ from localcoin.credentials import ApiKey
 from localcoin.idempotency import Db, IdempotentRoute
 from localcoin.problems import Problem
 from merchant.merchants import find_merchant
+from merchant.zengin_errors import ZenginError
 from settlement.bank_results import Results, apply_results
 from settlement.batch_files import export_batch
 from settlement.batch_schemas import (
@@ -60,7 +61,6 @@ from settlement.originator import (
 )
 from settlement.payout_schedules import Frequency, set_schedule
 from settlement.reconciliation import reconcile_batch, reconcile_period
-from settlement.zengin_errors import ZenginError
 
 router = APIRouter(prefix="/v1", route_class=IdempotentRoute, tags=["settlement"])
 

@@ -44,7 +44,7 @@ from ledger.chart import Standard, standard_account
 from ledger.clock import end_of_business_date
 from localcoin.problems import Problem
 from merchant.bank_codes import check_bank_code
-from settlement.zengin_errors import ZenginError
+from merchant.zengin_errors import ZenginError
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,8 +28,8 @@ from sqlalchemy import Connection, text
 from localcoin.problems import Problem
 from merchant.bank_codes import find_branch
 from merchant.kana import to_zengin
+from merchant.zengin_errors import ZenginCode, ZenginError
 from settlement.zengin import REQUESTER_NAME_BYTES, AccountType, Originator
-from settlement.zengin_errors import ZenginCode, ZenginError
 
 DEFAULT_CUT_OFF = time(15, 0)
 

@@ -50,8 +50,8 @@ from enum import Enum, IntEnum
 
 from merchant.bank_codes import Branch, find_branch
 from merchant.kana import to_zengin, truncate
+from merchant.zengin_errors import ZenginCode, ZenginError
 from settlement.business_days import is_business_day
-from settlement.zengin_errors import ZenginCode, ZenginError
 
 RECORD_BYTES = 120
 ENCODING = "cp932"

@@ -17,7 +17,7 @@ from ledger.clock import Clock
 from ledger.errors import LedgerError
 from localcoin.idempotency import Db, IdempotentRoute
 from localcoin.problems import Problem
-from merchant.qr_images import render_png, render_svg
+from localcoin.qr_images import render_png, render_svg
 from wallet_api.payment_tokens import (
     TOKEN_CHARS,
     TOKEN_TTL_S,

@@ -3,7 +3,7 @@
 import pytest
 
 from merchant.bank_codes import find_branch, is_known_branch
-from settlement.zengin_errors import ZenginCode, ZenginError
+from merchant.zengin_errors import ZenginCode, ZenginError
 
 
 def test_mizuho_head_office_is_found_with_its_kana_names() -> None:

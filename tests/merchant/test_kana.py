@@ -4,7 +4,7 @@ import pytest
 from zengin_code import Bank
 
 from merchant.kana import ZENGIN_CHARACTERS, is_zengin, to_zengin, truncate
-from settlement.zengin_errors import ZenginCode, ZenginError
+from merchant.zengin_errors import ZenginCode, ZenginError
 
 
 @pytest.mark.parametrize(

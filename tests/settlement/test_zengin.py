@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from merchant.zengin_errors import ZenginCode, ZenginError
 from settlement.zengin import (
     AccountType,
     Originator,
@@ -20,7 +21,6 @@ from settlement.zengin import (
     read_transfer_file,
     write_transfer_file,
 )
-from settlement.zengin_errors import ZenginCode, ZenginError
 
 PAY_DAY = date(2026, 11, 24)  # the day after 勤労感謝の日, a business day
 CRLF = b"\r\n"

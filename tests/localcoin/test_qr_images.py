@@ -7,8 +7,8 @@ import PIL.Image
 import pytest
 import zxingcpp
 
+from localcoin.qr_images import QUIET_ZONE_MODULES, render_png, render_svg
 from merchant.emvco_qr import build_dynamic, build_static
-from merchant.qr_images import QUIET_ZONE_MODULES, render_png, render_svg
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 

@@ -17,8 +17,9 @@ import qrcode
 import qrcode.constants
 import qrcode.image.svg
 
-from merchant.emvco_qr import PAYLOAD_LENGTH_MAX
-
+# The longest text we draw: an EMVCo payload is at most 512 characters, a payment
+# token far less; anything longer is a caller's bug, not a picture to make.
+PAYLOAD_LENGTH_MAX = 512
 QUIET_ZONE_MODULES = 4
 MODULE_PX_DEFAULT = 10
 MODULE_PX_MAX = 40
