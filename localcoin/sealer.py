@@ -5,8 +5,6 @@ Each pass seals every coin's backlog in batches; ``ledger verify`` covers
 whatever has been sealed.
 """
 
-import threading
-
 import structlog
 from sqlalchemy import Engine
 
@@ -14,6 +12,7 @@ from ledger.chain import seal
 from ledger.clock import Clock
 from ledger.coins import list_coins
 from ledger.unit_of_work import run_in_transaction
+from localcoin.periodic_pass import PeriodicPass
 
 log = structlog.get_logger(__name__)
 
@@ -40,26 +39,13 @@ def seal_coin(engine: Engine, coin_id: int, clock: Clock) -> int:
             return total
 
 
-class Sealer:
+class Sealer(PeriodicPass):
     def __init__(self, engine: Engine, clock: Clock, interval_s: float = SEAL_INTERVAL_S) -> None:
-        self._engine = engine
-        self._clock = clock
-        self._interval_s = interval_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="sealer", daemon=True)
+        def run_pass() -> None:
+            sealed = seal_all(engine, clock)
+            if sealed:
+                log.info("sealed", entries=sealed)
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval_s):
-            try:
-                sealed = seal_all(self._engine, self._clock)
-                if sealed:
-                    log.info("sealed", entries=sealed)
-            except Exception:  # the sealer must outlive a failed pass (a DB restart)
-                log.exception("seal_pass_failed")
+        super().__init__(
+            "sealer", run_pass, interval_s=interval_s, failure_event="seal_pass_failed"
+        )

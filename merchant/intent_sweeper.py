@@ -13,7 +13,6 @@ order as a capture or cancel takes them, so the sweeper never deadlocks with
 a merchant's request and simply leaves a row a request holds for its next pass.
 """
 
-import threading
 from datetime import datetime
 
 import structlog
@@ -23,6 +22,7 @@ from ledger.clock import Clock
 from ledger.coins import list_coins
 from ledger.holds import HoldStatus, expire_holds, get_hold
 from ledger.unit_of_work import run_in_transaction
+from localcoin.periodic_pass import PeriodicPass
 from merchant.payment_intents import (
     COLUMNS,
     CancellationReason,
@@ -92,28 +92,15 @@ def _sweep_batch(engine: Engine, *, coin_id: int, at: datetime) -> tuple[int, in
     return counts
 
 
-class IntentSweeper:
+class IntentSweeper(PeriodicPass):
     """The background thread; ``stop`` waits for the pass under way to end."""
 
     def __init__(self, engine: Engine, clock: Clock, interval_s: float = SWEEP_INTERVAL_S) -> None:
-        self._engine = engine
-        self._clock = clock
-        self._interval_s = interval_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="intent-sweeper", daemon=True)
+        def run_pass() -> None:
+            released, expired = sweep_intents(engine, clock)
+            if released or expired:
+                log.info("intents_swept", holds_released=released, intents_expired=expired)
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval_s):
-            try:
-                released, expired = sweep_intents(self._engine, self._clock)
-                if released or expired:
-                    log.info("intents_swept", holds_released=released, intents_expired=expired)
-            except Exception:  # the sweeper must outlive a failed pass (a DB restart)
-                log.exception("intent_sweep_failed")
+        super().__init__(
+            "intent-sweeper", run_pass, interval_s=interval_s, failure_event="intent_sweep_failed"
+        )

@@ -29,7 +29,6 @@ Nothing is lost between commit and delivery: the event row is the outbox.
 """
 
 import json
-import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -42,6 +41,7 @@ from sqlalchemy import Connection, Engine, text
 
 from ledger.clock import Clock
 from ledger.unit_of_work import run_in_transaction
+from localcoin.periodic_pass import PeriodicPass
 from merchant.webhook_endpoints import signing_secrets
 from merchant.webhook_signing import signature_header
 from merchant.webhook_urls import Resolver, UrlRefusedError, check_url, resolve
@@ -340,7 +340,7 @@ def _record(engine: Engine, claim: Claim, outcome: Outcome, at: datetime) -> str
     return run_in_transaction(engine, lambda conn: record_outcome(conn, claim, outcome, at=at))
 
 
-class WebhookWorker:
+class WebhookWorker(PeriodicPass):
     """Runs deliver_pass in a thread beside the API, like the Sealer."""
 
     def __init__(
@@ -352,38 +352,27 @@ class WebhookWorker:
         allow_private: bool,
         interval_s: float = PASS_INTERVAL_S,
     ) -> None:
-        self._engine = engine
-        self._clock = clock
-        self._allow_private = allow_private
-        self._interval_s = interval_s
         self._poster = HttpPoster(timeout_s)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="webhooks", daemon=True)
 
-    def start(self) -> None:
-        self._thread.start()
+        def run_pass() -> None:
+            report = deliver_pass(engine, clock, poster=self._poster, allow_private=allow_private)
+            if report.attempted or report.fanned_out:
+                log.info(
+                    "webhook_pass",
+                    fanned_out=report.fanned_out,
+                    attempted=report.attempted,
+                    delivered=report.delivered,
+                    failed=report.failed,
+                )
+
+        super().__init__(
+            "webhooks",
+            run_pass,
+            interval_s=interval_s,
+            failure_event="webhook_pass_failed",
+            stop_timeout_s=30.0,
+        )
 
     def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=30)
+        super().stop()
         self._poster.close()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval_s):
-            try:
-                report = deliver_pass(
-                    self._engine,
-                    self._clock,
-                    poster=self._poster,
-                    allow_private=self._allow_private,
-                )
-                if report.attempted or report.fanned_out:
-                    log.info(
-                        "webhook_pass",
-                        fanned_out=report.fanned_out,
-                        attempted=report.attempted,
-                        delivered=report.delivered,
-                        failed=report.failed,
-                    )
-            except Exception:  # the worker must outlive a failed pass (a DB restart)
-                log.exception("webhook_pass_failed")
