@@ -13,6 +13,7 @@ import itertools
 import os
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,10 +54,9 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server.cleanup()
 
 
-@pytest.fixture(scope="session")
-def database_url(server_url: str) -> Iterator[str]:
-    """A fresh database, migrated to head, for this session."""
-    name = f"localcoin_test_{_worker()}_{os.getpid()}"
+@contextmanager
+def migrated_database(server_url: str, name: str) -> Iterator[str]:
+    """A fresh database on the server, migrated to head, dropped afterwards."""
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
@@ -67,6 +67,13 @@ def database_url(server_url: str) -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(server_url: str) -> Iterator[str]:
+    """A fresh database, migrated to head, for this session."""
+    with migrated_database(server_url, f"localcoin_test_{_worker()}_{os.getpid()}") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

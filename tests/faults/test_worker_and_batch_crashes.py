@@ -23,16 +23,15 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy import Engine, text
 
 from ledger.clock import FixedClock
 from ledger.verify import verify_coin
 from localcoin.database import make_engine
-from localcoin.migrate import upgrade_to_head
 from localcoin.sealer import seal_coin
 from merchant.webhook_delivery import LEASE
 from settlement.zengin import read_transfer_file
-from tests.conftest import T0
+from tests.conftest import T0, migrated_database
 from tests.faults.killing import Run, run_cli
 from tests.merchant.shops import open_shop
 from tests.merchant.webhook_receiver import running_receiver
@@ -49,17 +48,8 @@ RANDOM_KILL_MAX_S = 0.6
 @pytest.fixture(scope="module")
 def own_url(server_url: str) -> Iterator[str]:
     """A database of this module's own, migrated to head."""
-    name = f"localcoin_faults_{os.getpid()}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    upgrade_to_head(url)
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with migrated_database(server_url, f"localcoin_faults_{os.getpid()}") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
