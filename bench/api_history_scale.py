@@ -23,7 +23,6 @@ Progress on stderr; one JSON object on stdout. Reports, never asserts.
 import argparse
 import json
 import os
-import platform
 import secrets
 import statistics
 import sys
@@ -40,6 +39,7 @@ from bench.api_server import api_server
 from bench.api_town import BenchTown, build_town
 from bench.history_scale import BULK_ACCOUNTS, BULK_BATCH, T0, _bulk
 from bench.ledger_vs_pgbench import quiet_stdout
+from bench.machine import machine_facts
 from bench.scratch_postgres import (
     console,
     fresh_databases,
@@ -150,12 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         "benchmark": "api_history_scale",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "settings": dict(vars(args)),
-        "machine": {
-            "nproc": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "load_average_at_start": os.getloadavg(),
-        },
+        "machine": machine_facts(),
     }
     with postgres_server() as (url, _), fresh_databases(url, name):
         out["postgres_version"] = server_version(url)

@@ -36,7 +36,6 @@ enforced.
 import argparse
 import json
 import os
-import platform
 import random
 import secrets
 import sys
@@ -51,6 +50,7 @@ from bench.api_server import ProcessTreeCpu, api_server
 from bench.api_town import BenchTown, build_town
 from bench.http_load import Outcome, Request, percentiles, run_load, split_plans
 from bench.ledger_vs_pgbench import ServerCpu, init_pgbench, quiet_stdout, run_pgbench
+from bench.machine import machine_facts
 from bench.scratch_postgres import (
     console,
     fresh_databases,
@@ -213,12 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "payment": "POST /v1/wallet/payments (static QR), one request per payment",
         "settings": {k: v for k, v in vars(args).items()},
-        "machine": {
-            "nproc": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "load_average_at_start": os.getloadavg(),
-        },
+        "machine": machine_facts(),
     }
     with postgres_server() as (url, postmaster), fresh_databases(url, app_db, pgbench_db):
         out["postgres_version"] = server_version(url)

@@ -32,7 +32,6 @@ import argparse
 import json
 import multiprocessing as mp
 import os
-import platform
 import random
 import re
 import secrets
@@ -52,6 +51,7 @@ import psycopg
 import structlog
 from sqlalchemy import Connection, Engine
 
+from bench.machine import machine_facts
 from bench.scratch_postgres import (
     console,
     fresh_databases,
@@ -486,11 +486,7 @@ def main(argv: list[str] | None = None) -> int:
         "clients": args.clients,
         "seconds": args.seconds,
         "rounds": args.rounds,
-        "machine": {
-            "nproc": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-        },
+        "machine": machine_facts(),
     }
     with postgres_server() as (url, postmaster), fresh_databases(url, ledger_db, pgbench_db):
         cpu = ServerCpu(postmaster)

@@ -31,7 +31,6 @@ Progress on stderr; one JSON object on stdout. Targets reported, never enforced.
 import argparse
 import json
 import os
-import platform
 import random
 import secrets
 import sys
@@ -47,6 +46,7 @@ from bench.api_town import BenchTown, add_residents, build_town
 from bench.http_load import Outcome, Request, percentiles, run_groups, split_plans
 from bench.http_payments import FUNDING, check_books, static_qr_payment
 from bench.ledger_vs_pgbench import quiet_stdout
+from bench.machine import machine_facts
 from bench.scratch_postgres import (
     console,
     fresh_databases,
@@ -169,12 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         "benchmark": "premium_rush",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "settings": dict(vars(args)),
-        "machine": {
-            "nproc": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "load_average_at_start": os.getloadavg(),
-        },
+        "machine": machine_facts(),
     }
     with postgres_server() as (url, _), fresh_databases(url, name):
         out["postgres_version"] = server_version(url)

@@ -27,8 +27,6 @@ Progress on stderr; one JSON object on stdout. The target (close + file under
 
 import argparse
 import json
-import os
-import platform
 import random
 import resource
 import secrets
@@ -44,6 +42,7 @@ from typing import Any
 import structlog
 from sqlalchemy import Connection, Engine
 
+from bench.machine import machine_facts
 from bench.scratch_postgres import (
     console,
     fresh_databases,
@@ -250,11 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "payments": args.payments,
         "merchants": args.merchants,
-        "machine": {
-            "nproc": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-        },
+        "machine": machine_facts(),
     }
     with postgres_server() as (url, _), fresh_databases(url, name):
         out["postgres_version"] = server_version(url)
