@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, text
 
+from ledger.chart import Standard, standard_account
 from ledger.entries import EntryRequest, credit, debit, lock_balances, post_entry
 from ledger.lots import ExpiredLot
 
@@ -102,13 +103,14 @@ def _remaining(conn: Connection, coin_id: int, lot_ids: list[int]) -> dict[int, 
 
 
 def expire_due_lots_of(
-    conn: Connection, *, coin_id: int, account_id: int, at: datetime, breakage_account_id: int
+    conn: Connection, *, coin_id: int, account_id: int, at: datetime
 ) -> list[ExpiredLot]:
-    """Expires this wallet's lots past their date, before it spends.
+    """Expires this wallet's lots past their date, into the coin's breakage, before it spends.
 
     The sweep runs daily, so a wallet may still hold a lot that expired since;
     a payment must not spend it. The cheap check first keeps the coin-wide
-    sweep lock off the payment path except when there is something to expire.
+    sweep lock (and the breakage account's lookup) off the payment path except
+    when there is something to expire.
     """
     due = conn.execute(
         text(
@@ -119,11 +121,12 @@ def expire_due_lots_of(
     ).first()
     if due is None:
         return []
+    breakage = standard_account(conn, coin_id=coin_id, code=Standard.REVENUE_BREAKAGE)
     return expire_lots(
         conn,
         coin_id=coin_id,
         as_of=at,
         at=at,
-        breakage_account_id=breakage_account_id,
+        breakage_account_id=breakage.id,
         account_id=account_id,
     )

@@ -32,7 +32,7 @@ import anyio
 import psycopg
 from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, NestedTransaction, RootTransaction, text
 from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 
@@ -75,7 +75,8 @@ def request_fingerprint(method: str, path: str, body: bytes) -> bytes:
     return hashlib.sha256(b"\0".join([method.encode(), path.encode(), body])).digest()
 
 
-def _db(request: Request) -> Connection:
+async def _db(request: Request) -> Connection:
+    # async: a plain function would cost the request a hop to the thread pool.
     conn: Connection | None = getattr(request.state, "db", None)
     assert conn is not None, "the route is not an IdempotentRoute or a ReadRoute"
     return conn
@@ -123,10 +124,18 @@ async def _plain(request: Request, run_route: Callable[[Request], Awaitable[Resp
     try:
         request.state.db = conn
         response = await run_route(request)
-        await run_in_threadpool(conn.commit)
+    except BaseException:
+        await run_in_threadpool(conn.close)
+        raise
+    return await run_in_threadpool(_commit_and_close, conn, response)
+
+
+def _commit_and_close(conn: Connection, response: Response) -> Response:
+    try:
+        conn.commit()
         return response
     finally:
-        await run_in_threadpool(conn.close)
+        conn.close()
 
 
 async def _keyed(
@@ -140,40 +149,65 @@ async def _keyed(
     scope = caller_scope(request)
     fingerprint = request_fingerprint(request.method, request.url.path, body)
 
-    async def attempt() -> Response:
-        conn = await run_in_threadpool(engine.connect)
+    def begin() -> tuple[Connection, RootTransaction, NestedTransaction]:
+        # One thread hop for everything before the route: each hop costs a
+        # wake-up of a pool thread, several per request add up at load.
+        conn = engine.connect()
         try:
-            await run_in_threadpool(conn.begin)
+            root = conn.begin()
             if key is not None:
-                await run_in_threadpool(
-                    lambda: _claim(
-                        conn, scope, key, request, fingerprint=fingerprint, at=clock.now()
-                    )
-                )
-            request.state.db = conn
-            savepoint = await run_in_threadpool(conn.begin_nested)
-            try:
-                response = await run_route(request)
-                await run_in_threadpool(savepoint.commit)
-            except Exception as error:
-                refusal = problem_for(error)
-                if refusal is None or is_retryable(error):
-                    raise
-                await run_in_threadpool(savepoint.rollback)
-                response = refusal
+                _claim(conn, scope, key, request, fingerprint=fingerprint, at=clock.now())
+            return conn, root, conn.begin_nested()
+        except BaseException:
+            conn.close()
+            raise
+
+    def finish(
+        conn: Connection, root: RootTransaction, savepoint: NestedTransaction, response: Response
+    ) -> Response:
+        try:
+            if savepoint.is_active:
+                savepoint.commit()
             if response.status_code == HTTPStatus.TOO_MANY_REQUESTS:
                 # Rate-limited before any work: the key is not spent, so the client's
                 # retry after Retry-After, under the same key, gets a real answer.
-                await run_in_threadpool(conn.rollback)
+                root.rollback()
                 return response
             if key is not None:
-                await run_in_threadpool(_remember, conn, scope, key, response, clock.now())
-            await run_in_threadpool(conn.commit)
+                _remember(conn, scope, key, response, clock.now())
+            root.commit()
             return response
+        finally:
+            conn.close()
+
+    def abandon(conn: Connection, savepoint: NestedTransaction, error: Exception) -> Response:
+        """A refusal rolls the work back and is answered (and remembered) like any
+        response; anything else ends the connection and goes up."""
+        refusal = problem_for(error)
+        if refusal is None or is_retryable(error):
+            conn.close()
+            raise error
+        try:
+            savepoint.rollback()
+        except BaseException:
+            conn.close()
+            raise
+        return refusal
+
+    async def attempt() -> Response:
+        try:
+            conn, root, savepoint = await run_in_threadpool(begin)
         except _Replay as replay:
             return replay.response
-        finally:
+        try:
+            request.state.db = conn
+            response = await run_route(request)
+        except Exception as error:
+            response = await run_in_threadpool(abandon, conn, savepoint, error)
+        except BaseException:
             await run_in_threadpool(conn.close)
+            raise
+        return await run_in_threadpool(finish, conn, root, savepoint, response)
 
     return await _retrying_async(attempt)
 
@@ -196,14 +230,9 @@ def _claim(
     conn: Connection, scope: str, key: str, request: Request, *, fingerprint: bytes, at: datetime
 ) -> None:
     """Inserts the key's row, or replays or refuses if the key was used already."""
-    conn.execute(text(f"SET LOCAL lock_timeout = '{IN_FLIGHT_WAIT_S}s'"))
     try:
-        inserted = conn.execute(
-            text(
-                "INSERT INTO idempotency_requests (scope, key, method, path, request_hash,"
-                " created_at) VALUES (:scope, :key, :method, :path, :hash, :at)"
-                " ON CONFLICT (scope, key) DO NOTHING RETURNING 1"
-            ),
+        claimed, first_hash, status, media_type, body = conn.execute(
+            _CLAIM,
             {
                 "scope": scope,
                 "key": key,
@@ -211,8 +240,9 @@ def _claim(
                 "path": request.url.path,
                 "hash": fingerprint,
                 "at": at,
+                "wait_ms": IN_FLIGHT_WAIT_S * 1000,
             },
-        ).one_or_none()
+        ).one()
     except DBAPIError as error:
         if isinstance(error.orig, psycopg.errors.LockNotAvailable):
             raise _Replay(
@@ -223,17 +253,9 @@ def _claim(
                 )
             ) from error
         raise
-    conn.execute(text("SET LOCAL lock_timeout = 0"))
-    if inserted is not None:
+    if claimed:
         return
-    first = conn.execute(
-        text(
-            "SELECT request_hash, status_code, media_type, body FROM idempotency_requests"
-            " WHERE scope = :scope AND key = :key"
-        ),
-        {"scope": scope, "key": key},
-    ).one()
-    if bytes(first[0]) != fingerprint:
+    if bytes(first_hash) != fingerprint:
         raise _Replay(
             problem_response(
                 HTTPStatus.UNPROCESSABLE_ENTITY,
@@ -241,9 +263,15 @@ def _claim(
                 "this idempotency key was used with a different request",
             )
         )
-    replay = Response(content=bytes(first[3]), status_code=first[1], media_type=first[2])
+    replay = Response(content=bytes(body), status_code=status, media_type=media_type)
     replay.headers[REPLAYED_HEADER] = "true"
     raise _Replay(replay)
+
+
+_CLAIM = text(
+    "SELECT claimed, request_hash, status_code, media_type, body FROM idempotency_claim("
+    ":scope, :key, :method, :path, :hash, :at, :wait_ms)"
+)
 
 
 def _remember(conn: Connection, scope: str, key: str, response: Response, at: datetime) -> None:

@@ -33,10 +33,11 @@ from ledger.clock import business_date
 from ledger.entries import EntryRequest, Leg, credit, debit, post_entry
 from ledger.expiry import expire_due_lots_of
 from localcoin.problems import Problem
-from merchant.fees import FeeKind, merchant_fee
+from merchant.fees import FeeKind, fee_for, merchant_fee
 from merchant.merchants import Merchant, require_active
 from merchant.outbox import record_event
 from merchant.pages import page_of
+from merchant.payment_context import PaymentContext
 from wallet_api.residents import Wallet, public_id
 from wallet_api.rules import CoinRules
 
@@ -170,20 +171,22 @@ def record_charge(
     terminal_id: int | None = None,
     reference: str | None = None,
     metadata: dict[str, Any] | None = None,
+    known: PaymentContext | None = None,
 ) -> Charge:
-    """Moves ``amount`` from the resident's wallet to the merchant, in the caller's transaction."""
+    """Moves ``amount`` from the resident's wallet to the merchant, in the caller's transaction.
+
+    ``known``: the payment's context already read (a QR payment reads it in one
+    statement), so the fee rate and the due lots are not read again.
+    """
     assert wallet.coin_id == merchant.coin_id == rules.coin_id, "one coin"
     check_amount(rules, amount)
     require_active(merchant)
-    breakage = standard_account(conn, coin_id=rules.coin_id, code=Standard.REVENUE_BREAKAGE)
-    expire_due_lots_of(
-        conn,
-        coin_id=rules.coin_id,
-        account_id=wallet.account_id,
-        at=at,
-        breakage_account_id=breakage.id,
-    )
-    fee = merchant_fee(conn, merchant, FeeKind.PAYMENT, amount)
+    if known is None or known.lots_due:
+        expire_due_lots_of(conn, coin_id=rules.coin_id, account_id=wallet.account_id, at=at)
+    if known is None:
+        fee = merchant_fee(conn, merchant, FeeKind.PAYMENT, amount)
+    else:
+        fee = fee_for(amount, known.payment_bp)
     charge_public_id = public_id("ch_")
     posted = post_entry(
         conn,

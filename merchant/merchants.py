@@ -83,14 +83,14 @@ class Merchant:
     status: MerchantStatus
 
 
-_COLUMNS = (
+MERCHANT_COLUMNS = (
     "coin_id, id, public_id, name, name_kana, category, member_group, account_id, bank_code,"
     " branch_code, account_type, account_number, holder_kana, payment_bp, cashout_bp, btob_bp,"
     " status, wallet_public_id"
 )
 
 
-def _merchant(row: Any) -> Merchant:
+def merchant_from_row(row: Any) -> Merchant:
     overrides = {
         kind: bp
         for kind, bp in (("payment", row[13]), ("cashout", row[14]), ("btob", row[15]))
@@ -144,7 +144,7 @@ def open_merchant(
             " account_id, wallet_public_id, bank_code, branch_code, account_type, account_number,"
             " holder_kana, created_at) VALUES (:coin, :pid, :name, :kana, :category, :group,"
             " :account, :wallet, :bank, :branch, :type, :number, :holder, :at)"
-            f" RETURNING {_COLUMNS}"
+            f" RETURNING {MERCHANT_COLUMNS}"
         ),
         {
             "coin": coin_id,
@@ -163,15 +163,15 @@ def open_merchant(
             "at": at,
         },
     ).one()
-    return _merchant(row)
+    return merchant_from_row(row)
 
 
 def get_merchant(conn: Connection, *, coin_id: int, merchant_id: int) -> Merchant:
     row = conn.execute(
-        text(f"SELECT {_COLUMNS} FROM merchants WHERE coin_id = :coin AND id = :id"),
+        text(f"SELECT {MERCHANT_COLUMNS} FROM merchants WHERE coin_id = :coin AND id = :id"),
         {"coin": coin_id, "id": merchant_id},
     ).one()
-    return _merchant(row)
+    return merchant_from_row(row)
 
 
 def find_merchant(conn: Connection, *, coin_id: int, merchant_public_id: str) -> Merchant:
@@ -180,12 +180,14 @@ def find_merchant(conn: Connection, *, coin_id: int, merchant_public_id: str) ->
     A merchant of another coin is not found, so nobody learns it exists.
     """
     row = conn.execute(
-        text(f"SELECT {_COLUMNS} FROM merchants WHERE coin_id = :coin AND public_id = :pid"),
+        text(
+            f"SELECT {MERCHANT_COLUMNS} FROM merchants WHERE coin_id = :coin AND public_id = :pid"
+        ),
         {"coin": coin_id, "pid": merchant_public_id},
     ).one_or_none()
     if row is None:
         raise Problem(HTTPStatus.NOT_FOUND, "merchant_not_found", "no such merchant in this coin")
-    return _merchant(row)
+    return merchant_from_row(row)
 
 
 def list_merchants(
@@ -201,12 +203,12 @@ def list_merchants(
         after_id = find_merchant(conn, coin_id=coin_id, merchant_public_id=starting_after).id
     rows = conn.execute(
         text(
-            f"SELECT {_COLUMNS} FROM merchants WHERE coin_id = :coin"
+            f"SELECT {MERCHANT_COLUMNS} FROM merchants WHERE coin_id = :coin"
             " AND (CAST(:after AS bigint) IS NULL OR id < :after) ORDER BY id DESC LIMIT :limit"
         ),
         {"coin": coin_id, "after": after_id, "limit": limit + 1},
     ).all()
-    return [_merchant(row) for row in rows[:limit]], len(rows) > limit
+    return [merchant_from_row(row) for row in rows[:limit]], len(rows) > limit
 
 
 def set_status(
@@ -216,11 +218,11 @@ def set_status(
     row = conn.execute(
         text(
             "UPDATE merchants SET status = :status WHERE coin_id = :coin AND id = :id"
-            f" RETURNING {_COLUMNS}"
+            f" RETURNING {MERCHANT_COLUMNS}"
         ),
         {"status": status.value, "coin": coin_id, "id": merchant_id},
     ).one()
-    return _merchant(row)
+    return merchant_from_row(row)
 
 
 def require_active(merchant: Merchant) -> None:

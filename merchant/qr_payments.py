@@ -29,15 +29,14 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from ledger.chart import Standard, standard_account
-from ledger.coins import Coin, find_coin
-from ledger.errors import LedgerError
+from ledger.coins import Coin
 from ledger.expiry import expire_due_lots_of
 from ledger.holds import place_hold
 from localcoin.problems import Problem
 from merchant.charges import Charge, Source, check_amount, record_charge
 from merchant.emvco_qr import Initiation, MerchantQr, QrError, parse
-from merchant.merchants import Merchant, find_merchant, require_active
+from merchant.merchants import Merchant, require_active
+from merchant.payment_context import PaymentContext, payment_context
 from merchant.payment_intents import (
     CAPTURE_WINDOW,
     CaptureMethod,
@@ -47,8 +46,7 @@ from merchant.payment_intents import (
     mark_succeeded,
     require_payable,
 )
-from wallet_api.residents import Wallet, wallet_of
-from wallet_api.rules import CoinRules, get_rules
+from wallet_api.residents import Wallet
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,16 +110,14 @@ def pay_qr(
 ) -> Payment:
     """Pays the code from the resident's wallet in the code's coin, in the caller's transaction."""
     qr = read_qr(qr_payload)
-    try:
-        coin = find_coin(conn, qr.coin_code)
-    except LedgerError as error:
-        # Another deployment's coin: the merchant is as unknown as a made-up one.
-        raise Problem(
-            HTTPStatus.NOT_FOUND, "merchant_not_found", "no such merchant in this coin"
-        ) from error
-    merchant = find_merchant(conn, coin_id=coin.id, merchant_public_id=qr.merchant_id)
-    wallet = wallet_of(conn, coin_id=coin.id, resident_id=resident_id)
-    rules = get_rules(conn, coin_id=coin.id)
+    known = payment_context(
+        conn,
+        coin_code=qr.coin_code,
+        merchant_public_id=qr.merchant_id,
+        resident_id=resident_id,
+        at=at,
+    )
+    coin, merchant, wallet, rules = known.coin, known.merchant, known.wallet, known.rules
     if qr.initiation is Initiation.STATIC:
         if amount is None:
             raise Problem(
@@ -137,24 +133,16 @@ def pay_qr(
             amount=amount,
             source=Source.STATIC_QR,
             at=at,
+            known=known,
         )
         return Payment(coin, merchant, wallet, amount, charge, None, at)
-    return _pay_intent(
-        conn, rules=rules, coin=coin, merchant=merchant, wallet=wallet, qr=qr, amount=amount, at=at
-    )
+    return _pay_intent(conn, known=known, qr=qr, amount=amount, at=at)
 
 
 def _pay_intent(
-    conn: Connection,
-    *,
-    rules: CoinRules,
-    coin: Coin,
-    merchant: Merchant,
-    wallet: Wallet,
-    qr: MerchantQr,
-    amount: int | None,
-    at: datetime,
+    conn: Connection, *, known: PaymentContext, qr: MerchantQr, amount: int | None, at: datetime
 ) -> Payment:
+    coin, merchant, wallet, rules = known.coin, known.merchant, known.wallet, known.rules
     assert qr.amount_yen is not None and qr.reference is not None, "parse checks dynamic codes"
     if amount is not None and amount != qr.amount_yen:
         raise Problem(
@@ -189,34 +177,24 @@ def _pay_intent(
             terminal_id=intent.terminal_id,
             reference=intent.reference,
             metadata={"payment_intent": intent.public_id},
+            known=known,
         )
         paid = mark_succeeded(conn, intent, wallet=wallet, charge=charge, at=at)
         return Payment(coin, merchant, wallet, intent.amount, charge, paid, at)
-    held = _hold_for(conn, rules=rules, merchant=merchant, wallet=wallet, intent=intent, at=at)
+    held = _hold_for(conn, known=known, intent=intent, at=at)
     return Payment(coin, merchant, wallet, intent.amount, None, held, at)
 
 
 def _hold_for(
-    conn: Connection,
-    *,
-    rules: CoinRules,
-    merchant: Merchant,
-    wallet: Wallet,
-    intent: PaymentIntent,
-    at: datetime,
+    conn: Connection, *, known: PaymentContext, intent: PaymentIntent, at: datetime
 ) -> PaymentIntent:
     """Reserves a manual intent's amount on the wallet until its capture deadline."""
+    rules, merchant, wallet = known.rules, known.merchant, known.wallet
     check_amount(rules, intent.amount)
     require_active(merchant)
-    breakage = standard_account(conn, coin_id=rules.coin_id, code=Standard.REVENUE_BREAKAGE)
     # Lots past their date must not count towards what the hold reserves.
-    expire_due_lots_of(
-        conn,
-        coin_id=rules.coin_id,
-        account_id=wallet.account_id,
-        at=at,
-        breakage_account_id=breakage.id,
-    )
+    if known.lots_due:
+        expire_due_lots_of(conn, coin_id=rules.coin_id, account_id=wallet.account_id, at=at)
     hold = place_hold(
         conn,
         coin_id=rules.coin_id,

@@ -221,7 +221,7 @@ def check_pin(
     return PinRefusal(until)
 
 
-def _wallet(row: Any) -> Wallet:
+def wallet_from_row(row: Any) -> Wallet:
     return Wallet(
         coin_id=row[0],
         id=row[1],
@@ -242,7 +242,7 @@ def wallet_of(conn: Connection, *, coin_id: int, resident_id: int) -> Wallet:
     ).one_or_none()
     if row is None:
         raise Problem(HTTPStatus.NOT_FOUND, "wallet_not_found", "no wallet in this coin")
-    return _wallet(row)
+    return wallet_from_row(row)
 
 
 def find_wallet(conn: Connection, *, coin_id: int, wallet_public_id: str) -> Wallet:
@@ -255,7 +255,7 @@ def find_wallet(conn: Connection, *, coin_id: int, wallet_public_id: str) -> Wal
     ).one_or_none()
     if row is None:
         raise Problem(HTTPStatus.NOT_FOUND, "wallet_not_found", "no such wallet in this coin")
-    return _wallet(row)
+    return wallet_from_row(row)
 
 
 def verify_identity(

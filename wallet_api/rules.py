@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Connection, text
 
@@ -63,15 +64,13 @@ def open_rules(conn: Connection, *, coin_id: int) -> None:
     )
 
 
-def get_rules(conn: Connection, *, coin_id: int) -> CoinRules:
-    row = conn.execute(
-        text(
-            "SELECT coin_id, basic_balance_cap, verified_balance_cap, payment_max,"
-            " daily_topup_max, topup_bonus_bp, topup_bonus_excluded_channels,"
-            " merchant_to_resident_allowed FROM coin_rules WHERE coin_id = :coin"
-        ),
-        {"coin": coin_id},
-    ).one()
+RULES_COLUMNS = (
+    "coin_id, basic_balance_cap, verified_balance_cap, payment_max, daily_topup_max,"
+    " topup_bonus_bp, topup_bonus_excluded_channels, merchant_to_resident_allowed"
+)
+
+
+def rules_from_row(row: Any) -> CoinRules:
     return CoinRules(
         coin_id=row[0],
         basic_balance_cap=row[1],
@@ -82,3 +81,10 @@ def get_rules(conn: Connection, *, coin_id: int) -> CoinRules:
         topup_bonus_excluded_channels=frozenset(row[6]),
         merchant_to_resident_allowed=row[7],
     )
+
+
+def get_rules(conn: Connection, *, coin_id: int) -> CoinRules:
+    row = conn.execute(
+        text(f"SELECT {RULES_COLUMNS} FROM coin_rules WHERE coin_id = :coin"), {"coin": coin_id}
+    ).one()
+    return rules_from_row(row)

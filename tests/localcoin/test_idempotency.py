@@ -303,3 +303,23 @@ def test_keys_are_kept_48_hours_then_forgotten(
         books.engine, lambda c: forget_expired(c, now=clock.now() + timedelta(hours=49))
     )
     assert count() == 0
+
+
+def test_the_claims_wait_bound_ends_with_the_claim(books: Books) -> None:
+    """The claim waits on a duplicate's lock at most IN_FLIGHT_WAIT_S, but the work
+    after it (a payment waiting on a busy wallet's lock) runs without that bound."""
+
+    def claim_then_read(conn):  # type: ignore[no-untyped-def]
+        before = conn.execute(text("SHOW lock_timeout")).scalar_one()
+        claimed = conn.execute(
+            text(
+                "SELECT claimed FROM idempotency_claim('test:bound', :key, 'POST', '/v1/x',"
+                " sha256('x'), now(), 1500)"
+            ),
+            {"key": f"k-{books.coin_id}"},
+        ).scalar_one()
+        return before, claimed, conn.execute(text("SHOW lock_timeout")).scalar_one()
+
+    before, claimed, after = run_in_transaction(books.engine, claim_then_read)
+    assert claimed is True
+    assert after == before == "0"

@@ -8,12 +8,15 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
+from ledger.chart import Standard
 from ledger.clock import FixedClock
 from ledger.unit_of_work import run_in_transaction
+from localcoin.credentials import Role
 from merchant.emvco_qr import crc16_ccitt_false
 from merchant.static_qr import static_payload
 from tests.merchant.booking_desk import balance, create_intent, events, intent_status, pay
 from tests.merchant.shops import Payer, Shop, funded_resident, open_shop
+from tests.wallet_api.test_points_api import standard_balance
 from tests.wallet_api.test_residents_api import FAST_PINS, Town, new_town
 
 assert FAST_PINS
@@ -239,3 +242,72 @@ def test_a_retried_payment_with_its_key_pays_once(town: Town) -> None:
     assert (first.status_code, again.status_code) == (201, 201)
     assert again.json() == first.json()
     assert balance(town, payer)["total"] == 750
+
+
+def fees_of(town: Town, shop: Shop) -> list[tuple[int, int]]:
+    rows = run_in_transaction(
+        town.engine,
+        lambda c: c.execute(
+            text(
+                "SELECT amount, fee FROM charges WHERE coin_id = :c AND merchant_id = :m ORDER BY id"
+            ),
+            {"c": shop.merchant.coin_id, "m": shop.merchant.id},
+        ).all(),
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
+def test_a_scanned_payment_takes_the_override_else_the_group_plan_else_the_standard(
+    town: Town,
+) -> None:
+    # The payment reads the merchant and its plan in one statement (payment_context).
+    plan = {"payment_bp": 100, "cashout_bp": 150, "btob_bp": 40}
+    assert (
+        town.client.post(
+            "/v1/fee_plans", json={"member_group": "", **plan}, headers=town.issuer()
+        ).status_code
+        == 200
+    )
+    chamber = {**plan, "member_group": "chamber", "payment_bp": 50}
+    assert town.client.post("/v1/fee_plans", json=chamber, headers=town.issuer()).status_code == 201
+    plain, member = open_shop(town), open_shop(town, member_group="chamber")
+    payer = funded_resident(town, 5_000)
+    assert pay(town, payer, sticker(town, plain), 999).status_code == 201
+    assert pay(town, payer, sticker(town, member), 999).status_code == 201
+    overridden = town.client.post(
+        f"/v1/merchants/{member.merchant.public_id}/fees",
+        json={"payment_bp": 300},
+        headers=town.issuer(),
+    )
+    assert overridden.status_code == 200, overridden.text
+    assert pay(town, payer, sticker(town, member), 999).status_code == 201
+    # 1% of 999 is 9.99, 0.5% is 4.995, 3% is 29.97: each rounded down.
+    assert fees_of(town, plain) == [(999, 9)]
+    assert fees_of(town, member) == [(999, 4), (999, 29)]
+
+
+def test_points_past_their_date_are_never_spent_even_before_the_sweep(town: Town) -> None:
+    shop = open_shop(town)
+    payer = funded_resident(town, 1_000)
+    expiry = town.clock.now() + timedelta(days=30)
+    granted = town.client.post(
+        "/v1/points/grants",
+        json={
+            "wallet_ids": [payer.wallet_id],
+            "amount": 500,
+            "reason": "子育て応援ポイント",
+            "expires_at": expiry.isoformat(),
+        },
+        headers={"Authorization": f"Bearer {town.coin.keys[Role.MUNICIPALITY]}"},
+    )
+    assert granted.status_code == 201, granted.text
+    assert balance(town, payer)["total"] == 1_500
+    town.clock.set(expiry + timedelta(minutes=1))  # no sweep has run
+    fresh = Payer(payer.resident_id, payer.wallet_id, town.token(payer.resident_id))
+    refused = pay(town, fresh, sticker(town, shop), 1_200)
+    assert (refused.status_code, refused.json()["code"]) == (402, "insufficient_funds")
+    paid = pay(town, fresh, sticker(town, shop), 1_000)
+    assert paid.status_code == 201, paid.text
+    figures = balance(town, payer)
+    assert (figures["total"], figures["points"]) == (0, 0)
+    assert standard_balance(town, Standard.REVENUE_BREAKAGE) == 500
