@@ -103,6 +103,24 @@ def api_server(database_url: str, *, workers: int, pool_size: int) -> Iterator[R
             "LOCALCOIN_ENVIRONMENT": "test",
         }
     )
+    with _running(command, env, port=port, workers=workers) as server:
+        yield server
+
+
+@contextmanager
+def bare_server(*, workers: int) -> Iterator[RunningServer]:
+    """Starts bench/bare_app.py (the framework with no work behind the route)."""
+    port = free_port()
+    command = [sys.executable, "-m", "bench.bare_app", "--port", str(port)]
+    command += ["--workers", str(workers)]
+    with _running(command, dict(os.environ), port=port, workers=workers) as server:
+        yield server
+
+
+@contextmanager
+def _running(
+    command: list[str], env: dict[str, str], *, port: int, workers: int
+) -> Iterator[RunningServer]:
     with tempfile.TemporaryDirectory(prefix="localcoin-bench-api-") as home:
         log_path = Path(home) / "server.log"
         with log_path.open("wb") as log:

@@ -1,9 +1,10 @@
 """An HTTP load generator: client processes, each running many async requests.
 
-One Python process issuing requests with ``httpx.AsyncClient`` tops out at a
-few hundred per second of its own CPU, so the load is spread over
-``processes`` spawned processes, each with ``concurrency`` tasks sharing one
-connection pool (keep-alive, as a terminal or an app would). Every request
+The load is spread over ``processes`` spawned processes, each with
+``concurrency`` tasks, each task with its own keep-alive connection (as a
+terminal or an app would), through bench/http_wire.py: a lean client, so the
+load generator takes little of the CPU the server and PostgreSQL share with
+it. Every request
 is timed from the moment it was due to its answer, so time a request spent
 waiting for the client (a late send) counts against the server, never for it.
 
@@ -32,7 +33,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
+import uvloop
+
+from bench.http_wire import WireConnection, WireError, WireResponse
 
 Request = tuple[str, dict[str, Any], dict[str, str]]
 RequestMaker = Callable[[random.Random, int, Any], Request]
@@ -66,7 +69,7 @@ class Outcome:
         self.elapsed_s = max(self.elapsed_s, other.elapsed_s)
 
 
-def answer_key(response: httpx.Response) -> str:
+def answer_key(response: WireResponse) -> str:
     if response.status_code < 400:
         return str(response.status_code)
     try:
@@ -79,18 +82,16 @@ def answer_key(response: httpx.Response) -> str:
 async def _run(plan: Plan) -> Outcome:
     rng = random.Random(plan.seed)
     outcome = Outcome()
-    limits = httpx.Limits(
-        max_connections=plan.concurrency, max_keepalive_connections=plan.concurrency
-    )
     counter = iter(range(plan.count if plan.count is not None else 1 << 62))
-    async with httpx.AsyncClient(base_url=plan.base_url, limits=limits, timeout=60) as client:
-        # One request per task first, so connections exist before the clock starts.
-        await asyncio.gather(*(client.get("/health") for _ in range(plan.concurrency)))
+    connections = [WireConnection(plan.base_url) for _ in range(plan.concurrency)]
+    try:
+        # One request per connection first, so connections exist before the clock starts.
+        await asyncio.gather(*(c.request("GET", "/health") for c in connections))
         started = time.monotonic()
         deadline = started + plan.seconds
         cpu_started = time.process_time()
 
-        async def task() -> None:
+        async def task(connection: WireConnection) -> None:
             for n in counter:
                 due = started + n / plan.rate if plan.rate else time.monotonic()
                 if due >= deadline:
@@ -100,23 +101,27 @@ async def _run(plan: Plan) -> Outcome:
                     await asyncio.sleep(wait)
                 path, body, headers = plan.request(rng, n, plan.data)
                 try:
-                    response = await client.post(path, json=body, headers=headers)
-                except httpx.HTTPError as error:
+                    response = await connection.request(
+                        "POST", path, json_body=body, headers=headers
+                    )
+                except WireError as error:
                     # Counted, never hidden: a dropped connection is a failed request.
                     outcome.answers[f"transport {type(error).__name__}"] += 1
                     continue
                 outcome.latencies_ms.append((time.monotonic() - due) * 1000)
                 outcome.answers[answer_key(response)] += 1
 
-        await asyncio.gather(*(task() for _ in range(plan.concurrency)))
+        await asyncio.gather(*(task(c) for c in connections))
         outcome.cpu_s = time.process_time() - cpu_started
         outcome.elapsed_s = time.monotonic() - started
+    finally:
+        await asyncio.gather(*(c.close() for c in connections))
     return outcome
 
 
 def _process(plan: Plan, group: int, barrier: Any, results: Any) -> None:
     barrier.wait()
-    results.put((group, asyncio.run(_run(plan))))
+    results.put((group, uvloop.run(_run(plan))))
 
 
 def run_groups(groups: Sequence[Sequence[Plan]]) -> list[Outcome]:

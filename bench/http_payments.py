@@ -16,13 +16,16 @@ fresh databases there, dropped at the end), then in one run:
 2. the API: ``localcoin serve --workers W`` as a subprocess (bench/api_server.py)
    on a migrated database with a coin, ``--merchants`` shops and
    ``--residents`` funded residents (bench/api_town.py);
-3. many_merchants: ``--clients`` concurrent HTTP clients (async httpx in
+3. bare_framework: the same requests, clients and server stack against
+   bench/bare_app.py, a route of the payment's shape with no work behind it:
+   the most a Python route answers on this machine (the framework's ceiling);
+4. many_merchants: ``--clients`` concurrent HTTP clients (bench/http_wire.py in
    ``--client-processes`` processes, bench/http_load.py), closed loop, each
    payment from a random resident to a random shop: the sustained rate and
    its latency percentiles;
-4. half_load: the same, open loop at half that rate: the latency a customer
+5. half_load: the same, open loop at half that rate: the latency a customer
    sees at a till when the system is half busy (target p99 < 50 ms);
-5. hot_merchant: closed loop, every payment to one shop (a festival stall).
+6. hot_merchant: closed loop, every payment to one shop (a festival stall).
 
 CPU seconds of the clients, the API processes and PostgreSQL are read for
 each phase, so the client's share of the machine is stated. Afterwards the
@@ -46,7 +49,7 @@ from typing import Any
 import psycopg
 from sqlalchemy import Engine, text
 
-from bench.api_server import ProcessTreeCpu, api_server
+from bench.api_server import ProcessTreeCpu, api_server, bare_server
 from bench.api_town import BenchTown, build_town
 from bench.http_load import Outcome, Request, percentiles, run_load, split_plans
 from bench.ledger_vs_pgbench import ServerCpu, init_pgbench, quiet_stdout, run_pgbench
@@ -242,6 +245,15 @@ def main(argv: list[str] | None = None) -> int:
             with psycopg.connect(database, autocommit=True) as raw:
                 raw.execute("VACUUM ANALYZE")
             every_shop = [shop.static_qr for shop in town.shops]
+            with bare_server(workers=args.workers) as bare:
+                out["bare_framework"], _ = phase(
+                    "bare_framework",
+                    town,
+                    bare.base_url,
+                    Machine(bare.pid, postmaster),
+                    args,
+                    stickers=every_shop,
+                )
             acknowledged = 0
             with api_server(database, workers=args.workers, pool_size=args.pool_size) as server:
                 machine = Machine(server.pid, postmaster)
@@ -289,7 +301,16 @@ def main(argv: list[str] | None = None) -> int:
     out["hot_merchant"] = hot
     vs_pgbench = ratio(many["payments_per_s"], out["pgbench_tps"])
     hot_vs_many = ratio(hot["payments_per_s"], many["payments_per_s"])
-    out["ratios"] = {"many_merchants_vs_pgbench": vs_pgbench, "hot_vs_many_merchants": hot_vs_many}
+    out["ratios"] = {
+        "many_merchants_vs_pgbench": vs_pgbench,
+        "hot_vs_many_merchants": hot_vs_many,
+        "many_merchants_vs_bare_framework": ratio(
+            many["payments_per_s"], out["bare_framework"]["payments_per_s"]
+        ),
+        "bare_framework_vs_pgbench": ratio(
+            out["bare_framework"]["payments_per_s"], out["pgbench_tps"]
+        ),
+    }
     out["targets"] = {
         "many_merchants_vs_pgbench": {
             "target": TARGET_VS_PGBENCH,

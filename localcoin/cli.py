@@ -242,10 +242,10 @@ def serve(
         port=port,
         log_config=None,
     )
-    Multiprocess(config, sockets=[_listening_socket(host, port)]).run()
+    Multiprocess(config, sockets=[listening_socket(host, port)]).run()
 
 
-def _listening_socket(host: str, port: int) -> socket.socket:
+def listening_socket(host: str, port: int) -> socket.socket:
     """The socket the workers share, made with an explicit IPPROTO_TCP.
 
     uvicorn's own (``uvicorn.run(workers=N)``) leaves the protocol 0, so asyncio

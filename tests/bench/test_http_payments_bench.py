@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import Engine, text
 
 from ledger.clock import FixedClock
-from localcoin.cli import _listening_socket
+from localcoin.cli import listening_socket
 from localcoin.credentials import Role
 from tests.bench.test_benchmarks_run import run_bench
 from tests.conftest import T0
@@ -36,13 +36,14 @@ def test_http_payments_reports_every_phase_and_every_payment_is_in_the_books() -
         "2",
     )
     assert out["pgbench_tps"] > 0
-    for phase in ("many_merchants", "half_load", "hot_merchant"):
+    for phase in ("bare_framework", "many_merchants", "half_load", "hot_merchant"):
         figures = out[phase]
         assert figures["payments"] > 0, phase
         assert set(figures["answers"]) == {"201"}, figures["answers"]
         assert 0 < figures["p50_ms"] <= figures["p95_ms"] <= figures["p99_ms"]
         assert figures["cpu_s"]["client_share"] is not None
     assert out["half_load"]["offered_rate_per_s"] > 0
+    assert out["ratios"]["many_merchants_vs_bare_framework"] > 0
     assert set(out["targets"]) == {
         "many_merchants_vs_pgbench",
         "half_load_p99_ms",
@@ -99,7 +100,7 @@ def test_api_history_scale_reports_both_reads_for_both_ledgers() -> None:
 
 def test_the_workers_shared_socket_gives_accepted_connections_tcp_nodelay() -> None:
     """Without it every keep-alive response waits out a delayed ACK (about 40 ms)."""
-    listening = _listening_socket("127.0.0.1", 0)
+    listening = listening_socket("127.0.0.1", 0)
     port = listening.getsockname()[1]
 
     async def accept_one() -> int:
