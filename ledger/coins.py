@@ -28,6 +28,9 @@ class Coin:
     created_at: datetime
 
 
+COIN_COLUMNS = "id, code, name, issuer_name, created_at"
+
+
 def create_coin(conn: Connection, *, code: str, name: str, issuer_name: str, at: datetime) -> Coin:
     try:
         with conn.begin_nested():
@@ -35,7 +38,7 @@ def create_coin(conn: Connection, *, code: str, name: str, issuer_name: str, at:
                 text(
                     "INSERT INTO coins (code, name, issuer_name, created_at)"
                     " VALUES (:code, :name, :issuer, :at)"
-                    " RETURNING id, code, name, issuer_name, created_at"
+                    f" RETURNING {COIN_COLUMNS}"
                 ),
                 {"code": code, "name": name, "issuer": issuer_name, "at": at},
             ).one()
@@ -48,16 +51,21 @@ def create_coin(conn: Connection, *, code: str, name: str, issuer_name: str, at:
 
 def find_coin(conn: Connection, code: str) -> Coin:
     row = conn.execute(
-        text("SELECT id, code, name, issuer_name, created_at FROM coins WHERE code = :code"),
-        {"code": code},
+        text(f"SELECT {COIN_COLUMNS} FROM coins WHERE code = :code"), {"code": code}
     ).one_or_none()
     if row is None:
         raise LedgerError(Code.COIN_NOT_FOUND, f"no coin with code {code!r}")
     return Coin(*row)
 
 
+def get_coin(conn: Connection, coin_id: int) -> Coin:
+    """The coin with this id, which the caller knows exists (a key or a row names it)."""
+    row = conn.execute(
+        text(f"SELECT {COIN_COLUMNS} FROM coins WHERE id = :id"), {"id": coin_id}
+    ).one()
+    return Coin(*row)
+
+
 def list_coins(conn: Connection) -> list[Coin]:
-    rows = conn.execute(
-        text("SELECT id, code, name, issuer_name, created_at FROM coins ORDER BY id")
-    ).all()
+    rows = conn.execute(text(f"SELECT {COIN_COLUMNS} FROM coins ORDER BY id")).all()
     return [Coin(*row) for row in rows]

@@ -2,11 +2,11 @@
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from ledger.accounts import get_balance, sum_balances
 from ledger.chart import Standard, standard_account
-from ledger.coins import Coin
+from ledger.coins import get_coin
 from ledger.unit_of_work import run_in_transaction
 from localcoin.auth import OperatorKey
 
@@ -34,12 +34,7 @@ class LedgerSummary(BaseModel):
 @router.get("/ledger/summary", response_model=LedgerSummary)
 def ledger_summary(request: Request, key: OperatorKey) -> LedgerSummary:
     def read(conn: Connection) -> LedgerSummary:
-        coin = Coin(
-            *conn.execute(
-                text("SELECT id, code, name, issuer_name, created_at FROM coins WHERE id = :id"),
-                {"id": key.coin_id},
-            ).one()
-        )
+        coin = get_coin(conn, key.coin_id)
         residents = sum_balances(conn, coin_id=coin.id, code_prefix="wallet:resident:")
         merchants = sum_balances(conn, coin_id=coin.id, code_prefix="wallet:merchant:")
 

@@ -19,10 +19,10 @@ from http import HTTPStatus
 
 from sqlalchemy import Connection, text
 
-from ledger.coins import Coin
+from ledger.coins import COIN_COLUMNS, Coin
 from localcoin.problems import Problem
 from merchant.merchants import MERCHANT_COLUMNS, Merchant, merchant_from_row
-from wallet_api.residents import Wallet, wallet_from_row
+from wallet_api.residents import WALLET_COLUMNS, Wallet, wallet_from_row
 from wallet_api.rules import RULES_COLUMNS, CoinRules, rules_from_row
 
 
@@ -45,13 +45,16 @@ def _prefixed(alias: str, columns: str) -> str:
     return ", ".join(f"{alias}.{column.strip()}" for column in columns.split(","))
 
 
-_COIN = "c.id, c.code, c.name, c.issuer_name, c.created_at"
-_WALLET = "w.coin_id, w.id, w.public_id, w.resident_id, w.account_id, w.tier"
-_COIN_N, _MERCHANT_N, _WALLET_N = 5, len(MERCHANT_COLUMNS.split(",")), 6
-_RULES_N = len(RULES_COLUMNS.split(","))
+def _count(columns: str) -> int:
+    return len(columns.split(","))
+
+
+_COIN_N, _MERCHANT_N = _count(COIN_COLUMNS), _count(MERCHANT_COLUMNS)
+_WALLET_N, _RULES_N = _count(WALLET_COLUMNS), _count(RULES_COLUMNS)
 
 _READ = text(
-    f"SELECT {_COIN}, {_prefixed('m', MERCHANT_COLUMNS)}, {_WALLET},"
+    f"SELECT {_prefixed('c', COIN_COLUMNS)}, {_prefixed('m', MERCHANT_COLUMNS)},"
+    f" {_prefixed('w', WALLET_COLUMNS)},"
     f" {_prefixed('r', RULES_COLUMNS)},"
     " coalesce(m.payment_bp, f.payment_bp),"
     " EXISTS (SELECT 1 FROM lots l WHERE l.coin_id = c.id AND l.account_id = w.account_id"

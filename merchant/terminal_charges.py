@@ -37,7 +37,7 @@ Refusals, in the order they are checked:
 
 from datetime import datetime
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from ledger.clock import Clock
 from localcoin.problems import Problem
@@ -45,8 +45,8 @@ from merchant.charges import Charge, Source, record_charge
 from merchant.merchant_auth import MerchantCaller
 from wallet_api.cards import card_wallet, check_card_pin
 from wallet_api.pins import PinHasher
-from wallet_api.residents import Wallet
-from wallet_api.rules import Tier, get_rules
+from wallet_api.residents import get_wallet
+from wallet_api.rules import get_rules
 from wallet_api.token_keys import TokenKeys, verify_payment_token
 from wallet_api.token_uses import record_claims_use
 
@@ -70,7 +70,8 @@ def charge_token(
         conn,
         rules=get_rules(conn, coin_id=merchant.coin_id),
         merchant=merchant,
-        wallet=_wallet_by_id(conn, coin_id=claims.coin_id, wallet_id=claims.wallet_id),
+        # A signed token names a wallet the wallet API issued it for: it exists.
+        wallet=get_wallet(conn, coin_id=claims.coin_id, wallet_id=claims.wallet_id),
         amount=amount,
         source=Source.PAYMENT_TOKEN,
         at=at,
@@ -107,15 +108,3 @@ def charge_card(
         terminal_id=caller.terminal_id,
         reference=reference,
     )
-
-
-def _wallet_by_id(conn: Connection, *, coin_id: int, wallet_id: int) -> Wallet:
-    # A signed token names a wallet the wallet API issued it for: it exists.
-    row = conn.execute(
-        text(
-            "SELECT coin_id, id, public_id, resident_id, account_id, tier FROM wallets"
-            " WHERE coin_id = :coin AND id = :id"
-        ),
-        {"coin": coin_id, "id": wallet_id},
-    ).one()
-    return Wallet(row[0], row[1], row[2], row[3], row[4], Tier(row[5]))

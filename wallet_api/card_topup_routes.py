@@ -9,13 +9,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from ledger.coins import get_coin
 from ledger.limits import AMOUNT_MAX
 from ledger.unit_of_work import run_in_transaction
 from localcoin.idempotency import Db, IdempotentRoute
 from localcoin.problems import problem_response
 from wallet_api.card_topups import OverCap, apply_event, settle_over_cap, start_card_topup
 from wallet_api.residents import wallet_of
-from wallet_api.routes import CurrentResident, _clock, _coin_by_code, _coin_by_id
+from wallet_api.routes import CurrentResident, _clock, _coin_by_code
 from wallet_api.rules import get_rules
 
 router = APIRouter(prefix="/v1", route_class=IdempotentRoute, tags=["residents"])
@@ -48,7 +49,7 @@ def create_card_topup(
         home = db.exec_driver_sql(
             "SELECT home_coin_id FROM residents WHERE id = %s", (resident_id,)
         ).scalar_one()
-        the_coin = _coin_by_id(db, home)
+        the_coin = get_coin(db, home)
     else:
         the_coin = _coin_by_code(db, coin)
     wallet = wallet_of(db, coin_id=the_coin.id, resident_id=resident_id)

@@ -37,8 +37,7 @@ from sqlalchemy import Connection, text
 
 from localcoin.problems import Problem
 from wallet_api.pins import PinHasher
-from wallet_api.residents import Wallet, check_pin, locked_problem
-from wallet_api.rules import Tier
+from wallet_api.residents import Wallet, check_pin, get_wallet, locked_problem
 
 CARD_PREFIX = "LCC1"  # localcoin card, payload version 1
 CARD_NUMBER_BYTES = 10  # 80 bits: the card's public id
@@ -250,14 +249,7 @@ def scan_card(conn: Connection, *, coin_id: int, qr_payload: str) -> Card:
 def card_wallet(conn: Connection, coin_id: int, qr_payload: str) -> Wallet:
     """The wallet a terminal of ``coin_id`` may charge with this card, after the PIN."""
     card = scan_card(conn, coin_id=coin_id, qr_payload=qr_payload)
-    row = conn.execute(
-        text(
-            "SELECT coin_id, id, public_id, resident_id, account_id, tier FROM wallets"
-            " WHERE coin_id = :coin AND id = :id"
-        ),
-        {"coin": card.coin_id, "id": card.wallet_id},
-    ).one()
-    return Wallet(row[0], row[1], row[2], row[3], row[4], Tier(row[5]))
+    return get_wallet(conn, coin_id=card.coin_id, wallet_id=card.wallet_id)
 
 
 def check_card_pin(

@@ -33,8 +33,8 @@ from ledger.entries import EntryRequest, PostedEntry, credit, debit, post_batch
 from ledger.limits import BATCH_ENTRIES_MAX
 from ledger.lots import LotKind
 from localcoin.problems import Problem
-from wallet_api.residents import Wallet, public_id
-from wallet_api.rules import CoinRules, Tier
+from wallet_api.residents import WALLET_COLUMNS, Wallet, public_id, wallet_from_row
+from wallet_api.rules import CoinRules
 
 # One grant is one ledger batch (one entry per wallet).
 GRANT_WALLETS_MAX = BATCH_ENTRIES_MAX
@@ -147,12 +147,11 @@ def _wallets(conn: Connection, coin_id: int, wallet_public_ids: Sequence[str]) -
     """The wallets named, in the order named; refuses the first unknown one."""
     rows = conn.execute(
         text(
-            "SELECT coin_id, id, public_id, resident_id, account_id, tier FROM wallets"
-            " WHERE coin_id = :coin AND public_id = ANY(:pids)"
+            f"SELECT {WALLET_COLUMNS} FROM wallets WHERE coin_id = :coin AND public_id = ANY(:pids)"
         ),
         {"coin": coin_id, "pids": list(wallet_public_ids)},
     ).all()
-    found = {row[2]: Wallet(row[0], row[1], row[2], row[3], row[4], Tier(row[5])) for row in rows}
+    found = {row[2]: wallet_from_row(row) for row in rows}
     missing = [pid for pid in wallet_public_ids if pid not in found]
     if missing:
         raise Problem(

@@ -221,6 +221,9 @@ def check_pin(
     return PinRefusal(until)
 
 
+WALLET_COLUMNS = "coin_id, id, public_id, resident_id, account_id, tier"
+
+
 def wallet_from_row(row: Any) -> Wallet:
     return Wallet(
         coin_id=row[0],
@@ -235,7 +238,7 @@ def wallet_from_row(row: Any) -> Wallet:
 def wallet_of(conn: Connection, *, coin_id: int, resident_id: int) -> Wallet:
     row = conn.execute(
         text(
-            "SELECT coin_id, id, public_id, resident_id, account_id, tier FROM wallets"
+            f"SELECT {WALLET_COLUMNS} FROM wallets"
             " WHERE coin_id = :coin AND resident_id = :resident"
         ),
         {"coin": coin_id, "resident": resident_id},
@@ -245,12 +248,18 @@ def wallet_of(conn: Connection, *, coin_id: int, resident_id: int) -> Wallet:
     return wallet_from_row(row)
 
 
+def get_wallet(conn: Connection, *, coin_id: int, wallet_id: int) -> Wallet:
+    """The wallet with this id, which the caller knows exists (a card or a token names it)."""
+    row = conn.execute(
+        text(f"SELECT {WALLET_COLUMNS} FROM wallets WHERE coin_id = :coin AND id = :id"),
+        {"coin": coin_id, "id": wallet_id},
+    ).one()
+    return wallet_from_row(row)
+
+
 def find_wallet(conn: Connection, *, coin_id: int, wallet_public_id: str) -> Wallet:
     row = conn.execute(
-        text(
-            "SELECT coin_id, id, public_id, resident_id, account_id, tier FROM wallets"
-            " WHERE coin_id = :coin AND public_id = :pid"
-        ),
+        text(f"SELECT {WALLET_COLUMNS} FROM wallets WHERE coin_id = :coin AND public_id = :pid"),
         {"coin": coin_id, "pid": wallet_public_id},
     ).one_or_none()
     if row is None:

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Connection, text
 
 from ledger.clock import Clock
-from ledger.coins import Coin, find_coin
+from ledger.coins import Coin, find_coin, get_coin
 from ledger.errors import LedgerError
 from ledger.unit_of_work import run_in_transaction
 from localcoin.auth import require
@@ -82,14 +82,6 @@ def _coin_by_code(conn: Connection, code: str) -> Coin:
         return find_coin(conn, code)
     except LedgerError as error:
         raise Problem(HTTPStatus.NOT_FOUND, "coin_not_found", error.detail) from error
-
-
-def _coin_by_id(conn: Connection, coin_id: int) -> Coin:
-    row = conn.execute(
-        text("SELECT id, code, name, issuer_name, created_at FROM coins WHERE id = :id"),
-        {"id": coin_id},
-    ).one()
-    return Coin(*row)
 
 
 @router.post("/residents", status_code=201, response_model=ResidentCreated)
@@ -166,7 +158,7 @@ def get_wallet(
         home = db.execute(
             text("SELECT home_coin_id FROM residents WHERE id = :id"), {"id": resident_id}
         ).scalar_one()
-        the_coin = _coin_by_id(db, home)
+        the_coin = get_coin(db, home)
     else:
         the_coin = _coin_by_code(db, coin)
     wallet = wallet_of(db, coin_id=the_coin.id, resident_id=resident_id)
