@@ -27,7 +27,7 @@ import secrets
 import statistics
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -39,10 +39,11 @@ from bench.api_server import api_server
 from bench.api_town import BenchTown, build_town
 from bench.history_scale import BULK_ACCOUNTS, BULK_BATCH, T0, _bulk
 from bench.ledger_vs_pgbench import quiet_stdout
-from bench.machine import machine_facts
+from bench.machine import report_head
 from bench.scratch_postgres import (
     console,
     fresh_databases,
+    migrated_engine,
     postgres_server,
     server_version,
     url_for_database,
@@ -51,8 +52,6 @@ from ledger.accounts import AccountClass, open_account
 from ledger.chart import Standard, standard_account
 from ledger.entries import EntryRequest, credit, debit, post_batch
 from ledger.unit_of_work import run_in_transaction
-from localcoin.database import make_engine, sqlalchemy_url
-from localcoin.migrate import upgrade_to_head
 
 SPAN_S = 180 * 24 * 3600  # half a year of activity
 OWN_PER_COMMIT = 500
@@ -146,18 +145,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     quiet_stdout()
     name = f"bench_api_history_{secrets.token_hex(4)}"
-    out: dict[str, Any] = {
-        "benchmark": "api_history_scale",
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "settings": dict(vars(args)),
-        "machine": machine_facts(),
-    }
+    out: dict[str, Any] = report_head("api_history_scale", args)
     with postgres_server() as (url, _), fresh_databases(url, name):
         out["postgres_version"] = server_version(url)
         database = url_for_database(url, name)
-        upgrade_to_head(sqlalchemy_url(database))
-        engine = make_engine(sqlalchemy_url(database), pool_size=2)
-        try:
+        with migrated_engine(database) as engine:
             towns = {}
             started = time.perf_counter()
             for size, entries in (("small", args.small), ("large", args.entries)):
@@ -175,8 +167,6 @@ def main(argv: list[str] | None = None) -> int:
                 httpx.Client(base_url=server.base_url, timeout=30) as client,
             ):
                 medians = medians_ms(client, towns, args.repeat)
-        finally:
-            engine.dispose()
     for figures in medians.values():
         figures["ratio"] = round(figures["large_ms"] / figures["small_ms"], 2)
     out["median_ms"] = medians

@@ -20,7 +20,7 @@ from ledger.unit_of_work import run_in_transaction
 from localcoin.coin_setup import set_up_coin
 from localcoin.credentials import Role, issue_key
 from localcoin.settings import get_settings
-from merchant.merchants import AccountType, BankAccount, open_merchant
+from merchant.merchants import AccountType, BankAccount, Merchant, open_merchant
 from merchant.static_qr import static_payload
 from wallet_api.access_tokens import issue_access_token
 from wallet_api.pins import PinHasher
@@ -97,18 +97,23 @@ def add_residents(engine: Engine, coin: Coin, *, count: int, funding: int) -> li
     return buyers
 
 
+def open_bench_shop(conn: Connection, *, coin_id: int, index: int, at: datetime) -> Merchant:
+    """A food shop paid into the bench bank account."""
+    return open_merchant(
+        conn,
+        coin_id=coin_id,
+        name=f"shop {index}",
+        name_kana="ﾍﾞﾝﾁ",
+        category="food",
+        bank_account=BANK,
+        at=at,
+    )
+
+
 def _open_shops(conn: Connection, *, coin_id: int, count: int, at: datetime) -> list[Shop]:
     shops = []
     for index in range(count):
-        merchant = open_merchant(
-            conn,
-            coin_id=coin_id,
-            name=f"shop {index}",
-            name_kana="ﾍﾞﾝﾁ",
-            category="food",
-            bank_account=BANK,
-            at=at,
-        )
+        merchant = open_bench_shop(conn, coin_id=coin_id, index=index, at=at)
         issue_key(conn, coin_id=coin_id, role=Role.MERCHANT, at=at, merchant_id=merchant.id)
         shops.append(Shop(merchant.public_id, merchant.account_id, static_payload(conn, merchant)))
     return shops

@@ -53,10 +53,11 @@ from bench.api_server import ProcessTreeCpu, api_server, bare_server
 from bench.api_town import BenchTown, build_town
 from bench.http_load import Outcome, Request, percentiles, run_load, split_plans
 from bench.ledger_vs_pgbench import ServerCpu, init_pgbench, quiet_stdout, run_pgbench
-from bench.machine import machine_facts
+from bench.machine import report_head
 from bench.scratch_postgres import (
     console,
     fresh_databases,
+    migrated_engine,
     postgres_server,
     server_version,
     url_for_database,
@@ -64,8 +65,6 @@ from bench.scratch_postgres import (
 from ledger.chain import seal
 from ledger.unit_of_work import run_in_transaction
 from ledger.verify import verify_coin
-from localcoin.database import make_engine, sqlalchemy_url
-from localcoin.migrate import upgrade_to_head
 
 AMOUNT_MAX = 100
 FUNDING = 100_000  # the basic wallet's cap
@@ -211,13 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     quiet_stdout()
     tag = secrets.token_hex(4)
     app_db, pgbench_db = f"bench_http_{tag}", f"bench_pgbench_{tag}"
-    out: dict[str, Any] = {
-        "benchmark": "http_payments",
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "payment": "POST /v1/wallet/payments (static QR), one request per payment",
-        "settings": {k: v for k, v in vars(args).items()},
-        "machine": machine_facts(),
-    }
+    out: dict[str, Any] = report_head("http_payments", args)
+    out["payment"] = "POST /v1/wallet/payments (static QR), one request per payment"
     with postgres_server() as (url, postmaster), fresh_databases(url, app_db, pgbench_db):
         out["postgres_version"] = server_version(url)
         pgbench_url = url_for_database(url, pgbench_db)
@@ -233,9 +227,7 @@ def main(argv: list[str] | None = None) -> int:
         console.log(f"pgbench tpcb-like: {tps:.0f} tps")
         out["pgbench_tps"] = round(tps, 1)
         database = url_for_database(url, app_db)
-        upgrade_to_head(sqlalchemy_url(database))
-        engine = make_engine(sqlalchemy_url(database), pool_size=2)
-        try:
+        with migrated_engine(database) as engine:
             with console.status(
                 f"opening {args.merchants} shops and {args.residents} funded residents"
             ):
@@ -294,8 +286,6 @@ def main(argv: list[str] | None = None) -> int:
             with console.status("sealing and verifying the books"):
                 out["books"] = check_books(engine, town, acknowledged)
             console.log(f"books: {out['books']}")
-        finally:
-            engine.dispose()
     out["many_merchants"] = many
     out["half_load"] = half
     out["hot_merchant"] = hot

@@ -1,7 +1,9 @@
 """What every benchmark reports about the machine it ran on, beside its figures."""
 
+import argparse
 import os
 import platform
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -16,4 +18,14 @@ def machine_facts() -> dict[str, Any]:
         "platform": platform.platform(),
         "python": platform.python_version(),
         "load_average_at_start": os.getloadavg(),
+    }
+
+
+def report_head(benchmark: str, args: argparse.Namespace) -> dict[str, Any]:
+    """The start of a benchmark's JSON: what ran, when, with which settings, where."""
+    return {
+        "benchmark": benchmark,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "settings": dict(vars(args)),
+        "machine": machine_facts(),
     }

@@ -46,17 +46,16 @@ from bench.api_town import BenchTown, add_residents, build_town
 from bench.http_load import Outcome, Request, percentiles, run_groups, split_plans
 from bench.http_payments import FUNDING, check_books, static_qr_payment
 from bench.ledger_vs_pgbench import quiet_stdout
-from bench.machine import machine_facts
+from bench.machine import report_head
 from bench.scratch_postgres import (
     console,
     fresh_databases,
+    migrated_engine,
     postgres_server,
     server_version,
     url_for_database,
 )
 from localcoin.credentials import Role
-from localcoin.database import make_engine, sqlalchemy_url
-from localcoin.migrate import upgrade_to_head
 
 PRICE = 10_000
 FACE_VALUE = 12_000
@@ -165,18 +164,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     quiet_stdout()
     name = f"bench_rush_{secrets.token_hex(4)}"
-    out: dict[str, Any] = {
-        "benchmark": "premium_rush",
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "settings": dict(vars(args)),
-        "machine": machine_facts(),
-    }
+    out: dict[str, Any] = report_head("premium_rush", args)
     with postgres_server() as (url, _), fresh_databases(url, name):
         out["postgres_version"] = server_version(url)
         database = url_for_database(url, name)
-        upgrade_to_head(sqlalchemy_url(database))
-        engine = make_engine(sqlalchemy_url(database), pool_size=2)
-        try:
+        with migrated_engine(database) as engine:
             with console.status("opening shops, payers and buyers"):
                 town = build_town(
                     engine, merchants=args.merchants, residents=args.residents, funding=FUNDING
@@ -231,8 +223,6 @@ def main(argv: list[str] | None = None) -> int:
                 out["sale"] = check_sale(engine, town, campaign_id, rush.answers.get("201", 0))
                 out["books"] = check_books(engine, town, acknowledged_payments)
             console.log(f"sale: {out['sale']}; books ok: {out['books']['ok']}")
-        finally:
-            engine.dispose()
     served = sum(rush.answers.values())
     out["rush"] = {
         "requests_asked": len(asks),

@@ -10,9 +10,11 @@ from pathlib import Path
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 from rich.console import Console
-from sqlalchemy import make_url
+from sqlalchemy import Engine, make_url
 
+from localcoin.database import make_engine, sqlalchemy_url
 from localcoin.embedded_postgres import throwaway_server
+from localcoin.migrate import upgrade_to_head
 
 console = Console(stderr=True)
 
@@ -58,6 +60,18 @@ def fresh_databases(url: str, *names: str) -> Iterator[None]:
         with psycopg.connect(url, autocommit=True) as conn:
             for name in names:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def migrated_engine(database: str) -> Iterator[Engine]:
+    """The database migrated to head and an engine on it (a small pool: the
+    benchmark's own setup and checks), disposed of afterwards."""
+    upgrade_to_head(sqlalchemy_url(database))
+    engine = make_engine(sqlalchemy_url(database), pool_size=2)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def server_version(url: str) -> str:

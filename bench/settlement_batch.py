@@ -42,10 +42,12 @@ from typing import Any
 import structlog
 from sqlalchemy import Connection, Engine
 
+from bench.api_town import open_bench_shop
 from bench.machine import machine_facts
 from bench.scratch_postgres import (
     console,
     fresh_databases,
+    migrated_engine,
     postgres_server,
     server_version,
     url_for_database,
@@ -58,9 +60,6 @@ from ledger.limits import BATCH_ENTRIES_MAX
 from ledger.unit_of_work import run_in_transaction
 from ledger.verify import verify_coin
 from localcoin.coin_setup import set_up_coin
-from localcoin.database import make_engine, sqlalchemy_url
-from localcoin.migrate import upgrade_to_head
-from merchant.merchants import AccountType, BankAccount, open_merchant
 from settlement.batch_files import export_batch
 from settlement.batches import close_batch
 from settlement.originator import SettlementSettings, checked_originator, save_settings
@@ -73,7 +72,6 @@ PAYMENT_AMOUNT_MAX = 5_000
 MERCHANTS_PER_COMMIT = 500
 PAYMENTS_PER_PAYER = 1_000
 TARGET_S = 60
-BANK = BankAccount("0001", "001", AccountType.ORDINARY, "1234567", "ﾍﾞﾝﾁ")
 
 
 def quiet_stdout() -> None:
@@ -132,15 +130,7 @@ def set_up(engine: Engine, *, merchants: int) -> tuple[int, list[int]]:
 def _open_merchants(conn: Connection, *, coin_id: int, count: int) -> list[int]:
     opened = []
     for index in range(count):
-        merchant = open_merchant(
-            conn,
-            coin_id=coin_id,
-            name=f"shop {index}",
-            name_kana="ﾍﾞﾝﾁ",
-            category="food",
-            bank_account=BANK,
-            at=PAID_AT,
-        )
+        merchant = open_bench_shop(conn, coin_id=coin_id, index=index, at=PAID_AT)
         set_schedule(
             conn,
             merchant=merchant,
@@ -254,9 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     with postgres_server() as (url, _), fresh_databases(url, name):
         out["postgres_version"] = server_version(url)
         database = url_for_database(url, name)
-        upgrade_to_head(sqlalchemy_url(database))
-        engine = make_engine(sqlalchemy_url(database), pool_size=2)
-        try:
+        with migrated_engine(database) as engine:
             set_up_started = time.perf_counter()
             coin_id, merchants = set_up(engine, merchants=args.merchants)
             out["payments_total"] = pay(
@@ -271,8 +259,6 @@ def main(argv: list[str] | None = None) -> int:
                 conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 out["verify"] = verify_coin(conn, coin_id=coin_id).as_dict()
                 conn.rollback()
-        finally:
-            engine.dispose()
     sys.stdout.write(json.dumps(out, default=str) + "\n")
     return 0
 
