@@ -7,6 +7,8 @@
 - A duplicate that arrives while the first is still running waits for the
   first's answer and replays it; after ``IN_FLIGHT_WAIT_S`` it gets 409
   ``idempotency_key_in_flight``. Concurrent duplicates therefore move money once.
+- A 429 or a 5xx answer is not kept: the work rolls back and the key stays
+  free, so a retry under it runs afresh.
 - Keys are scoped to the caller (the API key, or the resident, or for public
   calls the client address) and kept at least ``KEEP_H`` hours.
 
@@ -168,9 +170,13 @@ async def _keyed(
         try:
             if savepoint.is_active:
                 savepoint.commit()
-            if response.status_code == HTTPStatus.TOO_MANY_REQUESTS:
-                # Rate-limited before any work: the key is not spent, so the client's
-                # retry after Retry-After, under the same key, gets a real answer.
+            if (
+                response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+                or response.status_code >= HTTPStatus.INTERNAL_SERVER_ERROR
+            ):
+                # Rate-limited before any work, or a failure of ours or of a service we
+                # call: the key is not spent, so the client's retry under the same key
+                # gets a real answer rather than this one again.
                 root.rollback()
                 return response
             if key is not None:

@@ -87,15 +87,26 @@ def start_card_topup(
             f"a {wallet.tier} wallet holds at most {cap} coin",
         )
     topup_id = public_id("ctu_")
-    intent = client.v1.payment_intents.create(
-        params={
-            "amount": amount,
-            "currency": CURRENCY,
-            "metadata": {"coin_id": str(rules.coin_id), "card_topup": topup_id},
-            "automatic_payment_methods": {"enabled": True},
-        },
-        options={"idempotency_key": topup_id},
-    )
+    try:
+        intent = client.v1.payment_intents.create(
+            params={
+                "amount": amount,
+                "currency": CURRENCY,
+                "metadata": {"coin_id": str(rules.coin_id), "card_topup": topup_id},
+                "automatic_payment_methods": {"enabled": True},
+            },
+            options={"idempotency_key": topup_id},
+        )
+    except stripe.StripeError as error:
+        # Stripe unreachable or refusing us (its client has retried already): nothing
+        # is recorded, and a 5xx does not spend the Idempotency-Key, so the app's
+        # retry under the same key starts afresh.
+        log.warning("stripe_call_failed", error=type(error).__name__, status=error.http_status)
+        raise Problem(
+            HTTPStatus.BAD_GATEWAY,
+            "card_processor_unavailable",
+            "the card processor did not answer; nothing was charged, try again",
+        ) from error
     conn.execute(
         text(
             "INSERT INTO card_topups (coin_id, public_id, wallet_id, amount, status,"

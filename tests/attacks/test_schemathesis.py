@@ -21,10 +21,12 @@ reports (an overflow, now 422). Contract notes: docs/operations.md §7.
 """
 
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
+import stripe
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
@@ -43,6 +45,7 @@ from localcoin.app import create_app
 from tests.attacks.populated_town import Caller, PopulatedTown, populated_town
 from tests.attacks.route_access import MATRIX, STRIPE_SIGNED
 from tests.conftest import T0
+from tests.fakes.stripe_server import FakeStripe
 from tests.wallet_api.test_residents_api import FAST_PINS
 
 QUICK_EXAMPLES = int(os.environ.get("LOCALCOIN_FUZZ_EXAMPLES", "5"))
@@ -68,10 +71,21 @@ _FUZZ_SETTINGS: dict[str, Any] = {
 
 
 @pytest.fixture(scope="module")
-def fuzzed_town(engine: Engine) -> PopulatedTown:
+def stripe_fake() -> Iterator[FakeStripe]:
+    with FakeStripe() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def fuzzed_town(engine: Engine, stripe_fake: FakeStripe) -> PopulatedTown:
     town = populated_town(engine, FixedClock(T0))
+    state = town.town.client.app.state  # type: ignore[attr-defined]
     # Generated sign-ups would otherwise hit the per-address limit after five.
-    town.town.client.app.state.signups_per_window = 1_000_000  # type: ignore[attr-defined]
+    state.signups_per_window = 1_000_000
+    # Card top-ups call Stripe: the local stand-in, never the network.
+    state.stripe_client = stripe.StripeClient(
+        "sk_test_fuzz", base_addresses={"api": stripe_fake.url}
+    )
     return town
 
 

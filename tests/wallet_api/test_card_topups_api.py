@@ -1,5 +1,6 @@
 """Card top-ups with Stripe: nothing is credited until a signed webhook says the card was paid."""
 
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -210,3 +211,40 @@ def test_a_retried_start_makes_one_payment_intent(
     again = start(town, resident, 1_000, key="card-1")
     assert first.json() == again.json()
     assert len(stripe_fake.intents) == 1
+
+
+def test_an_unreachable_card_processor_is_a_502_that_leaves_the_key_free(
+    engine: Engine, clock: FixedClock, town: Town, resident: dict[str, str]
+) -> None:
+    unreachable = FAST_PINS.model_copy(
+        update={"stripe_api_base": f"http://127.0.0.1:{_closed_port()}"}
+    )
+    offline = TestClient(create_app(engine, clock, run_sealer=False, settings=unreachable))
+    offline.app.state.stripe_client.max_network_retries = 0  # type: ignore[attr-defined]
+    headers = resident | {"Idempotency-Key": "card-topup-offline"}
+    before = _card_topups(engine)
+
+    refused = offline.post("/v1/wallet/card_topups", json={"amount": 3_000}, headers=headers)
+
+    assert refused.status_code == 502
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["code"] == "card_processor_unavailable"
+    assert _card_topups(engine) == before
+    # Stripe is back: the app's retry under the same key runs, it is not the 502 again.
+    retried = start(town, resident, 3_000, key="card-topup-offline")
+    assert retried.status_code == 201, retried.text
+    assert "Idempotent-Replayed" not in retried.headers
+
+
+def _card_topups(engine: Engine) -> int:
+    with engine.connect() as conn:
+        count: int = conn.execute(text("SELECT count(*) FROM card_topups")).scalar_one()
+        return count
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
