@@ -44,7 +44,10 @@ def create_card_topup(
     request: Request,
     coin: Annotated[str | None, Query(description="The coin's code; default: home.")] = None,
 ) -> CardTopupPublic:
-    """Starts a card top-up; the wallet is credited when Stripe confirms the payment."""
+    """Starts a card top-up; the wallet is credited when Stripe confirms the payment.
+
+    502 ``card_processor_unavailable`` when Stripe does not answer: nothing is
+    recorded, and a retry under the same Idempotency-Key runs afresh."""
     if coin is None:
         home = db.exec_driver_sql(
             "SELECT home_coin_id FROM residents WHERE id = %s", (resident_id,)
