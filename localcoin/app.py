@@ -21,6 +21,7 @@ from merchant import (
     console_routes,
     onboarding_routes,
     payment_intent_routes,
+    wallet_payment_routes,
     webhook_routes,
 )
 from merchant.intent_sweeper import IntentSweeper
@@ -35,6 +36,27 @@ from wallet_api.payment_credential_routers import router as payment_credential_r
 from wallet_api.pins import PinHasher
 from wallet_api.routes import auth_router
 from wallet_api.routes import router as wallet_router
+
+_API_ROUTERS = (
+    operator_router,
+    whoami_router,
+    campaign_list_router,
+    wallet_router,
+    auth_router,
+    resident_routers.router,
+    issuance_router,
+    payment_credential_router,
+    card_topup_router,
+    stripe_webhook_router,
+    onboarding_routes.router,
+    charge_routes.router,
+    payment_intent_routes.router,
+    webhook_routes.router,
+    console_routes.router,
+    batch_routes.router,
+    report_routes.router,
+    coin_directory_routes.router,
+)
 
 
 def create_app(
@@ -93,31 +115,15 @@ def create_app(
         config.stripe_secret_key, base_addresses={"api": config.stripe_api_base}
     )
     app.state.stripe_webhook_secret = config.stripe_webhook_secret
+    # Routes are matched one by one in the order they were added; a payment at
+    # the till is the busiest request, so its route comes first.
+    app.include_router(wallet_payment_routes.router)
     install_problem_handlers(app)
     install_openapi(app)
     install_web_apps(app)
     install_observability(app, engine=engine, body_max_bytes=config.request_body_max_bytes)
-    app.include_router(operator_router)
-    app.include_router(whoami_router)
-    app.include_router(campaign_list_router)
-    app.include_router(wallet_router)
-    app.include_router(auth_router)
-    app.include_router(resident_routers.router)
-    app.include_router(issuance_router)
-    app.include_router(payment_credential_router)
-    app.include_router(card_topup_router)
-    app.include_router(stripe_webhook_router)
-    for side in (
-        onboarding_routes,
-        charge_routes,
-        payment_intent_routes,
-        webhook_routes,
-        console_routes,
-        batch_routes,
-        report_routes,
-        coin_directory_routes,
-    ):
-        app.include_router(side.router)
+    for router in _API_ROUTERS:
+        app.include_router(router)
 
     @app.get("/health", tags=["operations"])
     def health() -> dict[str, str]:

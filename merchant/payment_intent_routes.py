@@ -1,4 +1,5 @@
-"""Payment intents for booking and counter systems; residents paying merchants' QR (HTTP).
+"""Payment intents for booking and counter systems (HTTP); residents pay them in
+merchant/wallet_payment_routes.py.
 
 Thin: authorize, call ``payment_intents`` or ``qr_payments``, shape the answer.
 A merchant's or terminal's key sees only its own merchant's intents; anyone
@@ -20,8 +21,6 @@ from merchant.payment_intent_schemas import (
     PaymentIntentCreate,
     PaymentIntentList,
     PaymentIntentPublic,
-    WalletPaymentCreate,
-    WalletPaymentPublic,
 )
 from merchant.payment_intents import (
     LIST_LIMIT_MAX,
@@ -35,8 +34,6 @@ from merchant.payment_intents import (
     intent_json,
     list_intents,
 )
-from merchant.qr_payments import pay_qr
-from wallet_api.routes import CurrentResident
 from wallet_api.rules import get_rules
 
 router = APIRouter(prefix="/v1", route_class=IdempotentRoute, tags=["payment_intents"])
@@ -210,33 +207,3 @@ def payment_intent_svg(intent_id: str, db: Db, caller: AnyMerchantKey) -> Respon
     """The intent's QR as an SVG, for print."""
     payload = _own(db, caller, intent_id).qr_payload
     return Response(render_svg(payload), media_type="image/svg+xml")
-
-
-@router.post(
-    "/wallet/payments",
-    status_code=201,
-    response_model=WalletPaymentPublic,
-    tags=["residents"],
-    responses={
-        402: {"description": "insufficient_funds"},
-        404: {"description": "merchant_not_found, wallet_not_found, payment_intent_not_found"},
-        409: {
-            "description": "payment_intent_already_paid, payment_intent_canceled,"
-            " payment_intent_expired"
-        },
-        422: {"description": "invalid_qr, amount_required, amount_mismatch, limit_exceeded"},
-    },
-)
-def create_wallet_payment(
-    body: WalletPaymentCreate, db: Db, resident_id: CurrentResident, request: Request
-) -> WalletPaymentPublic:
-    """Pays a merchant's QR you scanned: a static code (send ``amount``) or a dynamic
-    one of a payment intent (its amount is inside). Paid from your wallet in the code's coin."""
-    payment = pay_qr(
-        db,
-        resident_id=resident_id,
-        qr_payload=body.qr_payload,
-        amount=body.amount,
-        at=_clock(request).now(),
-    )
-    return WalletPaymentPublic.model_validate(payment.as_json())

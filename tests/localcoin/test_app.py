@@ -2,6 +2,7 @@
 
 import pytest
 from fastapi.testclient import TestClient
+from starlette.routing import Match
 
 from ledger.chart import Standard
 from ledger.entries import EntryRequest, credit, debit, post_entry
@@ -108,3 +109,12 @@ def test_openapi_describes_every_error_as_a_problem(client: TestClient) -> None:
             assert "422" not in answers, (method, path)
             problem = answers["4XX"]["content"]["application/problem+json"]["schema"]
             assert problem == {"$ref": "#/components/schemas/Problem"}, (method, path)
+
+
+def test_a_payment_at_the_till_is_matched_before_any_other_route(client: TestClient) -> None:
+    # Routes are tried one by one in order; the busiest one first spares each payment the walk.
+    scope = {"type": "http", "method": "POST", "path": "/v1/wallet/payments", "root_path": ""}
+    routes = client.app.router.routes  # type: ignore[attr-defined]
+    first = next(i for i, route in enumerate(routes) if route.matches(scope)[0] == Match.FULL)
+    tried_before = {getattr(route, "path", None) for route in routes[:first]}
+    assert tried_before <= {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
