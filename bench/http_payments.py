@@ -25,12 +25,19 @@ fresh databases there, dropped at the end), then in one run:
    its latency percentiles;
 5. half_load: the same, open loop at half that rate: the latency a customer
    sees at a till when the system is half busy (target p99 < 50 ms);
-6. hot_merchant: closed loop, every payment to one shop (a festival stall).
+6. hot_merchant: closed loop, every payment to one shop (a festival stall);
+7. database_floor: the payment's own statements run by pgbench against the
+   same town, no API in front (bench/payment_floor.py): one payment per
+   transaction with pgbench's clients and with the API's, then
+   ``--floor-batch`` payments per transaction: the most any API could
+   answer here, and whether sharing a commit between payments helps.
 
 CPU seconds of the clients, the API processes and PostgreSQL are read for
-each phase, so the client's share of the machine is stated. Afterwards the
-books are sealed and verified, and every acknowledged payment (201) must be
-a charge in the database: no more, no fewer.
+each phase, so the client's share of the machine is stated. After the API phases
+the books are sealed and verified, and every acknowledged payment (201) must
+be a charge in the database: no more, no fewer; after the floor, the books
+are verified again and its charges must be exactly the payments pgbench
+committed.
 
 Progress on stderr; one JSON object on stdout. Targets are reported, never
 enforced.
@@ -47,13 +54,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from bench.api_server import ProcessTreeCpu, api_server, bare_server
 from bench.api_town import BenchTown, build_town
 from bench.http_load import Outcome, Request, percentiles, run_load, split_plans
 from bench.ledger_vs_pgbench import ServerCpu, init_pgbench, quiet_stdout, run_pgbench
 from bench.machine import report_head
+from bench.payment_floor import FloorRun, run_floor
 from bench.scratch_postgres import (
     console,
     fresh_databases,
@@ -176,10 +184,7 @@ def check_books(engine: Engine, town: BenchTown, acknowledged: int) -> dict[str,
     snapshot = engine.execution_options(isolation_level="REPEATABLE READ")
     report = run_in_transaction(snapshot, lambda c: verify_coin(c, coin_id=town.coin_id))
     with engine.connect() as conn:
-        charges = conn.execute(
-            text("SELECT count(*) FROM charges WHERE coin_id = :coin AND source = 'static_qr'"),
-            {"coin": town.coin_id},
-        ).scalar_one()
+        charges = _charges(conn, town)
     return {
         "seq_scans": {name: {"scans": n, "rows_read": rows} for name, n, rows in scans},
         "ok": report.ok and charges == acknowledged,
@@ -189,6 +194,69 @@ def check_books(engine: Engine, town: BenchTown, acknowledged: int) -> dict[str,
         "acknowledged_payments": acknowledged,
         "charges_in_db": charges,
     }
+
+
+def floor_phases(
+    url: str, engine: Engine, town: BenchTown, postmaster: int | None, args: argparse.Namespace
+) -> dict[str, Any]:
+    """The payment's SQL by pgbench, no API: one per transaction with pgbench's
+    clients and with the API's, then ``--floor-batch`` per transaction."""
+    with engine.connect() as conn:
+        charges_before = _charges(conn, town)
+    plans = [(1, args.pgbench_clients), (1, args.clients), (args.floor_batch, args.pgbench_clients)]
+    runs: list[FloorRun] = []
+    for per_commit, clients in plans:
+        with console.status(f"database floor: {per_commit} per commit, {clients} clients"):
+            run = run_floor(
+                url,
+                engine,
+                coin_id=town.coin_id,
+                coin_code=town.coin.code,
+                per_commit=per_commit,
+                clients=clients,
+                seconds=int(args.seconds),
+                cpu=ServerCpu(postmaster),
+            )
+        console.log(
+            f"database floor, {per_commit} per commit, {clients} clients:"
+            f" {run.payments_per_s:.0f} payments/s,"
+            f" PostgreSQL {run.postgres_cpu_us_per_payment} µs CPU each"
+        )
+        runs.append(run)
+    snapshot = engine.execution_options(isolation_level="REPEATABLE READ")
+    report = run_in_transaction(snapshot, lambda c: verify_coin(c, coin_id=town.coin_id))
+    with engine.connect() as conn:
+        charges = _charges(conn, town) - charges_before
+    committed = sum(run.payments for run in runs)
+    return {
+        "runs": [
+            {
+                "per_commit": run.per_commit,
+                "clients": run.clients,
+                "payments_per_s": round(run.payments_per_s, 1),
+                "payments": run.payments,
+                "postgres_cpu_us_per_payment": run.postgres_cpu_us_per_payment,
+            }
+            for run in runs
+        ],
+        "best_one_per_commit_per_s": round(
+            max(run.payments_per_s for run in runs if run.per_commit == 1), 1
+        ),
+        "books": {
+            "ok": report.ok and charges == committed,
+            "verify_ok": report.ok,
+            "committed_payments": committed,
+            "charges_in_db": charges,
+        },
+    }
+
+
+def _charges(conn: Connection, town: BenchTown) -> int:
+    count: int = conn.execute(
+        text("SELECT count(*) FROM charges WHERE coin_id = :coin AND source = 'static_qr'"),
+        {"coin": town.coin_id},
+    ).scalar_one()
+    return count
 
 
 def ratio(a: float | None, b: float | None) -> float | None:
@@ -206,6 +274,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--residents", type=int, default=2_000)
     parser.add_argument("--scale", type=int, default=10, help="pgbench -s")
     parser.add_argument("--pgbench-clients", type=int, default=8)
+    parser.add_argument(
+        "--floor-batch", type=int, default=10, help="payments per transaction, last floor run"
+    )
     args = parser.parse_args(argv)
     quiet_stdout()
     tag = secrets.token_hex(4)
@@ -286,6 +357,8 @@ def main(argv: list[str] | None = None) -> int:
             with console.status("sealing and verifying the books"):
                 out["books"] = check_books(engine, town, acknowledged)
             console.log(f"books: {out['books']}")
+            out["database_floor"] = floor_phases(database, engine, town, postmaster, args)
+            console.log(f"books after the floor: {out['database_floor']['books']}")
     out["many_merchants"] = many
     out["half_load"] = half
     out["hot_merchant"] = hot
@@ -299,6 +372,12 @@ def main(argv: list[str] | None = None) -> int:
         ),
         "bare_framework_vs_pgbench": ratio(
             out["bare_framework"]["payments_per_s"], out["pgbench_tps"]
+        ),
+        "database_floor_vs_pgbench": ratio(
+            out["database_floor"]["best_one_per_commit_per_s"], out["pgbench_tps"]
+        ),
+        "many_merchants_vs_database_floor": ratio(
+            many["payments_per_s"], out["database_floor"]["best_one_per_commit_per_s"]
         ),
     }
     out["targets"] = {
@@ -319,7 +398,7 @@ def main(argv: list[str] | None = None) -> int:
         },
     }
     out["machine"]["load_average_at_end"] = os.getloadavg()
-    out["ok"] = out["books"]["ok"]
+    out["ok"] = out["books"]["ok"] and out["database_floor"]["books"]["ok"]
     json.dump(out, sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0 if out["ok"] else 1

@@ -198,15 +198,17 @@ def init_pgbench(url: str, *, scale: int) -> None:
     )
 
 
-def run_pgbench(
-    url: str, *, clients: int, seconds: int, cpu: ServerCpu
-) -> tuple[float, float | None]:
-    """pgbench's tps and the server's CPU microseconds per transaction."""
+def timed_pgbench(
+    url: str, options: list[str], *, clients: int, seconds: int, cpu: ServerCpu
+) -> tuple[str, float | None, float | None]:
+    """Runs ``pgbench -M prepared`` with ``options`` for ``seconds``; its output and
+    the server's CPU seconds before and after. Raises if pgbench fails."""
     command, env = pgbench_env(url)
     before = cpu.seconds()
     done = subprocess.run(
         [
             *command,
+            *options,
             "-M",
             "prepared",
             "-c",
@@ -217,18 +219,28 @@ def run_pgbench(
             str(seconds),
         ],
         env=env,
-        check=True,
+        check=False,
         capture_output=True,
         text=True,
     )
     time.sleep(0.2)  # let the postmaster reap the backends
     after = cpu.seconds()
-    match = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", done.stdout)
+    if done.returncode != 0:
+        raise RuntimeError(f"pgbench failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout, before, after
+
+
+def run_pgbench(
+    url: str, *, clients: int, seconds: int, cpu: ServerCpu
+) -> tuple[float, float | None]:
+    """pgbench's tps and the server's CPU microseconds per transaction."""
+    stdout, before, after = timed_pgbench(url, [], clients=clients, seconds=seconds, cpu=cpu)
+    match = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", stdout)
     if match is None:
-        match = re.search(r"tps = ([0-9.]+)", done.stdout)
-    processed = re.search(r"actually processed: (\d+)", done.stdout)
+        match = re.search(r"tps = ([0-9.]+)", stdout)
+    processed = re.search(r"actually processed: (\d+)", stdout)
     if match is None or processed is None:
-        raise RuntimeError(f"no tps in pgbench's output:\n{done.stdout}\n{done.stderr}")
+        raise RuntimeError(f"no tps in pgbench's output:\n{stdout}")
     return float(match.group(1)), per_unit_us(before, after, int(processed.group(1)))
 
 

@@ -52,7 +52,7 @@ def _count(columns: str) -> int:
 _COIN_N, _MERCHANT_N = _count(COIN_COLUMNS), _count(MERCHANT_COLUMNS)
 _WALLET_N, _RULES_N = _count(WALLET_COLUMNS), _count(RULES_COLUMNS)
 
-_READ = text(
+PAYMENT_READ = text(
     f"SELECT {_prefixed('c', COIN_COLUMNS)}, {_prefixed('m', MERCHANT_COLUMNS)},"
     f" {_prefixed('w', WALLET_COLUMNS)},"
     f" {_prefixed('r', RULES_COLUMNS)},"
@@ -72,7 +72,7 @@ def payment_context(
     conn: Connection, *, coin_code: str, merchant_public_id: str, resident_id: int, at: datetime
 ) -> PaymentContext:
     row = conn.execute(
-        _READ,
+        PAYMENT_READ,
         {"coin": coin_code, "merchant": merchant_public_id, "resident": resident_id, "at": at},
     ).one_or_none()
     merchant_at = _COIN_N

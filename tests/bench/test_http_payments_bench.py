@@ -52,6 +52,17 @@ def test_http_payments_reports_every_phase_and_every_payment_is_in_the_books() -
     books = out["books"]
     assert books["verify_ok"] is True
     assert books["charges_in_db"] == books["acknowledged_payments"] > 0
+    floor = out["database_floor"]
+    assert [(run["per_commit"], run["clients"]) for run in floor["runs"]] == [
+        (1, 2),
+        (1, 4),
+        (10, 2),
+    ]
+    assert all(run["payments"] > 0 for run in floor["runs"])
+    # pgbench's payments are real ones: each a charge, and the books still balance.
+    assert floor["books"]["verify_ok"] is True
+    assert floor["books"]["charges_in_db"] == floor["books"]["committed_payments"] > 0
+    assert out["ratios"]["database_floor_vs_pgbench"] > 0
 
 
 def test_premium_rush_never_oversells_and_reports_the_payments_beside_it() -> None:
