@@ -61,7 +61,7 @@ from bench.api_town import BenchTown, build_town
 from bench.http_load import Outcome, Request, percentiles, run_load, split_plans
 from bench.ledger_vs_pgbench import ServerCpu, init_pgbench, quiet_stdout, run_pgbench
 from bench.machine import report_head
-from bench.payment_floor import FloorRun, run_floor
+from bench.payment_floor import FloorRun, prepare_floor_tables, run_floor
 from bench.scratch_postgres import (
     console,
     fresh_databases,
@@ -201,15 +201,16 @@ def floor_phases(
 ) -> dict[str, Any]:
     """The payment's SQL by pgbench, no API: one per transaction with pgbench's
     clients and with the API's, then ``--floor-batch`` per transaction."""
-    with engine.connect() as conn:
+    with engine.begin() as conn:
         charges_before = _charges(conn, town)
+        tables = prepare_floor_tables(conn, coin_id=town.coin_id)
     plans = [(1, args.pgbench_clients), (1, args.clients), (args.floor_batch, args.pgbench_clients)]
     runs: list[FloorRun] = []
     for per_commit, clients in plans:
         with console.status(f"database floor: {per_commit} per commit, {clients} clients"):
             run = run_floor(
                 url,
-                engine,
+                tables=tables,
                 coin_id=town.coin_id,
                 coin_code=town.coin.code,
                 per_commit=per_commit,

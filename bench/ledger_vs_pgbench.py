@@ -198,11 +198,25 @@ def init_pgbench(url: str, *, scale: int) -> None:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class PgbenchRun:
+    """What one timed pgbench run did, and the server's CPU seconds around it."""
+
+    tps: float
+    transactions: int
+    failed: int
+    cpu_before: float | None
+    cpu_after: float | None
+
+    def server_us_per(self, units: int) -> float | None:
+        return per_unit_us(self.cpu_before, self.cpu_after, units)
+
+
 def timed_pgbench(
     url: str, options: list[str], *, clients: int, seconds: int, cpu: ServerCpu
-) -> tuple[str, float | None, float | None]:
-    """Runs ``pgbench -M prepared`` with ``options`` for ``seconds``; its output and
-    the server's CPU seconds before and after. Raises if pgbench fails."""
+) -> PgbenchRun:
+    """Runs ``pgbench -M prepared`` with ``options`` for ``seconds``. Raises if
+    pgbench fails or prints no count."""
     command, env = pgbench_env(url)
     before = cpu.seconds()
     done = subprocess.run(
@@ -227,21 +241,28 @@ def timed_pgbench(
     after = cpu.seconds()
     if done.returncode != 0:
         raise RuntimeError(f"pgbench failed:\n{done.stdout}\n{done.stderr}")
-    return done.stdout, before, after
+    tps = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", done.stdout)
+    if tps is None:
+        tps = re.search(r"tps = ([0-9.]+)", done.stdout)
+    processed = re.search(r"actually processed: (\d+)", done.stdout)
+    failed = re.search(r"number of failed transactions: (\d+)", done.stdout)
+    if tps is None or processed is None:
+        raise RuntimeError(f"no tps in pgbench's output:\n{done.stdout}")
+    return PgbenchRun(
+        tps=float(tps.group(1)),
+        transactions=int(processed.group(1)),
+        failed=int(failed.group(1)) if failed else 0,
+        cpu_before=before,
+        cpu_after=after,
+    )
 
 
 def run_pgbench(
     url: str, *, clients: int, seconds: int, cpu: ServerCpu
 ) -> tuple[float, float | None]:
     """pgbench's tps and the server's CPU microseconds per transaction."""
-    stdout, before, after = timed_pgbench(url, [], clients=clients, seconds=seconds, cpu=cpu)
-    match = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", stdout)
-    if match is None:
-        match = re.search(r"tps = ([0-9.]+)", stdout)
-    processed = re.search(r"actually processed: (\d+)", stdout)
-    if match is None or processed is None:
-        raise RuntimeError(f"no tps in pgbench's output:\n{stdout}")
-    return float(match.group(1)), per_unit_us(before, after, int(processed.group(1)))
+    run = timed_pgbench(url, [], clients=clients, seconds=seconds, cpu=cpu)
+    return run.tps, run.server_us_per(run.transactions)
 
 
 # --- the ledger ---------------------------------------------------------------------

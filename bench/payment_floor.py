@@ -20,9 +20,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, text
 
-from bench.ledger_vs_pgbench import ServerCpu, per_unit_us, timed_pgbench
+from bench.ledger_vs_pgbench import ServerCpu, timed_pgbench
 from merchant.payment_context import PAYMENT_READ
 
 ANSWER_PATH = "/v1/wallet/payments"
@@ -50,7 +50,7 @@ class FloorRun:
 def prepare_floor_tables(conn: Connection, *, coin_id: int) -> tuple[int, int]:
     """The coin's residents (with their live token) and shops, numbered from 1 for
     pgbench to pick; returns how many of each."""
-    free = conn.execute(
+    with_fee = conn.execute(
         text(
             "SELECT count(*) FROM merchants m"
             " LEFT JOIN fee_plans f ON f.coin_id = m.coin_id AND f.member_group = m.member_group"
@@ -59,7 +59,7 @@ def prepare_floor_tables(conn: Connection, *, coin_id: int) -> tuple[int, int]:
         {"coin": coin_id},
     ).scalar_one()
     # The script posts the two legs of a fee-free payment; a fee adds a third.
-    assert free == 0, "the floor's script assumes shops without a payment fee"
+    assert with_fee == 0, "the floor's script assumes shops without a payment fee"
     conn.execute(text("DROP TABLE IF EXISTS bench_floor_buyers, bench_floor_shops"))
     conn.execute(
         text(
@@ -175,8 +175,8 @@ def floor_script(*, per_commit: int, buyers: int, shops: int, coin_id: int, coin
 
 def run_floor(
     url: str,
-    engine: Engine,
     *,
+    tables: tuple[int, int],
     coin_id: int,
     coin_code: str,
     per_commit: int,
@@ -184,16 +184,16 @@ def run_floor(
     seconds: int,
     cpu: ServerCpu,
 ) -> FloorRun:
-    """Runs the script and returns what it did; raises if pgbench reports an error."""
-    with engine.begin() as conn:
-        buyers, shops = prepare_floor_tables(conn, coin_id=coin_id)
+    """Runs the script over ``tables`` (the buyers and shops prepare_floor_tables
+    numbered); raises if pgbench reports an error or a failed transaction."""
+    buyers, shops = tables
     script = floor_script(
         per_commit=per_commit, buyers=buyers, shops=shops, coin_id=coin_id, coin_code=coin_code
     )
     with tempfile.TemporaryDirectory(prefix="localcoin-floor-") as home:
         path = Path(home) / "payment.sql"
         path.write_text(script)
-        stdout, before, after = timed_pgbench(
+        run = timed_pgbench(
             url,
             # No vacuum of pgbench's own tables (there are none here); deadlocks and
             # serialization failures are retried, as the API retries them.
@@ -202,30 +202,12 @@ def run_floor(
             seconds=seconds,
             cpu=cpu,
         )
-    transactions, failed, tps = _processed(stdout)
-    if failed:
-        raise RuntimeError(f"pgbench: {failed} transactions failed:\n{stdout}")
+    if run.failed:
+        raise RuntimeError(f"pgbench: {run.failed} of its transactions failed")
     return FloorRun(
         per_commit=per_commit,
         clients=clients,
-        transactions=transactions,
-        tps=tps,
-        postgres_cpu_us_per_payment=per_unit_us(before, after, transactions * per_commit),
+        transactions=run.transactions,
+        tps=run.tps,
+        postgres_cpu_us_per_payment=run.server_us_per(run.transactions * per_commit),
     )
-
-
-def _processed(stdout: str) -> tuple[int, int, float]:
-    """Transactions committed, failed, and the rate pgbench measured (without
-    its connection time, as for the tpcb-like reference)."""
-    processed = failed = None
-    tps = 0.0
-    for line in stdout.splitlines():
-        if line.startswith("tps = ") and "without initial connection time" in line:
-            tps = float(line.split()[2])
-        if line.startswith("number of transactions actually processed:"):
-            processed = int(line.split(":")[1].split("/")[0])
-        elif line.startswith("number of failed transactions:"):
-            failed = int(line.split(":")[1].split()[0])
-    if processed is None:
-        raise RuntimeError(f"no transaction count in pgbench's output:\n{stdout}")
-    return processed, failed or 0, tps
