@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test lint types pytest browser bench clean
+.PHONY: run test lint types pytest browser screenshots bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ browser:
 
 pytest: $(STAMP) browser
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
+
+# The web apps' end-to-end tests, saving their screenshots over docs/screenshots
+# (the README shows them); `make test` keeps its screenshots in a temporary folder.
+screenshots: $(STAMP) browser
+	LOCALCOIN_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider tests/web
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.ledger_vs_pgbench

@@ -32,14 +32,16 @@ from localcoin.command_io import (
     stderr,
     system_clock,
 )
-from localcoin.database import make_engine
-from localcoin.demo import seed_demo
+from localcoin.database import make_engine, sqlalchemy_url
+from localcoin.demo import DEMO_COIN, renew_demo, seed_demo
+from localcoin.embedded_postgres import start_owned, stop_owned
 from localcoin.log import configure_logging
 from localcoin.migrate import current_revision, upgrade_to_head
 from localcoin.report_commands import report_app
 from localcoin.sealer import seal_coin
 from localcoin.settings import get_settings
 from localcoin.settlement_commands import settlement_app
+from localcoin.stopping import exit_on_terminate, terminate_with_parent
 from localcoin.webhook_commands import webhooks_app
 from wallet_api.pins import PinHasher
 
@@ -207,7 +209,15 @@ def serve(
     demo: Annotated[
         bool,
         typer.Option(
-            "--demo", help="Seed a demo coin when the database is empty and print its logins."
+            "--demo",
+            help="Seed a demo coin into an empty database, or make its keys afresh, "
+            "and print its logins.",
+        ),
+    ] = False,
+    reset: Annotated[
+        bool,
+        typer.Option(
+            "--reset", help="With --demo: start from an empty database (the demo's only)."
         ),
     ] = False,
     workers: Annotated[
@@ -219,16 +229,50 @@ def serve(
         ),
     ] = 1,
 ) -> None:
-    """Runs the API. Migrates the database first."""
+    """Runs the API. Migrates the database first.
+
+    Without DATABASE_URL it runs on the embedded PostgreSQL; if it started that
+    server, it stops it when it ends (Ctrl-C, SIGTERM, or its parent dying).
+    """
     settings = get_settings()
-    url = database_url()
+    if (demo or reset) and settings.environment == "production":
+        raise fail("demo_refused", "no demo data in production")
+    if reset and not demo:
+        raise fail("reset_needs_demo", "--reset starts the demo afresh; give --demo too")
+    exit_on_terminate()
+    embedded = None if settings.database_url else start_owned(settings.home)
+    try:
+        if embedded is not None and embedded.owned:
+            terminate_with_parent()
+        _serve(
+            sqlalchemy_url(embedded.url) if embedded else database_url(),
+            host=host,
+            port=port,
+            demo=demo,
+            reset=reset,
+            workers=workers,
+        )
+    finally:
+        if embedded is not None:
+            stop_owned(embedded)
+
+
+def _serve(url: str, *, host: str, port: int, demo: bool, reset: bool, workers: int) -> None:
+    settings = get_settings()
+    if reset:
+        _reset_demo_database(url)
     upgrade_to_head(url)
     engine = make_engine(url, pool_size=settings.pool_size)
     clock = system_clock()
     if demo:
-        if settings.environment == "production":
-            raise fail("demo_refused", "no demo data in production")
         emit(_seed_demo(engine, clock) | {"url": f"http://{host}:{port}"})
+        where = f"http://{host}:{port}"
+        stderr.print(
+            f"Open {where}/ (residents' wallet), {where}/merchant (shops) and "
+            f"{where}/admin (bank and city), and log in with the keys and PINs above.",
+            highlight=False,
+            soft_wrap=True,
+        )
     if workers == 1:
         uvicorn.run(create_app(engine, clock), host=host, port=port, log_config=None)
         return
@@ -269,11 +313,14 @@ def served_app() -> FastAPI:
 
 
 def _seed_demo(engine: Engine, clock: Clock) -> dict[str, Any]:
-    if run_in_transaction(engine, list_coins):
+    existing = {coin.code for coin in run_in_transaction(engine, list_coins)}
+    if DEMO_COIN["code"] in existing:
+        return run_in_transaction(engine, lambda conn: renew_demo(conn, clock=clock))
+    if existing:
         return {
-            "demo": "exists",
-            "detail": "the database has coins already; keys are shown "
-            "only when made (localcoin coin create makes new ones)",
+            "demo": "skipped",
+            "detail": "the database holds other coins; the demo is seeded only into an "
+            "empty database",
         }
     settings = get_settings()
     hasher = PinHasher(
@@ -282,6 +329,32 @@ def _seed_demo(engine: Engine, clock: Clock) -> dict[str, Any]:
         time_cost=settings.pin_hash_time_cost,
     )
     return run_in_transaction(engine, lambda conn: seed_demo(conn, clock=clock, hasher=hasher))
+
+
+def _reset_demo_database(url: str) -> None:
+    """Empties the database, which must hold nothing but the demo coin."""
+    engine = make_engine(url, pool_size=1)
+    try:
+        with engine.begin() as conn:
+            has_coins = conn.execute(text("SELECT to_regclass('public.coins')")).scalar()
+            others = (
+                conn.execute(
+                    text("SELECT count(*) FROM coins WHERE code <> :demo"),
+                    {"demo": DEMO_COIN["code"]},
+                ).scalar_one()
+                if has_coins
+                else 0
+            )
+            if others:
+                raise fail(
+                    "reset_refused",
+                    "the database holds coins other than the demo's; --reset empties "
+                    "only a demo database",
+                )
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    finally:
+        engine.dispose()
 
 
 if __name__ == "__main__":

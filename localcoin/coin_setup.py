@@ -33,14 +33,20 @@ class NewCoin:
 
 
 def set_up_coin(
-    conn: Connection, *, code: str, name: str, issuer_name: str, at: datetime
+    conn: Connection,
+    *,
+    code: str,
+    name: str,
+    issuer_name: str,
+    at: datetime,
+    key_label: str = "first key",
 ) -> NewCoin:
     coin = create_coin(conn, code=code, name=name, issuer_name=issuer_name, at=at)
     open_chart(conn, coin_id=coin.id, at=at)
     open_rules(conn, coin_id=coin.id)
     open_fee_plans(conn, coin_id=coin.id)
     keys = {
-        role: issue_key(conn, coin_id=coin.id, role=role, at=at, label="first key")
+        role: issue_key(conn, coin_id=coin.id, role=role, at=at, label=key_label)
         for role in FIRST_KEY_ROLES
     }
     return NewCoin(coin, keys)

@@ -108,3 +108,18 @@ def revoke_key(conn: Connection, *, coin_id: int, key_id: int, at: datetime) -> 
         {"at": at, "coin": coin_id, "id": key_id},
     ).rowcount
     return bool(updated)
+
+
+def revoke_labelled(
+    conn: Connection, *, coin_id: int, labels: tuple[str, ...], at: datetime
+) -> int:
+    """Revokes the coin's live keys carrying any of these labels, terminals' keys
+    excepted; returns how many."""
+    revoked: int = conn.execute(
+        text(
+            "UPDATE api_keys SET revoked_at = :at WHERE coin_id = :coin AND revoked_at IS NULL"
+            " AND terminal_id IS NULL AND label = ANY(:labels)"
+        ),
+        {"at": at, "coin": coin_id, "labels": list(labels)},
+    ).rowcount
+    return revoked

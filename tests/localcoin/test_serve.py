@@ -89,16 +89,104 @@ def test_demo_migrates_seeds_prints_logins_and_serves(empty_database: str) -> No
         server.terminate()
         server.wait(timeout=15)
 
-    # A second start finds the demo coin and does not make another.
+    # A second start makes the demo's keys afresh: each works, the previous ones are refused.
     port = free_port()
     again = start(empty_database, port)
     try:
         assert again.stdout is not None
-        assert json.loads(again.stdout.readline())["demo"] == "exists"
+        renewed = json.loads(again.stdout.readline())
+        wait_ready(port)
+        assert renewed["demo"] == "renewed"
+        assert set(renewed) == set(logins)
+        assert renewed["residents"] == logins["residents"]
+        assert [s["merchant_id"] for s in renewed["merchants"]] == [
+            s["merchant_id"] for s in logins["merchants"]
+        ]
+        base = f"http://127.0.0.1:{port}"
+        for role, key in renewed["keys"].items():
+            assert me(base, key) == (200, role)
+            assert me(base, logins["keys"][role])[0] == 401
+        for shop, old_shop in zip(renewed["merchants"], logins["merchants"], strict=True):
+            assert me(base, shop["api_key"]) == (200, "merchant")
+            assert me(base, old_shop["api_key"])[0] == 401
+        for resident in renewed["residents"]:
+            token = httpx.post(
+                f"{base}/v1/auth/token",
+                json={"resident_id": resident["resident_id"], "pin": resident["pin"]},
+            )
+            assert token.status_code == 200, token.text
     finally:
         again.terminate()
         again.wait(timeout=15)
     engine = create_engine(empty_database)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM coins")).scalar_one() == 1
+    engine.dispose()
+
+
+def me(base: str, key: str) -> tuple[int, str | None]:
+    answer = httpx.get(f"{base}/v1/me", headers={"Authorization": f"Bearer {key}"})
+    return answer.status_code, answer.json().get("role")
+
+
+def test_reset_starts_the_demo_from_an_empty_database(empty_database: str) -> None:
+    first = start(empty_database, free_port())
+    try:
+        assert first.stdout is not None
+        logins = json.loads(first.stdout.readline())
+        assert logins["demo"] == "created"
+    finally:
+        first.terminate()
+        first.wait(timeout=15)
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "localcoin.cli", "serve", "--demo", "--reset", "--port", str(port)],
+        env=os.environ | {"DATABASE_URL": empty_database},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        fresh = json.loads(server.stdout.readline())
+        wait_ready(port)
+        assert fresh["demo"] == "created"
+        assert fresh["residents"][0]["resident_id"] != logins["residents"][0]["resident_id"]
+        assert me(f"http://127.0.0.1:{port}", logins["keys"]["operator"])[0] == 401
+        assert me(f"http://127.0.0.1:{port}", fresh["keys"]["operator"]) == (200, "operator")
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+    engine = create_engine(empty_database)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM residents")).scalar_one() == 3
+
+
+def test_reset_refuses_a_database_with_other_coins(empty_database: str) -> None:
+    env = os.environ | {"DATABASE_URL": empty_database}
+    made = subprocess.run(
+        [
+            *(sys.executable, "-m", "localcoin.cli", "coin", "create"),
+            *("--code", "REAL", "--name", "本物", "--issuer", "信金"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    refused = subprocess.run(
+        [sys.executable, "-m", "localcoin.cli", "serve", "--demo", "--reset"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert refused.returncode == 1
+    assert json.loads(refused.stdout)["code"] == "reset_refused"
+    engine = create_engine(empty_database)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT code FROM coins")).scalars().all() == ["REAL"]
     engine.dispose()
