@@ -15,14 +15,14 @@ from functools import partial
 
 from sqlalchemy import Connection, Engine
 
+from kit.access_tokens import issue_access_token
+from kit.credentials import Role, issue_key
+from kit.settings import get_settings
 from ledger.coins import Coin
 from ledger.unit_of_work import run_in_transaction
 from localcoin.coin_setup import set_up_coin
-from localcoin.credentials import Role, issue_key
-from localcoin.settings import get_settings
-from merchant.merchants import AccountType, BankAccount, Merchant, open_merchant
-from merchant.static_qr import static_payload
-from wallet_api.access_tokens import issue_access_token
+from merchant.accounts.merchants import AccountType, BankAccount, Merchant, open_merchant
+from merchant.qr.static_qr import static_payload
 from wallet_api.pins import PinHasher
 from wallet_api.residents import sign_up
 from wallet_api.rules import get_rules

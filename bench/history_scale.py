@@ -39,13 +39,13 @@ from bench.scratch_postgres import (
     server_version,
     url_for_database,
 )
+from kit.database import make_engine, sqlalchemy_url
 from ledger.accounts import AccountClass, get_balance, open_account
 from ledger.chart import Standard, open_chart
 from ledger.coins import create_coin
 from ledger.entries import EntryRequest, credit, debit, post_batch
 from ledger.history import account_history, balance_as_of
 from ledger.unit_of_work import run_in_transaction
-from localcoin.database import make_engine, sqlalchemy_url
 from localcoin.migrate import upgrade_to_head
 
 T0 = datetime(2026, 4, 1, tzinfo=UTC)

@@ -60,6 +60,7 @@ from bench.scratch_postgres import (
     server_version,
     url_for_database,
 )
+from kit.database import make_engine, sqlalchemy_url
 from ledger.accounts import AccountClass, open_account
 from ledger.chain import seal
 from ledger.chart import Standard, open_chart
@@ -77,7 +78,6 @@ from ledger.entries import (
 from ledger.errors import LedgerError
 from ledger.unit_of_work import run_in_transaction
 from ledger.verify import verify_coin
-from localcoin.database import make_engine, sqlalchemy_url
 from localcoin.embedded_postgres import pg_bin_dir
 from localcoin.migrate import upgrade_to_head
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from sqlalchemy import Connection, text
 
 from bench.ledger_vs_pgbench import ServerCpu, timed_pgbench
-from merchant.payment_context import PAYMENT_READ
+from merchant.payments.payment_context import PAYMENT_READ
 
 ANSWER_PATH = "/v1/wallet/payments"
 KEY_SPACE = 10**15

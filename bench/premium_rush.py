@@ -55,7 +55,7 @@ from bench.scratch_postgres import (
     server_version,
     url_for_database,
 )
-from localcoin.credentials import Role
+from kit.credentials import Role
 
 PRICE = 10_000
 FACE_VALUE = 12_000

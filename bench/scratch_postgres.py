@@ -12,7 +12,7 @@ from psycopg.conninfo import conninfo_to_dict
 from rich.console import Console
 from sqlalchemy import Engine, make_url
 
-from localcoin.database import make_engine, sqlalchemy_url
+from kit.database import make_engine, sqlalchemy_url
 from localcoin.embedded_postgres import throwaway_server
 from localcoin.migrate import upgrade_to_head
 

@@ -7,56 +7,24 @@ import stripe
 from fastapi import FastAPI
 from sqlalchemy import Engine, text
 
+from kit.problems import install_problem_handlers
+from kit.settings import Settings, get_settings
 from ledger.clock import Clock
 from localcoin.observability import install as install_observability
 from localcoin.openapi import install as install_openapi
 from localcoin.operator_routes import router as operator_router
-from localcoin.problems import install_problem_handlers
 from localcoin.sealer import Sealer
-from localcoin.settings import Settings, get_settings
 from localcoin.web_apps import install as install_web_apps
 from localcoin.whoami_routes import router as whoami_router
-from merchant import (
-    charge_routes,
-    console_routes,
-    onboarding_routes,
-    payment_intent_routes,
-    wallet_payment_routes,
-    webhook_routes,
-)
-from merchant.intent_sweeper import IntentSweeper
-from merchant.webhook_delivery import WebhookWorker
-from settlement import batch_routes, report_routes
-from wallet_api import coin_directory_routes, resident_routers
-from wallet_api.campaign_list_routes import router as campaign_list_router
-from wallet_api.card_topup_routes import router as card_topup_router
-from wallet_api.card_topup_routes import webhook_router as stripe_webhook_router
-from wallet_api.issuance_routes import router as issuance_router
-from wallet_api.payment_credential_routers import router as payment_credential_router
+from merchant.payments.intent_sweeper import IntentSweeper
+from merchant.router import router as merchant_router
+from merchant.webhooks.delivery import WebhookWorker
+from settlement.router import router as settlement_router
 from wallet_api.pins import PinHasher
-from wallet_api.routes import auth_router
-from wallet_api.routes import router as wallet_router
+from wallet_api.router import router as wallet_router
 
-_API_ROUTERS = (
-    operator_router,
-    whoami_router,
-    campaign_list_router,
-    wallet_router,
-    auth_router,
-    resident_routers.router,
-    issuance_router,
-    payment_credential_router,
-    card_topup_router,
-    stripe_webhook_router,
-    onboarding_routes.router,
-    charge_routes.router,
-    payment_intent_routes.router,
-    webhook_routes.router,
-    console_routes.router,
-    batch_routes.router,
-    report_routes.router,
-    coin_directory_routes.router,
-)
+# Each side builds its own router; localcoin adds the operator's two routes.
+_API_ROUTERS = (operator_router, whoami_router, wallet_router, settlement_router)
 
 
 def create_app(
@@ -116,8 +84,8 @@ def create_app(
     )
     app.state.stripe_webhook_secret = config.stripe_webhook_secret
     # Routes are matched one by one in the order they were added; a payment at
-    # the till is the busiest request, so its route comes first.
-    app.include_router(wallet_payment_routes.router)
+    # the till is the busiest request, so its side, whose first route it is, comes first.
+    app.include_router(merchant_router)
     install_problem_handlers(app)
     install_openapi(app)
     install_web_apps(app)

@@ -7,12 +7,15 @@ import socket
 from datetime import datetime
 from typing import Annotated, Any
 
+import structlog
 import typer
 import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import Engine, text
 from uvicorn.supervisors import Multiprocess
 
+from kit.database import make_engine, sqlalchemy_url
+from kit.settings import get_settings
 from ledger.chart import Standard, standard_account
 from ledger.clock import Clock, end_of_business_date
 from ledger.coins import find_coin, list_coins
@@ -32,14 +35,12 @@ from localcoin.command_io import (
     stderr,
     system_clock,
 )
-from localcoin.database import make_engine, sqlalchemy_url
 from localcoin.demo import DEMO_COIN, renew_demo, seed_demo
 from localcoin.embedded_postgres import start_owned, stop_owned
 from localcoin.log import configure_logging
 from localcoin.migrate import current_revision, upgrade_to_head
 from localcoin.report_commands import report_app
 from localcoin.sealer import seal_coin
-from localcoin.settings import get_settings
 from localcoin.settlement_commands import settlement_app
 from localcoin.stopping import exit_on_terminate, terminate_with_parent
 from localcoin.webhook_commands import webhooks_app
@@ -266,13 +267,7 @@ def _serve(url: str, *, host: str, port: int, demo: bool, reset: bool, workers: 
     clock = system_clock()
     if demo:
         emit(_seed_demo(engine, clock) | {"url": f"http://{host}:{port}"})
-        where = f"http://{host}:{port}"
-        stderr.print(
-            f"Open {where}/ (residents' wallet), {where}/merchant (shops) and "
-            f"{where}/admin (bank and city), and log in with the keys and PINs above.",
-            highlight=False,
-            soft_wrap=True,
-        )
+        _say_where_to_click(f"http://{host}:{port}", json_lines=settings.log_json)
     if workers == 1:
         uvicorn.run(create_app(engine, clock), host=host, port=port, log_config=None)
         return
@@ -310,6 +305,20 @@ def served_app() -> FastAPI:
     settings = get_settings()
     configure_logging(level=settings.log_level, json_lines=settings.log_json)
     return create_app(make_engine(database_url(), pool_size=settings.pool_size), system_clock())
+
+
+def _say_where_to_click(where: str, *, json_lines: bool) -> None:
+    """One line for the newcomer after the logins; a log event where stderr is JSON."""
+    apps = {"wallet": f"{where}/", "merchant": f"{where}/merchant", "admin": f"{where}/admin"}
+    if json_lines:
+        structlog.get_logger(__name__).info("demo_ready", **apps)
+        return
+    stderr.print(
+        f"Open {apps['wallet']} (residents' wallet), {apps['merchant']} (shops) and "
+        f"{apps['admin']} (bank and city), and log in with the keys and PINs above.",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def _seed_demo(engine: Engine, clock: Clock) -> dict[str, Any]:

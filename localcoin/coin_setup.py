@@ -5,10 +5,10 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
+from kit.credentials import Role, issue_key
 from ledger.chart import open_chart
 from ledger.coins import Coin, create_coin
-from localcoin.credentials import Role, issue_key
-from merchant.fees import open_fee_plans
+from merchant.accounts.fees import open_fee_plans
 from wallet_api.rules import open_rules
 
 FIRST_KEY_ROLES = (Role.OPERATOR, Role.ISSUER, Role.MUNICIPALITY)

@@ -14,11 +14,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine
 
+from kit.database import make_engine, sqlalchemy_url
+from kit.settings import get_settings
 from ledger.clock import Clock, SystemClock
 from ledger.coins import Coin, find_coin, list_coins
 from ledger.unit_of_work import run_in_transaction
-from localcoin.database import make_engine, resolve_database_url
-from localcoin.settings import get_settings
+from localcoin.embedded_postgres import embedded_database_url
 
 stderr = Console(stderr=True)
 
@@ -35,7 +36,9 @@ def fail(code: str, detail: str, exit_code: int = 1) -> typer.Exit:
 
 
 def database_url() -> str:
-    return resolve_database_url(get_settings())
+    """DATABASE_URL when set, else the embedded server's, as a psycopg 3 URL."""
+    settings = get_settings()
+    return sqlalchemy_url(settings.database_url or embedded_database_url(settings.home))
 
 
 def open_engine() -> Engine:

@@ -16,11 +16,11 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from kit.credentials import Role, authenticate, issue_key, revoke_labelled
 from ledger.clock import Clock
 from ledger.coins import Coin, find_coin
 from localcoin.coin_setup import FIRST_KEY_ROLES, set_up_coin
-from localcoin.credentials import Role, authenticate, issue_key, revoke_labelled
-from merchant.merchants import AccountType, BankAccount, open_merchant
+from merchant.accounts.merchants import AccountType, BankAccount, open_merchant
 from wallet_api.pins import PinHasher
 from wallet_api.points_grants import grant_points
 from wallet_api.residents import sign_up, verify_identity

@@ -39,7 +39,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine, text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from localcoin.problems import problem_response
+from kit.problems import problem_response
 
 log = structlog.get_logger("localcoin.http")
 

@@ -4,11 +4,11 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from sqlalchemy import Connection
 
+from kit.auth import OperatorKey
 from ledger.accounts import get_balance, sum_balances
 from ledger.chart import Standard, standard_account
 from ledger.coins import get_coin
 from ledger.unit_of_work import run_in_transaction
-from localcoin.auth import OperatorKey
 
 router = APIRouter(prefix="/v1", tags=["operator"])
 

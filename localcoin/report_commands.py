@@ -14,11 +14,11 @@ from typing import Annotated, Any, TypeVar
 import typer
 from sqlalchemy import Connection, Engine
 
+from kit.problems import Problem
 from ledger.coins import Coin, find_coin
 from ledger.errors import LedgerError
 from ledger.unit_of_work import run_in_transaction
 from localcoin.command_io import emit, fail, open_engine, progress, system_clock
-from localcoin.problems import Problem
 from settlement.fee_statement import fee_statement, parse_month
 from settlement.kpi import kpi
 from settlement.open_data import kpi_csv

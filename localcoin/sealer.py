@@ -8,11 +8,11 @@ whatever has been sealed.
 import structlog
 from sqlalchemy import Engine
 
+from kit.periodic_pass import PeriodicPass
 from ledger.chain import seal
 from ledger.clock import Clock
 from ledger.coins import list_coins
 from ledger.unit_of_work import run_in_transaction
-from localcoin.periodic_pass import PeriodicPass
 
 log = structlog.get_logger(__name__)
 

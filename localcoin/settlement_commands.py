@@ -18,11 +18,11 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy import Connection, Engine
 
+from kit.problems import Problem
 from ledger.coins import find_coin
 from ledger.errors import LedgerError
 from ledger.unit_of_work import run_in_transaction
 from localcoin.command_io import emit, fail, open_engine, progress, system_clock
-from localcoin.problems import Problem
 from settlement.batch_files import export_batch
 from settlement.batch_schemas import batch_public
 from settlement.batches import Batch, Closing, batch_events, close_batch

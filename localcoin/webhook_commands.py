@@ -8,9 +8,9 @@ claim with SKIP LOCKED). Prints ``{"fanned_out", "attempted", "delivered",
 
 import typer
 
+from kit.settings import get_settings
 from localcoin.command_io import emit, open_engine, system_clock
-from localcoin.settings import get_settings
-from merchant.webhook_delivery import HttpPoster, deliver_pass
+from merchant.webhooks.delivery import HttpPoster, deliver_pass
 
 webhooks_app = typer.Typer(no_args_is_help=True, help="Webhooks to integrators.")
 

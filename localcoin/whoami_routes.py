@@ -14,9 +14,9 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection, text
 
+from kit.auth import current_key
+from kit.credentials import ApiKey
 from ledger.unit_of_work import run_in_transaction
-from localcoin.auth import current_key
-from localcoin.credentials import ApiKey
 
 router = APIRouter(prefix="/v1", tags=["operator"])
 

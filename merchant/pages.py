@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from localcoin.problems import Problem
+from kit.problems import Problem
 
 PAGE_MAX = 100
 PAGE_DEFAULT = 20

@@ -31,11 +31,11 @@ from http import HTTPStatus
 
 from sqlalchemy import Connection, text
 
+from kit.problems import Problem
 from ledger.chart import Standard, standard_account
 from ledger.entries import EntryRequest, credit, debit, post_entry
-from localcoin.problems import Problem
-from merchant.outbox import record_event
-from merchant.payouts import PayoutStatus
+from merchant.payouts.payouts import PayoutStatus
+from merchant.webhooks.outbox import record_event
 from settlement.batches import (
     Batch,
     BatchPayout,

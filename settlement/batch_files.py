@@ -20,11 +20,11 @@ from http import HTTPStatus
 
 from sqlalchemy import Connection, text
 
-from localcoin.problems import Problem
-from merchant.zengin_errors import ZenginError
+from jp_banking.zengin import AccountType, Transfer, write_transfer_file
+from jp_banking.zengin_errors import ZenginError
+from kit.problems import Problem
 from settlement.batches import Batch, BatchStatus, find_batch, move_batch
 from settlement.originator import require_originator
-from settlement.zengin import AccountType, Transfer, write_transfer_file
 
 _ACCOUNT_TYPES = {"ordinary": AccountType.ORDINARY, "current": AccountType.CURRENT}
 

@@ -24,12 +24,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from localcoin.auth import IssuerKey
-from localcoin.credentials import ApiKey
-from localcoin.idempotency import Db, IdempotentRoute
-from localcoin.problems import Problem
-from merchant.merchants import find_merchant
-from merchant.zengin_errors import ZenginError
+from jp_banking.zengin_errors import ZenginError
+from kit.auth import IssuerKey
+from kit.credentials import ApiKey
+from kit.idempotency import Db, IdempotentRoute
+from kit.problems import Problem
+from merchant.accounts.merchants import find_merchant
 from settlement.bank_results import Results, apply_results
 from settlement.batch_files import export_batch
 from settlement.batch_schemas import (
@@ -62,7 +62,7 @@ from settlement.originator import (
 from settlement.payout_schedules import Frequency, set_schedule
 from settlement.reconciliation import reconcile_batch, reconcile_period
 
-router = APIRouter(prefix="/v1", route_class=IdempotentRoute, tags=["settlement"])
+router = APIRouter(route_class=IdempotentRoute, tags=["settlement"])
 
 PAGE_MAX = 100
 PERIOD_DAYS_MAX = 366

@@ -46,18 +46,18 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from jp_banking.business_days import next_business_day
+from kit.problems import Problem
+from kit.public_ids import public_id
 from ledger.chart import Standard, standard_account
 from ledger.clock import BUSINESS_TZ
 from ledger.clock import business_date as business_date_of
 from ledger.entries import credit, debit
 from ledger.holds import capture_hold, expire_holds
-from localcoin.problems import Problem
-from merchant.outbox import record_event
-from merchant.payouts import PAYOUT_COLUMNS, Payout, payout_from_row
-from settlement.business_days import next_business_day
+from merchant.payouts.payouts import PAYOUT_COLUMNS, Payout, payout_from_row
+from merchant.webhooks.outbox import record_event
 from settlement.originator import get_settings
 from settlement.payout_schedules import request_scheduled_payouts
-from wallet_api.residents import public_id
 
 CLOSE_ENTRY_KIND = "payout.close"
 # A batch is for a real day of business: not years away from today.

@@ -27,7 +27,7 @@ from http import HTTPStatus
 
 from sqlalchemy import Connection, text
 
-from localcoin.problems import Problem
+from kit.problems import Problem
 
 WHOLE_BP = 10_000
 # Serializes replacements of one coin's rule (two-key advisory lock: this, coin id).

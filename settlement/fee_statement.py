@@ -24,9 +24,9 @@ from http import HTTPStatus
 
 from sqlalchemy import Connection, text
 
+from kit.problems import Problem
 from ledger.chart import Standard, standard_account
 from ledger.clock import end_of_business_date
-from localcoin.problems import Problem
 from settlement.fee_sharing import allocate, get_rule
 
 

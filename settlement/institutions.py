@@ -40,11 +40,11 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 from zengin_code import Bank
 
+from jp_banking.bank_codes import check_bank_code
+from jp_banking.zengin_errors import ZenginError
+from kit.problems import Problem
 from ledger.chart import Standard, standard_account
 from ledger.clock import end_of_business_date
-from localcoin.problems import Problem
-from merchant.bank_codes import check_bank_code
-from merchant.zengin_errors import ZenginError
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,9 +35,9 @@ from http import HTTPStatus
 
 from sqlalchemy import Connection, text
 
+from kit.problems import Problem
 from ledger.accounts import sum_balances
 from ledger.clock import end_of_business_date
-from localcoin.problems import Problem
 
 PERIOD_DAYS_MAX = 366
 BP_PER_UNIT = 10_000

@@ -25,11 +25,11 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from localcoin.problems import Problem
-from merchant.bank_codes import find_branch
-from merchant.kana import to_zengin
-from merchant.zengin_errors import ZenginCode, ZenginError
-from settlement.zengin import REQUESTER_NAME_BYTES, AccountType, Originator
+from jp_banking.bank_codes import find_branch
+from jp_banking.kana import to_zengin
+from jp_banking.zengin import REQUESTER_NAME_BYTES, AccountType, Originator
+from jp_banking.zengin_errors import ZenginCode, ZenginError
+from kit.problems import Problem
 
 DEFAULT_CUT_OFF = time(15, 0)
 

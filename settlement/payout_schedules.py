@@ -28,10 +28,10 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from localcoin.problems import Problem
-from merchant.merchants import Merchant, get_merchant
-from merchant.payouts import Payout, PayoutSource, request_payout
-from settlement.business_days import is_business_day, next_business_day
+from jp_banking.business_days import is_business_day, next_business_day
+from kit.problems import Problem
+from merchant.accounts.merchants import Merchant, get_merchant
+from merchant.payouts.payouts import Payout, PayoutSource, request_payout
 
 
 class Frequency(StrEnum):

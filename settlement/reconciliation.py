@@ -26,12 +26,12 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from jp_banking.zengin import read_transfer_file
+from kit.problems import Problem
 from ledger.chart import Standard, standard_account
-from localcoin.problems import Problem
 from settlement.bank_results import PAID_ENTRY_KIND, RETURNED_ENTRY_KIND
 from settlement.batch_files import build_file
 from settlement.batches import CLOSE_ENTRY_KIND, Batch, BatchStatus
-from settlement.zengin import read_transfer_file
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,13 +21,12 @@ key of another role.
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import Connection, text
 
-from localcoin.auth import IssuerKey, require
-from localcoin.credentials import ApiKey, Role
-from localcoin.idempotency import Db, IdempotentRoute
+from kit.auth import InstitutionKey, IssuerKey, IssuerOrOperatorKey
+from kit.idempotency import Db, IdempotentRoute
 from settlement.fee_sharing import Share, get_rule, set_rule
 from settlement.fee_statement import fee_statement, parse_month
 from settlement.institutions import add_institution, list_institutions, net_positions
@@ -47,10 +46,8 @@ from settlement.report_schemas import (
 )
 from settlement.unused_balance import unused_balance
 
-router = APIRouter(prefix="/v1", route_class=IdempotentRoute, tags=["reports"])
+router = APIRouter(route_class=IdempotentRoute, tags=["reports"])
 
-BooksKey = Annotated[ApiKey, Depends(require(Role.ISSUER, Role.OPERATOR))]
-CityKey = Annotated[ApiKey, Depends(require(Role.MUNICIPALITY, Role.ISSUER, Role.OPERATOR))]
 PAGE_MAX = 100
 
 
@@ -64,7 +61,7 @@ def coin_code(conn: Connection, coin_id: int) -> str:
 @router.get("/reports/unused_balance", response_model=UnusedBalancePublic)
 def get_unused_balance(
     db: Db,
-    key: BooksKey,
+    key: IssuerOrOperatorKey,
     request: Request,
     base_date: date,
     any_date: Annotated[
@@ -83,7 +80,7 @@ def get_unused_balance(
 
 
 @router.get("/reports/fees", response_model=FeeStatementPublic)
-def get_fee_statement(db: Db, key: BooksKey, month: str) -> FeeStatementPublic:
+def get_fee_statement(db: Db, key: IssuerOrOperatorKey, month: str) -> FeeStatementPublic:
     """Net fee revenue of the month by merchant and kind, shared by the coin's rule."""
     statement = fee_statement(db, coin_id=key.coin_id, month=parse_month(month))
     return FeeStatementPublic.of(coin_code(db, key.coin_id), statement)
@@ -103,14 +100,14 @@ BusinessDate = Annotated[date, Query(ge=DATE_MIN, le=DATE_MAX)]
 
 
 @router.get("/reports/institutions", response_model=PositionsPublic)
-def get_positions(db: Db, key: BooksKey, business_date: BusinessDate) -> PositionsPublic:
+def get_positions(db: Db, key: IssuerOrOperatorKey, business_date: BusinessDate) -> PositionsPublic:
     """Each institution's top-ups, payouts and net position for a business date."""
     figures = net_positions(db, coin_id=key.coin_id, business_date=business_date)
     return PositionsPublic.of(coin_code(db, key.coin_id), figures)
 
 
 @router.get("/reports/kpi", response_model=KpiPublic, response_model_by_alias=True)
-def get_kpi(db: Db, key: CityKey, date_from: FromDate, date_to: ToDate) -> KpiPublic:
+def get_kpi(db: Db, key: InstitutionKey, date_from: FromDate, date_to: ToDate) -> KpiPublic:
     """The municipality's figures for the period."""
     figures = kpi(db, coin_id=key.coin_id, date_from=date_from, date_to=date_to)
     return KpiPublic.of(coin_code(db, key.coin_id), figures)
@@ -121,7 +118,7 @@ def get_kpi(db: Db, key: CityKey, date_from: FromDate, date_to: ToDate) -> KpiPu
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}, "description": "The KPI as open-data CSV."}},
 )
-def get_kpi_csv(db: Db, key: CityKey, date_from: FromDate, date_to: ToDate) -> Response:
+def get_kpi_csv(db: Db, key: InstitutionKey, date_from: FromDate, date_to: ToDate) -> Response:
     """The same figures as open data: aggregated, no personal data (settlement/open_data.py)."""
     figures = kpi(db, coin_id=key.coin_id, date_from=date_from, date_to=date_to)
     filename = f"kpi_{coin_code(db, key.coin_id)}_{date_from}_{date_to}.csv"
@@ -151,7 +148,7 @@ def create_institution(
 @router.get("/institutions", response_model=InstitutionList)
 def get_institutions(
     db: Db,
-    key: BooksKey,
+    key: IssuerOrOperatorKey,
     limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 20,
     starting_after: Annotated[str | None, Query(description="The last bank code seen.")] = None,
 ) -> InstitutionList:
@@ -176,6 +173,6 @@ def put_fee_sharing(
 
 
 @router.get("/fee_sharing", response_model=FeeSharingPublic)
-def get_fee_sharing(db: Db, key: BooksKey) -> FeeSharingPublic:
+def get_fee_sharing(db: Db, key: IssuerOrOperatorKey) -> FeeSharingPublic:
     rule = get_rule(db, coin_id=key.coin_id)
     return FeeSharingPublic(shares=[ShareIn(party=s.party, share_bp=s.share_bp) for s in rule])

@@ -39,9 +39,9 @@ from http import HTTPStatus
 
 from sqlalchemy import Connection, text
 
+from kit.problems import Problem
 from ledger.clock import end_of_business_date
 from ledger.lots import LotKind, kind_totals_as_of
-from localcoin.problems import Problem
 
 BASE_DATES = ((3, 31), (9, 30))
 THRESHOLD_YEN = 10_000_000

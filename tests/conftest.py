@@ -21,12 +21,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, make_url, text
 
+from kit.database import make_engine, sqlalchemy_url
 from ledger.accounts import Account, AccountClass, open_account
 from ledger.chart import Standard, open_chart
 from ledger.clock import FixedClock
 from ledger.coins import Coin, create_coin
 from ledger.unit_of_work import run_in_transaction
-from localcoin.database import make_engine, sqlalchemy_url
 from localcoin.embedded_postgres import throwaway_server
 from localcoin.migrate import upgrade_to_head
 

@@ -12,20 +12,18 @@ for a ``starting_after`` of another coin.
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 
-from localcoin.auth import require
-from localcoin.credentials import ApiKey, Role
-from localcoin.idempotency import Db, IdempotentRoute
+from kit.auth import MunicipalityOrIssuerKey
+from kit.idempotency import Db, IdempotentRoute
 from wallet_api.issuance_schemas import CampaignPublic, campaign_public
 from wallet_api.premium import find_campaign
 
 # IdempotentRoute opens the read transaction behind ``Db`` (GETs are never replayed).
-router = APIRouter(prefix="/v1", route_class=IdempotentRoute, tags=["issuance"])
+router = APIRouter(route_class=IdempotentRoute, tags=["issuance"])
 
-CampaignReader = Annotated[ApiKey, Depends(require(Role.MUNICIPALITY, Role.ISSUER))]
 PAGE_MAX = 100
 
 
@@ -43,7 +41,7 @@ class CampaignPage(BaseModel):
 @router.get("/premium_campaigns", response_model=CampaignPage)
 def list_premium_campaigns(
     db: Db,
-    key: CampaignReader,
+    key: MunicipalityOrIssuerKey,
     limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 20,
     starting_after: Annotated[str | None, Query(max_length=64)] = None,
 ) -> CampaignPage:

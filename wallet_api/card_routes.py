@@ -9,13 +9,13 @@ from typing import Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
+from kit.auth import IssuerKey
+from kit.idempotency import Db, IdempotentRoute
 from ledger.clock import Clock
-from localcoin.idempotency import Db, IdempotentRoute
 from wallet_api.cards import BLOCK_REASON_CHARS_MAX, Card, block_card, find_card, issue_card
 from wallet_api.residents import find_resident, wallet_of
-from wallet_api.routes import IssuerKey
 
-router = APIRouter(prefix="/v1", route_class=IdempotentRoute, tags=["cards"])
+router = APIRouter(route_class=IdempotentRoute, tags=["cards"])
 
 
 class CardBlock(BaseModel):

@@ -9,18 +9,19 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from kit.auth import CurrentResident
+from kit.idempotency import Db, IdempotentRoute
+from kit.problems import problem_response
 from ledger.coins import get_coin
 from ledger.limits import AMOUNT_MAX
 from ledger.unit_of_work import run_in_transaction
-from localcoin.idempotency import Db, IdempotentRoute
-from localcoin.problems import problem_response
 from wallet_api.card_topups import OverCap, apply_event, settle_over_cap, start_card_topup
 from wallet_api.residents import wallet_of
-from wallet_api.routes import CurrentResident, _clock, _coin_by_code
+from wallet_api.routes import _clock, _coin_by_code
 from wallet_api.rules import get_rules
 
-router = APIRouter(prefix="/v1", route_class=IdempotentRoute, tags=["residents"])
-webhook_router = APIRouter(prefix="/v1", tags=["stripe"])
+router = APIRouter(route_class=IdempotentRoute, tags=["residents"])
+webhook_router = APIRouter(tags=["stripe"])
 
 log = structlog.get_logger(__name__)
 

@@ -35,7 +35,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from localcoin.problems import Problem
+from kit.problems import Problem
 from wallet_api.pins import PinHasher
 from wallet_api.residents import Wallet, check_pin, get_wallet, locked_problem
 

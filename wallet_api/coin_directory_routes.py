@@ -21,13 +21,13 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 
-from localcoin.idempotency import Db, IdempotentRoute
+from kit.auth import CurrentResident
+from kit.idempotency import Db, IdempotentRoute
 from wallet_api.issuance_schemas import CampaignPublic
 from wallet_api.resident_coins import resident_coin
 from wallet_api.residents import wallet_of
-from wallet_api.routes import CurrentResident
 
-router = APIRouter(prefix="/v1", route_class=IdempotentRoute, tags=["residents"])
+router = APIRouter(route_class=IdempotentRoute, tags=["residents"])
 
 LIST_MAX = 100
 

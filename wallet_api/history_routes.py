@@ -15,16 +15,16 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Engine
 
+from kit.auth import CurrentResident
+from kit.idempotency import Db, IdempotentRoute
 from ledger.limits import HISTORY_PAGE_MAX
-from localcoin.idempotency import Db, IdempotentRoute
 from wallet_api.history import WalletLine, all_lines, history_page
 from wallet_api.history_schemas import HistoryItem, HistoryPagePublic
 from wallet_api.history_words import Lang
 from wallet_api.resident_coins import resident_coin
 from wallet_api.residents import Wallet, wallet_of
-from wallet_api.routes import CurrentResident
 
-router = APIRouter(prefix="/v1", route_class=IdempotentRoute, tags=["residents"])
+router = APIRouter(route_class=IdempotentRoute, tags=["residents"])
 
 CSV_COLUMNS = ("id", "created_at", "kind", "description", "amount")
 BOM = "\ufeff"

@@ -13,11 +13,12 @@ from fastapi import APIRouter, Body, Depends, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 
+from kit.auth import CurrentResident
+from kit.idempotency import Db, IdempotentRoute
+from kit.problems import Problem
+from kit.qr_images import render_png, render_svg
 from ledger.clock import Clock
 from ledger.errors import LedgerError
-from localcoin.idempotency import Db, IdempotentRoute
-from localcoin.problems import Problem
-from localcoin.qr_images import render_png, render_svg
 from wallet_api.payment_tokens import (
     TOKEN_CHARS,
     TOKEN_TTL_S,
@@ -28,10 +29,9 @@ from wallet_api.payment_tokens import (
 )
 from wallet_api.resident_coins import resident_coin
 from wallet_api.residents import Wallet, wallet_of
-from wallet_api.routes import CurrentResident
 from wallet_api.token_keys import TokenKeys, claimed_coin_id, token_keys
 
-router = APIRouter(prefix="/v1", route_class=IdempotentRoute, tags=["payment tokens"])
+router = APIRouter(route_class=IdempotentRoute, tags=["payment tokens"])
 
 Keys = Annotated[TokenKeys, Depends(token_keys)]
 assert TOKEN_TTL_S == 60, "the route's description says a minute"

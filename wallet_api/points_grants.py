@@ -27,13 +27,14 @@ from http import HTTPStatus
 
 from sqlalchemy import Connection, text
 
+from kit.problems import Problem
+from kit.public_ids import public_id
 from ledger.accounts import get_balances
 from ledger.chart import Standard, standard_account
 from ledger.entries import EntryRequest, PostedEntry, credit, debit, post_batch
 from ledger.limits import BATCH_ENTRIES_MAX
 from ledger.lots import LotKind
-from localcoin.problems import Problem
-from wallet_api.residents import WALLET_COLUMNS, Wallet, public_id, wallet_from_row
+from wallet_api.residents import WALLET_COLUMNS, Wallet, wallet_from_row
 from wallet_api.rules import CoinRules
 
 # One grant is one ledger batch (one entry per wallet).

@@ -1,19 +1,14 @@
 """The municipality's points grants (行政ポイント) over HTTP."""
 
-from typing import Annotated
+from fastapi import APIRouter, Request
 
-from fastapi import APIRouter, Depends, Request
-
-from localcoin.auth import require
-from localcoin.credentials import ApiKey, Role
-from localcoin.idempotency import Db, IdempotentRoute
+from kit.auth import MunicipalityKey
+from kit.idempotency import Db, IdempotentRoute
 from wallet_api.issuance_schemas import PointsGrantCreate, PointsGrantPublic
 from wallet_api.points_grants import grant_points
 from wallet_api.rules import get_rules
 
-router = APIRouter(prefix="/v1", route_class=IdempotentRoute, tags=["issuance"])
-
-MunicipalityKey = Annotated[ApiKey, Depends(require(Role.MUNICIPALITY))]
+router = APIRouter(route_class=IdempotentRoute, tags=["issuance"])
 
 
 @router.post("/points/grants", status_code=201, response_model=PointsGrantPublic)

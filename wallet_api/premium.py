@@ -39,13 +39,14 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from kit.problems import Problem
+from kit.public_ids import public_id
 from ledger.accounts import get_balance
 from ledger.chart import Standard, standard_account
 from ledger.entries import EntryRequest, credit, debit, post_entry
 from ledger.limits import AMOUNT_MAX
 from ledger.lots import LotKind
-from localcoin.problems import Problem
-from wallet_api.residents import Wallet, public_id
+from wallet_api.residents import Wallet
 from wallet_api.rules import CoinRules
 
 PAYMENT_WINDOW = timedelta(minutes=30)

@@ -1,12 +1,9 @@
 """Premium campaigns (プレミアム付商品券) over HTTP: create, reserve, confirm payment."""
 
-from typing import Annotated
+from fastapi import APIRouter, Request
 
-from fastapi import APIRouter, Depends, Request
-
-from localcoin.auth import require
-from localcoin.credentials import ApiKey, Role
-from localcoin.idempotency import Db, IdempotentRoute
+from kit.auth import CurrentResident, IssuerKey, MunicipalityKey, MunicipalityOrIssuerKey
+from kit.idempotency import Db, IdempotentRoute
 from wallet_api.issuance_schemas import (
     CampaignCreate,
     CampaignPublic,
@@ -24,16 +21,12 @@ from wallet_api.premium import (
     reserve,
 )
 from wallet_api.residents import wallet_of
-from wallet_api.routes import CurrentResident, IssuerKey
 from wallet_api.rules import get_rules
 from wallet_api.rush_gate import GatedRoute
 
-router = APIRouter(prefix="/v1", route_class=IdempotentRoute, tags=["issuance"])
+router = APIRouter(route_class=IdempotentRoute, tags=["issuance"])
 # Purchases pass a per-process gate, so a rush cannot take the pool from payments.
 purchase_router = APIRouter(route_class=GatedRoute, tags=["issuance"])
-
-MunicipalityKey = Annotated[ApiKey, Depends(require(Role.MUNICIPALITY))]
-CampaignReader = Annotated[ApiKey, Depends(require(Role.MUNICIPALITY, Role.ISSUER))]
 
 
 def _purchase(purchase: Purchase) -> PurchasePublic:
@@ -75,7 +68,7 @@ def create_premium_campaign(
 
 
 @router.get("/premium_campaigns/{campaign_id}", response_model=CampaignPublic)
-def read_premium_campaign(campaign_id: str, db: Db, key: CampaignReader) -> CampaignPublic:
+def read_premium_campaign(campaign_id: str, db: Db, key: MunicipalityOrIssuerKey) -> CampaignPublic:
     """The campaign with the units sold so far (reserved or paid)."""
     return campaign_public(find_campaign(db, coin_id=key.coin_id, campaign_public_id=campaign_id))
 
@@ -122,6 +115,3 @@ def confirm_premium_purchase(
         at=request.app.state.clock.now(),
     )
     return _purchase(purchase)
-
-
-router.include_router(purchase_router)

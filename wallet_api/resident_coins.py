@@ -8,9 +8,9 @@ from http import HTTPStatus
 
 from sqlalchemy import Connection, text
 
+from kit.problems import Problem
 from ledger.coins import Coin, find_coin
 from ledger.errors import LedgerError
-from localcoin.problems import Problem
 
 
 def coin_by_code(conn: Connection, code: str) -> Coin:

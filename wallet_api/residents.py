@@ -3,8 +3,6 @@
 Services only execute statements; the request's unit of work commits.
 """
 
-import secrets
-import string
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from http import HTTPStatus
@@ -13,23 +11,17 @@ from typing import Any
 import structlog
 from sqlalchemy import Connection, text
 
+from kit.access_tokens import IssuedAccessToken, issue_access_token
+from kit.problems import Problem
+from kit.public_ids import public_id
 from ledger.accounts import AccountClass, open_account
 from ledger.coins import Coin
-from localcoin.problems import Problem
-from wallet_api.access_tokens import IssuedAccessToken, issue_access_token
 from wallet_api.pins import PinHasher, is_valid_pin, lock_duration
 from wallet_api.rules import Tier
 
 log = structlog.get_logger(__name__)
 
-_ALPHABET = string.ascii_letters + string.digits
-PUBLIC_ID_CHARS = 20
 VERIFICATION_METHODS = frozenset({"my_number_card", "drivers_license", "bank_account", "counter"})
-
-
-def public_id(prefix: str) -> str:
-    """A random public id (``res_…``, ``wal_…``): ids in URLs are never guessable counters."""
-    return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(PUBLIC_ID_CHARS))
 
 
 @dataclass(frozen=True, slots=True)

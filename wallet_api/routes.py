@@ -4,22 +4,19 @@ from datetime import timedelta
 from http import HTTPStatus
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Connection, text
 
+from kit.auth import CurrentResident, IssuerKey
+from kit.idempotency import Db, IdempotentRoute
+from kit.problems import Problem, problem_response
+from kit.rate_limits import LOGIN_FAILURES, give_back, limit_for, take
+from kit.rate_limits import refusal as rate_limit_refusal
 from ledger.clock import Clock
 from ledger.coins import Coin, find_coin, get_coin
 from ledger.errors import LedgerError
 from ledger.unit_of_work import run_in_transaction
-from localcoin.auth import require
-from localcoin.credentials import ApiKey, Role
-from localcoin.idempotency import Db, IdempotentRoute
-from localcoin.problems import Problem, problem_response
-from localcoin.rate_limits import LOGIN_FAILURES, give_back, limit_for, take
-from localcoin.rate_limits import refusal as rate_limit_refusal
-from localcoin.request_connection import on_request_connection
-from wallet_api.access_tokens import resident_of
 from wallet_api.balances import wallet_balance
 from wallet_api.pins import PinHasher
 from wallet_api.residents import (
@@ -47,34 +44,13 @@ from wallet_api.schemas import (
 from wallet_api.signup_limit import client_address, limit_signups
 from wallet_api.topups import Channel, record_topup
 
-router = APIRouter(prefix="/v1", route_class=IdempotentRoute, tags=["residents"])
-auth_router = APIRouter(prefix="/v1", tags=["residents"])
-
-IssuerKey = Annotated[ApiKey, Depends(require(Role.ISSUER))]
+router = APIRouter(route_class=IdempotentRoute, tags=["residents"])
+auth_router = APIRouter(tags=["residents"])
 
 
 def _clock(request: Request) -> Clock:
     clock: Clock = request.app.state.clock
     return clock
-
-
-def current_resident(request: Request) -> int:
-    """The resident behind ``Authorization: Bearer lcr_…``."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    resident_id = None
-    if scheme.lower() == "bearer" and token:
-        now = _clock(request).now()
-        # The request's own connection (docs/benchmarks.md, HTTP payments).
-        resident_id = on_request_connection(request, lambda conn: resident_of(conn, token, at=now))
-    if resident_id is None:
-        raise Problem(
-            HTTPStatus.UNAUTHORIZED, "unauthenticated", "a valid access token is required"
-        )
-    return resident_id
-
-
-CurrentResident = Annotated[int, Depends(current_resident)]
 
 
 def _coin_by_code(conn: Connection, code: str) -> Coin:
@@ -113,7 +89,7 @@ def create_token(body: TokenRequest, request: Request) -> TokenResponse | JSONRe
     ttl = timedelta(seconds=request.app.state.access_token_ttl_s)
     now = _clock(request).now()
     # Failures per address too: the lockout alone lets one caller try a few PINs each
-    # of many residents (localcoin/rate_limits.py). Counted per address and home coin,
+    # of many residents (kit/rate_limits.py). Counted per address and home coin,
     # like the sign-up limit: one city's residents are what a guesser there goes through.
     engine = request.app.state.engine
     coin = run_in_transaction(

@@ -11,8 +11,8 @@ from http import HTTPStatus
 
 from sqlalchemy import Connection, text
 
+from kit.problems import Problem
 from ledger.limits import AMOUNT_MAX
-from localcoin.problems import Problem
 from wallet_api.rules import CoinRules, get_rules
 
 AMOUNT_RULES = ("basic_balance_cap", "verified_balance_cap", "payment_max", "daily_topup_max")

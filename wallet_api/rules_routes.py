@@ -1,20 +1,14 @@
 """A coin's rules over HTTP: the issuer (or the operator) reads and changes them."""
 
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Depends
-
-from localcoin.auth import require
-from localcoin.credentials import ApiKey, Role
-from localcoin.idempotency import Db, IdempotentRoute
+from kit.auth import InstitutionKey, IssuerOrOperatorKey
+from kit.idempotency import Db, IdempotentRoute
 from wallet_api.issuance_schemas import CoinRulesChange, CoinRulesPublic
 from wallet_api.rules import CoinRules, get_rules
 from wallet_api.rules_changes import change_rules
 
-router = APIRouter(prefix="/v1", route_class=IdempotentRoute, tags=["issuance"])
-
-RulesEditor = Annotated[ApiKey, Depends(require(Role.ISSUER, Role.OPERATOR))]
-RulesReader = Annotated[ApiKey, Depends(require(Role.ISSUER, Role.OPERATOR, Role.MUNICIPALITY))]
+router = APIRouter(route_class=IdempotentRoute, tags=["issuance"])
 
 
 def _public(rules: CoinRules) -> CoinRulesPublic:
@@ -30,13 +24,13 @@ def _public(rules: CoinRules) -> CoinRulesPublic:
 
 
 @router.get("/coin_rules", response_model=CoinRulesPublic)
-def read_coin_rules(db: Db, key: RulesReader) -> CoinRulesPublic:
+def read_coin_rules(db: Db, key: InstitutionKey) -> CoinRulesPublic:
     """The caller's coin's rules."""
     return _public(get_rules(db, coin_id=key.coin_id))
 
 
 @router.post("/coin_rules", response_model=CoinRulesPublic)
-def update_coin_rules(body: CoinRulesChange, db: Db, key: RulesEditor) -> CoinRulesPublic:
+def update_coin_rules(body: CoinRulesChange, db: Db, key: IssuerOrOperatorKey) -> CoinRulesPublic:
     """Changes the rules named in the body (the others stay); issuer or operator key.
 
     Refusal: rules_invalid (422) when the result would not hold together

@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 
 from fastapi import Request, Response
 
-from localcoin.idempotency import IdempotentRoute
+from kit.idempotency import IdempotentRoute
 
 T = TypeVar("T")
 

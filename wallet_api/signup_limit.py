@@ -26,7 +26,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Connection, text
 
-from localcoin.problems import problem_response
+from kit.problems import problem_response
 
 SIGNUPS_PER_WINDOW = 5
 WINDOW = timedelta(minutes=10)

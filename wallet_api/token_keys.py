@@ -20,9 +20,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from fastapi import Request
 
+from kit.problems import Problem
+from kit.settings import Settings, get_settings
 from ledger.clock import Clock
-from localcoin.problems import Problem
-from localcoin.settings import Settings, get_settings
 from wallet_api.payment_tokens import (
     COIN_ID_MAX,
     KID_MAX,

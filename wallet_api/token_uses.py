@@ -13,7 +13,7 @@ from http import HTTPStatus
 
 from sqlalchemy import Connection, text
 
-from localcoin.problems import Problem
+from kit.problems import Problem
 from wallet_api.payment_tokens import TOKEN_ID_BYTES, Claims, TokenCode
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -17,6 +17,8 @@ from http import HTTPStatus
 
 from sqlalchemy import Connection, text
 
+from kit.problems import Problem
+from kit.public_ids import public_id
 from ledger.accounts import get_balance
 from ledger.chart import Standard, standard_account
 from ledger.clock import business_date
@@ -24,8 +26,7 @@ from ledger.entries import EntryRequest, PostResult, credit, debit, post_entry
 from ledger.errors import Code, LedgerError
 from ledger.limits import AMOUNT_MAX
 from ledger.lots import LotKind
-from localcoin.problems import Problem
-from wallet_api.residents import Wallet, public_id
+from wallet_api.residents import Wallet
 from wallet_api.rules import CoinRules
 from wallet_api.topup_bonus import bonus_points, post_bonus
 

@@ -2,16 +2,16 @@
 
 from fastapi import APIRouter, Request
 
+from kit.auth import CurrentResident
+from kit.idempotency import Db, IdempotentRoute
 from ledger.clock import Clock
-from localcoin.idempotency import Db, IdempotentRoute
 from wallet_api.resident_coins import resident_coin
 from wallet_api.residents import wallet_of
-from wallet_api.routes import CurrentResident
 from wallet_api.rules import get_rules
 from wallet_api.transfer_schemas import TransferCreate, TransferPublic
 from wallet_api.transfers import send_money
 
-router = APIRouter(prefix="/v1", route_class=IdempotentRoute, tags=["residents"])
+router = APIRouter(route_class=IdempotentRoute, tags=["residents"])
 
 
 @router.post("/wallet/transfers", status_code=201, response_model=TransferPublic)

@@ -27,11 +27,12 @@ from http import HTTPStatus
 
 from sqlalchemy import Connection, text
 
+from kit.problems import Problem
+from kit.public_ids import public_id
 from ledger.accounts import get_balance
 from ledger.entries import EntryRequest, credit, debit, post_entry
 from ledger.lots import LotKind
-from localcoin.problems import Problem
-from wallet_api.residents import Wallet, find_wallet, public_id
+from wallet_api.residents import Wallet, find_wallet
 from wallet_api.rules import CoinRules, Tier
 
 KIND = "p2p"

@@ -2,14 +2,14 @@
 
 from fastapi import APIRouter, Request
 
+from kit.auth import CurrentResident
+from kit.idempotency import Db, IdempotentRoute
 from ledger.clock import Clock
-from localcoin.idempotency import Db, IdempotentRoute
 from wallet_api.resident_coins import coin_by_code
 from wallet_api.residents import open_wallet
-from wallet_api.routes import CurrentResident
 from wallet_api.transfer_schemas import WalletCreate, WalletOpened
 
-router = APIRouter(prefix="/v1", route_class=IdempotentRoute, tags=["residents"])
+router = APIRouter(route_class=IdempotentRoute, tags=["residents"])
 
 
 @router.post("/wallets", status_code=201, response_model=WalletOpened)

@@ -11,8 +11,8 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
+from kit.credentials import Role
 from ledger.clock import FixedClock
-from localcoin.credentials import Role
 from tests.merchant.booking_desk import create_intent
 from tests.merchant.shops import Payer, Shop, funded_resident, open_shop
 from tests.merchant.tills import charged, payment_token, terminal_headers

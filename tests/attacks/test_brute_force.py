@@ -6,12 +6,12 @@ Already covered where the features live, and not repeated here:
   and the lock is logged without the PIN —
   tests/wallet_api/test_residents_api.py::test_wrong_pins_lock_the_resident_and_the_lock_is_logged;
 - cards at the till: wrong card PINs count toward the same lockout —
-  tests/merchant/test_charges_api.py::test_wrong_card_pins_count_toward_the_residents_lockout
+  tests/merchant/payments/test_charges_api.py::test_wrong_card_pins_count_toward_the_residents_lockout
   and tests/wallet_api/test_cards_api.py.
 
 Here: guessing spread over many residents (one PIN try each, never reaching
 any lockout) from one address, or over many cards from one till, is stopped by
-the per-caller failure limits of localcoin/rate_limits.py: 429 ``rate_limited``
+the per-caller failure limits of kit/rate_limits.py: 429 ``rate_limited``
 with Retry-After, across worker processes (two apps on one database), and a
 success does not count.
 """
@@ -22,11 +22,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from kit.rate_limits import CARD_PIN_FAILURES, LOGIN_FAILURES, Limit
 from ledger.clock import FixedClock
 from localcoin.app import create_app
-from localcoin.rate_limits import CARD_PIN_FAILURES, LOGIN_FAILURES, Limit
+from tests.merchant.payments.test_charges_api import card_charge, issue_card
 from tests.merchant.shops import funded_resident, open_shop
-from tests.merchant.test_charges_api import card_charge, issue_card
 from tests.merchant.tills import terminal_headers
 from tests.wallet_api.test_residents_api import FAST_PINS, Town, new_town
 

@@ -1,10 +1,10 @@
 """Forged payment tokens at the till and hostile QR payloads at the wallet, through the API.
 
 Already covered where the features live (not repeated):
-tests/merchant/test_charges_api.py (a flipped byte, an expired, a used, another
+tests/merchant/payments/test_charges_api.py (a flipped byte, an expired, a used, another
 coin's token; concurrent duplicates), tests/wallet_api/test_payment_tokens_api.py
 and test_payment_tokens.py (every bit flip, an unknown kid, an impostor key
-under our kid, replay, expiry to the second), tests/merchant/test_qr_payments_api.py
+under our kid, replay, expiry to the second), tests/merchant/payments/test_qr_payments_api.py
 (a bad CRC, another currency, a forged amount with a fresh CRC).
 
 Here, the attacks those leave open at the HTTP edge: a token whose claims are
@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 
 from ledger.clock import FixedClock
 from ledger.unit_of_work import run_in_transaction
-from merchant.emvco_qr import crc16_ccitt_false
+from merchant.qr.emvco_qr import crc16_ccitt_false
 from tests.merchant.shops import Payer, funded_resident, open_shop
 from tests.merchant.tills import charge, wallet_balance
 from tests.wallet_api.test_residents_api import Town, new_town

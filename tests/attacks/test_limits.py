@@ -14,8 +14,8 @@ without a new test:
 Rate limits are in test_brute_force.py (log-in, card PINs) and
 tests/wallet_api/test_signup_limit.py (sign-up). Webhook URLs pointing at
 loopback, private or link-local addresses are refused outside test mode in
-tests/merchant/test_webhook_urls.py, and production refuses the setting that
-allows them in tests/localcoin/test_settings.py.
+tests/merchant/webhooks/test_urls.py, and production refuses the setting that
+allows them in tests/kit/test_settings.py.
 """
 
 from collections.abc import Iterator
@@ -26,8 +26,8 @@ from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from sqlalchemy import Engine
 
+from kit.idempotency import BODY_BYTES_MAX, IdempotentRoute
 from ledger.clock import FixedClock
-from localcoin.idempotency import BODY_BYTES_MAX, IdempotentRoute
 from tests.attacks.populated_town import Caller, PopulatedTown, populated_town
 from tests.attacks.route_access import MATRIX
 from tests.conftest import T0

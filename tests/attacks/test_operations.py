@@ -25,7 +25,7 @@ from sqlalchemy import Engine
 
 from ledger.clock import FixedClock
 from ledger.unit_of_work import run_in_transaction
-from merchant.webhook_delivery import fan_out
+from merchant.webhooks.delivery import fan_out
 from tests.localcoin.test_serve import empty_database, free_port, wait_ready
 from tests.merchant.shops import open_shop
 from tests.merchant.webhook_town import add_endpoint, emit, webhook_town

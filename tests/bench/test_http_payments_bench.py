@@ -9,9 +9,9 @@ from datetime import timedelta
 
 from sqlalchemy import Engine, text
 
+from kit.credentials import Role
 from ledger.clock import FixedClock
 from localcoin.cli import listening_socket
-from localcoin.credentials import Role
 from tests.bench.test_benchmarks_run import run_bench
 from tests.conftest import T0
 from tests.merchant.shops import funded_resident

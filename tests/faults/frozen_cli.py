@@ -28,7 +28,7 @@ from typing import Any
 
 from ledger.clock import FixedClock
 from localcoin import command_io, settlement_commands, webhook_commands
-from merchant import webhook_delivery
+from merchant.webhooks import delivery as webhook_delivery
 
 STALL_S = 3600
 

@@ -23,10 +23,10 @@ import psycopg
 import pytest
 from sqlalchemy import text
 
+from kit.credentials import Role
+from kit.database import make_engine, sqlalchemy_url
 from ledger.unit_of_work import run_in_transaction
 from localcoin.coin_setup import NewCoin, set_up_coin
-from localcoin.credentials import Role
-from localcoin.database import make_engine, sqlalchemy_url
 from localcoin.migrate import upgrade_to_head
 from tests.faults.bank_checker import (
     Client,

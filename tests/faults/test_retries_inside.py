@@ -15,11 +15,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
+from kit.database import make_engine
 from ledger.clock import FixedClock
 from ledger.limits import RETRIES_MAX
 from ledger.unit_of_work import run_in_transaction
 from localcoin.app import create_app
-from localcoin.database import make_engine
 from tests.wallet_api.test_residents_api import FAST_PINS, Town, new_town
 from tests.wallet_api.test_transfers_api import balance, person, send
 

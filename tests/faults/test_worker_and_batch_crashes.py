@@ -25,12 +25,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
+from jp_banking.zengin import read_transfer_file
+from kit.database import make_engine
 from ledger.clock import FixedClock
 from ledger.verify import verify_coin
-from localcoin.database import make_engine
 from localcoin.sealer import seal_coin
-from merchant.webhook_delivery import LEASE
-from settlement.zengin import read_transfer_file
+from merchant.webhooks.delivery import LEASE
 from tests.conftest import T0, migrated_database
 from tests.faults.killing import Run, run_cli
 from tests.merchant.shops import open_shop

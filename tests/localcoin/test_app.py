@@ -4,11 +4,11 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.routing import Match
 
+from kit.credentials import Role, issue_key, revoke_key
 from ledger.chart import Standard
 from ledger.entries import EntryRequest, credit, debit, post_entry
 from ledger.unit_of_work import run_in_transaction
 from localcoin.app import create_app
-from localcoin.credentials import Role, issue_key, revoke_key
 from tests.conftest import T0, Books
 
 

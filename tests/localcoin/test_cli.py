@@ -12,6 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
+from kit.settings import get_settings
 from ledger.chart import Standard
 from ledger.coins import find_coin
 from ledger.entries import EntryRequest, credit, debit, post_entry
@@ -19,7 +20,6 @@ from ledger.lots import LotKind
 from ledger.unit_of_work import run_in_transaction
 from localcoin.cli import app
 from localcoin.migrate import alembic_config
-from localcoin.settings import get_settings
 from tests.conftest import T0, Books
 
 _codes = itertools.count(1)

@@ -8,9 +8,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from structlog.testing import capture_logs
 
+from kit.settings import Settings
 from ledger.clock import FixedClock
 from localcoin.app import create_app
-from localcoin.settings import Settings
 from tests.wallet_api.test_residents_api import FAST_PINS, Town, new_town
 
 

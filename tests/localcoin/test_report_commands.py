@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
+from kit.credentials import Role
+from kit.settings import get_settings
 from ledger.clock import FixedClock
 from localcoin.cli import app
-from localcoin.credentials import Role
-from localcoin.settings import get_settings
 from tests.merchant.shops import funded_resident, open_shop
 from tests.settlement.report_books import close_payout, key, pay, tokyo
 from tests.wallet_api.test_residents_api import Town, new_town

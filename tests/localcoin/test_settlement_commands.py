@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
+from jp_banking.zengin import read_transfer_file
+from kit.settings import get_settings
 from ledger.clock import FixedClock
 from localcoin import settlement_commands
 from localcoin.cli import app
-from localcoin.settings import get_settings
-from settlement.zengin import read_transfer_file
 from tests.settlement.settlement_day import AFTER_CUT_OFF, cashouts, set_originator
 from tests.wallet_api.test_residents_api import Town, new_town
 

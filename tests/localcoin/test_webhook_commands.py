@@ -8,8 +8,8 @@ import typer
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
+from kit.settings import get_settings
 from ledger.clock import FixedClock
-from localcoin.settings import get_settings
 from localcoin.webhook_commands import webhooks_app
 from tests.merchant.shops import open_shop
 from tests.merchant.webhook_receiver import running_receiver

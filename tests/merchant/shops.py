@@ -3,9 +3,9 @@
 import itertools
 from dataclasses import dataclass
 
+from kit.credentials import Role, issue_key
 from ledger.unit_of_work import run_in_transaction
-from localcoin.credentials import Role, issue_key
-from merchant.merchants import AccountType, BankAccount, Merchant, open_merchant
+from merchant.accounts.merchants import AccountType, BankAccount, Merchant, open_merchant
 from tests.conftest import T0
 from tests.wallet_api.test_residents_api import Town
 

@@ -7,10 +7,10 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import text
 
+from kit.credentials import Role, issue_key
 from ledger.accounts import get_balance
 from ledger.chart import Standard, standard_account
 from ledger.unit_of_work import run_in_transaction
-from localcoin.credentials import Role, issue_key
 from tests.conftest import T0
 from tests.merchant.shops import Payer, Shop
 from tests.wallet_api.test_residents_api import Town

@@ -5,14 +5,14 @@ import itertools
 from datetime import UTC, datetime
 from typing import Any
 
+from kit.credentials import Role
 from ledger.chart import Standard, standard_account
 from ledger.clock import BUSINESS_TZ
 from ledger.entries import EntryRequest, Leg, credit, debit, post_entry
 from ledger.expiry import expire_lots
 from ledger.unit_of_work import run_in_transaction
-from localcoin.credentials import Role
-from merchant.charges import Charge, Source, record_charge
-from merchant.merchants import Merchant
+from merchant.accounts.merchants import Merchant
+from merchant.payments.charges import Charge, Source, record_charge
 from tests.wallet_api.test_residents_api import Town
 from wallet_api.residents import find_wallet
 from wallet_api.rules import get_rules

@@ -7,10 +7,10 @@ from typing import Any
 from sqlalchemy import text
 
 from ledger.unit_of_work import run_in_transaction
-from merchant.payouts import Payout, PayoutSource, request_payout
+from merchant.payouts.payouts import Payout, PayoutSource, request_payout
 from tests.conftest import T0
+from tests.merchant.payments.test_charges import charge_from
 from tests.merchant.shops import Shop, funded_resident, open_shop
-from tests.merchant.test_charges import charge_from
 from tests.wallet_api.test_residents_api import Town
 
 # T0 is 2026-11-23 10:00 in Tokyo (勤労感謝の日, a Monday holiday): the batch

@@ -7,7 +7,7 @@ from sqlalchemy import Engine
 
 from ledger.clock import FixedClock
 from ledger.unit_of_work import run_in_transaction
-from merchant.payouts import PayoutSource, request_payout
+from merchant.payouts.payouts import PayoutSource, request_payout
 from tests.settlement.settlement_day import close, funded_shop
 from tests.wallet_api.test_residents_api import Town, new_town
 

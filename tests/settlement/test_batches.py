@@ -6,11 +6,11 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import Engine, text
 
+from kit.credentials import Role
 from ledger.clock import FixedClock
 from ledger.limits import HOLD_TTL_S_MAX
 from ledger.unit_of_work import run_in_transaction
-from localcoin.credentials import Role
-from merchant.payouts import PayoutSource, request_payout
+from merchant.payouts.payouts import PayoutSource, request_payout
 from settlement import batches
 from tests.conftest import T0
 from tests.settlement.settlement_day import (

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
+from kit.credentials import Role
 from ledger.clock import FixedClock
 from ledger.unit_of_work import run_in_transaction
-from localcoin.credentials import Role
 from settlement.fee_sharing import OPERATOR, Share, allocate
 from tests.merchant.shops import funded_resident, open_shop
 from tests.settlement.report_books import (

@@ -5,10 +5,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import Engine
 
+from kit.credentials import Role
 from ledger.clock import FixedClock
 from ledger.unit_of_work import run_in_transaction
-from localcoin.credentials import Role
-from merchant.merchants import AccountType, BankAccount, Merchant, open_merchant
+from merchant.accounts.merchants import AccountType, BankAccount, Merchant, open_merchant
 from tests.conftest import T0
 from tests.merchant.shops import funded_resident, open_shop
 from tests.settlement.report_books import close_payout, key, pay, return_payout, tokyo

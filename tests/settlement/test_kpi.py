@@ -6,8 +6,8 @@ import io
 import pytest
 from sqlalchemy import Engine
 
+from kit.credentials import Role
 from ledger.clock import FixedClock
-from localcoin.credentials import Role
 from tests.merchant.shops import Shop, funded_resident, open_shop
 from tests.settlement.report_books import (
     btob,

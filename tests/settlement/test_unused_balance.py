@@ -5,8 +5,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import Engine
 
+from kit.credentials import Role
 from ledger.clock import FixedClock
-from localcoin.credentials import Role
 from settlement.unused_balance import THRESHOLD_YEN, filing_deadline, security_deposit
 from tests.merchant.shops import funded_resident, open_shop
 from tests.settlement.report_books import key, pay, tokyo, top_up

@@ -10,10 +10,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
+from kit.credentials import Role
+from kit.problems import Problem
 from ledger.clock import FixedClock
 from ledger.unit_of_work import run_in_transaction
-from localcoin.credentials import Role
-from localcoin.problems import Problem
 from tests.wallet_api.test_residents_api import Town, new_town
 from wallet_api.cards import CARD_PAYLOAD_CHARS, card_wallet, check_card_pin
 from wallet_api.residents import Wallet

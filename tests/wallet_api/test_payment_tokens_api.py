@@ -10,10 +10,10 @@ import pytest
 import zxingcpp
 from sqlalchemy import Engine, text
 
+from kit.problems import Problem
+from kit.settings import get_settings
 from ledger.clock import FixedClock
 from ledger.unit_of_work import run_in_transaction
-from localcoin.problems import Problem
-from localcoin.settings import get_settings
 from tests.conftest import T0
 from tests.wallet_api.test_residents_api import Town, new_town
 from wallet_api.payment_tokens import (

@@ -8,13 +8,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
+from kit.credentials import Role
 from ledger.accounts import AccountClass, get_balance, open_account
 from ledger.chart import Standard, standard_account
 from ledger.clock import FixedClock
 from ledger.entries import EntryRequest, credit, debit, post_entry
 from ledger.expiry import expire_lots
 from ledger.unit_of_work import run_in_transaction
-from localcoin.credentials import Role
 from tests.conftest import T0
 from tests.wallet_api.test_residents_api import Town, new_town
 

@@ -9,13 +9,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
+from kit.credentials import Role
+from kit.database import make_engine
 from ledger.accounts import get_balance
 from ledger.chart import Standard, standard_account
 from ledger.clock import FixedClock
 from ledger.unit_of_work import run_in_transaction
 from localcoin.app import create_app
-from localcoin.credentials import Role
-from localcoin.database import make_engine
 from tests.conftest import T0
 from tests.wallet_api.test_residents_api import FAST_PINS, Town, new_town
 from wallet_api.premium import PAYMENT_WINDOW

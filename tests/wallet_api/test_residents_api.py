@@ -12,12 +12,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from structlog.testing import capture_logs
 
+from kit.credentials import Role
+from kit.settings import Settings
 from ledger.clock import FixedClock
 from ledger.unit_of_work import run_in_transaction
 from localcoin.app import create_app
 from localcoin.coin_setup import NewCoin, set_up_coin
-from localcoin.credentials import Role
-from localcoin.settings import Settings
 from tests.conftest import T0
 
 # argon2id at a test-sized cost: the same algorithm, a fraction of the memory.

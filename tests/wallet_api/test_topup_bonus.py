@@ -5,11 +5,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine, text
 
+from kit.credentials import Role
 from ledger.accounts import get_balance
 from ledger.chart import Standard, standard_account
 from ledger.clock import FixedClock
 from ledger.unit_of_work import run_in_transaction
-from localcoin.credentials import Role
 from tests.wallet_api.test_residents_api import Town, new_town
 
 # T0 is 23 November 2026 in Tokyo: six months on is May 2027, which ends at

@@ -25,12 +25,12 @@ import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, sync_playwright
 from sqlalchemy import Engine
 
+from kit.credentials import Role
+from kit.settings import Settings
 from ledger.clock import SystemClock
 from ledger.unit_of_work import run_in_transaction
 from localcoin.app import create_app
 from localcoin.coin_setup import NewCoin, set_up_coin
-from localcoin.credentials import Role
-from localcoin.settings import Settings
 from tests.conftest import T0
 
 VENDOR = Path(__file__).parent / "vendor"

@@ -11,7 +11,7 @@ from typing import Any
 
 from playwright.sync_api import Locator, Page, expect
 
-from localcoin.credentials import Role
+from kit.credentials import Role
 from tests.web.conftest import WebTown
 
 PIN = "2468"

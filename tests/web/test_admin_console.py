@@ -15,7 +15,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Page, expect
 
-from localcoin.credentials import Role
+from kit.credentials import Role
 from tests.web.conftest import (
     DESKTOP,
     WebTown,

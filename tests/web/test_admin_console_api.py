@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine
 
+from kit.credentials import Role
 from ledger.clock import FixedClock
-from localcoin.credentials import Role
 from tests.conftest import T0
 from tests.merchant.shops import open_shop
 from tests.wallet_api.test_residents_api import Town, new_town

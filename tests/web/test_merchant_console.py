@@ -12,7 +12,7 @@ from itertools import count
 
 from playwright.sync_api import Page, expect
 
-from localcoin.credentials import Role
+from kit.credentials import Role
 from tests.web.conftest import WebTown, axe_violations, outside_requests, screenshot
 
 _shops = count(1)

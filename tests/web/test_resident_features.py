@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import Browser, Page, expect
 
-from localcoin.credentials import Role
+from kit.credentials import Role
 from tests.web.conftest import PHONE, WebTown, axe_violations, outside_requests, screenshot
 from tests.web.resident_town import (
     OFFER_TEXT,

@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 from playwright.sync_api import FilePayload, Page, expect
 
-from localcoin.credentials import Role
+from kit.credentials import Role
 from tests.web.conftest import WebTown, axe_violations, outside_requests, screenshot
 from tests.web.resident_town import (
     AMOUNT_LABEL,

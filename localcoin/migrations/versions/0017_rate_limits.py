@@ -1,4 +1,4 @@
-"""rate limits: failed attempts per caller per window (localcoin/rate_limits.py).
+"""rate limits: failed attempts per caller per window (kit/rate_limits.py).
 
 Keyed by a subject naming the caller (a client address with the coin it
 guesses in, an API key), so a bucket may also count a caller across coins.

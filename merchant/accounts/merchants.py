@@ -1,0 +1,232 @@
+"""Merchants: who they are, where their coin sits and where their yen is paid.
+
+A merchant's wallet is a liability account (``wallet:merchant:ID``) split over
+balance slots, because a festival stall or the city's arena at opening takes
+many payments at once. Merchants hold plain coin: the lots of what residents
+paid with (points, premium) end at the resident's side.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from http import HTTPStatus
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from kit.problems import Problem
+from kit.public_ids import public_id
+from ledger.accounts import AccountClass, open_account
+
+MERCHANT_BALANCE_SLOTS = 8
+
+
+class AccountType(StrEnum):
+    """普通 (ordinary) and 当座 (current) deposits, as the Zengin file codes them (1, 2)."""
+
+    ORDINARY = "ordinary"
+    CURRENT = "current"
+
+
+class MerchantStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
+@dataclass(frozen=True, slots=True)
+class BankAccount:
+    """Where the merchant's cash-outs are paid, already checked and normalised.
+
+    Attributes:
+        bank_code: 4 digits, a bank in the Zengin code list.
+        branch_code: 3 digits, a branch of that bank.
+        account_type: ordinary or current.
+        account_number: 7 digits.
+        holder_kana: the holder's name in half-width katakana (Zengin characters).
+    """
+
+    bank_code: str
+    branch_code: str
+    account_type: AccountType
+    account_number: str
+    holder_kana: str
+
+
+@dataclass(frozen=True, slots=True)
+class Merchant:
+    """Attributes:
+    coin_id: the coin the merchant accepts.
+    id: its id in the coin.
+    public_id: its id in the API (``mer_…``).
+    name: its trading name.
+    name_kana: its name in half-width katakana.
+    category: the kind of shop (``food``, ``retail``, …), for fees and the city's figures.
+    member_group: the group whose reduced fee plan applies ('' for the standard plan).
+    account_id: its ledger wallet.
+    wallet_public_id: its wallet's id in the API (``wal_…``).
+    bank_account: where its yen is paid.
+    fee_overrides: its own rates by kind (``payment``, ``cashout``, ``btob``), if any.
+    status: active or suspended.
+    """
+
+    coin_id: int
+    id: int
+    public_id: str
+    name: str
+    name_kana: str
+    category: str
+    member_group: str
+    account_id: int
+    wallet_public_id: str
+    bank_account: BankAccount
+    fee_overrides: dict[str, int]
+    status: MerchantStatus
+
+
+MERCHANT_COLUMNS = (
+    "coin_id, id, public_id, name, name_kana, category, member_group, account_id, bank_code,"
+    " branch_code, account_type, account_number, holder_kana, payment_bp, cashout_bp, btob_bp,"
+    " status, wallet_public_id"
+)
+
+
+def merchant_from_row(row: Any) -> Merchant:
+    overrides = {
+        kind: bp
+        for kind, bp in (("payment", row[13]), ("cashout", row[14]), ("btob", row[15]))
+        if bp is not None
+    }
+    return Merchant(
+        coin_id=row[0],
+        id=row[1],
+        public_id=row[2],
+        name=row[3],
+        name_kana=row[4],
+        category=row[5],
+        member_group=row[6],
+        account_id=row[7],
+        wallet_public_id=row[17],
+        bank_account=BankAccount(row[8], row[9], AccountType(row[10]), row[11], row[12]),
+        fee_overrides=overrides,
+        status=MerchantStatus(row[16]),
+    )
+
+
+def open_merchant(
+    conn: Connection,
+    *,
+    coin_id: int,
+    name: str,
+    name_kana: str,
+    category: str,
+    bank_account: BankAccount,
+    at: datetime,
+    member_group: str = "",
+) -> Merchant:
+    """Records an onboarded merchant and opens its wallet.
+
+    The caller has already checked and normalised the names and the bank
+    account; the database still refuses what is out of shape.
+    """
+    merchant_public_id = public_id("mer_")
+    wallet_public_id = public_id("wal_")
+    account = open_account(
+        conn,
+        coin_id=coin_id,
+        code=f"wallet:merchant:{merchant_public_id}",
+        account_class=AccountClass.LIABILITY,
+        balance_slots=MERCHANT_BALANCE_SLOTS,
+        at=at,
+    )
+    row = conn.execute(
+        text(
+            "INSERT INTO merchants (coin_id, public_id, name, name_kana, category, member_group,"
+            " account_id, wallet_public_id, bank_code, branch_code, account_type, account_number,"
+            " holder_kana, created_at) VALUES (:coin, :pid, :name, :kana, :category, :group,"
+            " :account, :wallet, :bank, :branch, :type, :number, :holder, :at)"
+            f" RETURNING {MERCHANT_COLUMNS}"
+        ),
+        {
+            "coin": coin_id,
+            "pid": merchant_public_id,
+            "name": name,
+            "kana": name_kana,
+            "category": category,
+            "group": member_group,
+            "account": account.id,
+            "wallet": wallet_public_id,
+            "bank": bank_account.bank_code,
+            "branch": bank_account.branch_code,
+            "type": bank_account.account_type.value,
+            "number": bank_account.account_number,
+            "holder": bank_account.holder_kana,
+            "at": at,
+        },
+    ).one()
+    return merchant_from_row(row)
+
+
+def get_merchant(conn: Connection, *, coin_id: int, merchant_id: int) -> Merchant:
+    row = conn.execute(
+        text(f"SELECT {MERCHANT_COLUMNS} FROM merchants WHERE coin_id = :coin AND id = :id"),
+        {"coin": coin_id, "id": merchant_id},
+    ).one()
+    return merchant_from_row(row)
+
+
+def find_merchant(conn: Connection, *, coin_id: int, merchant_public_id: str) -> Merchant:
+    """The merchant with this public id in this coin; 404 ``merchant_not_found`` otherwise.
+
+    A merchant of another coin is not found, so nobody learns it exists.
+    """
+    row = conn.execute(
+        text(
+            f"SELECT {MERCHANT_COLUMNS} FROM merchants WHERE coin_id = :coin AND public_id = :pid"
+        ),
+        {"coin": coin_id, "pid": merchant_public_id},
+    ).one_or_none()
+    if row is None:
+        raise Problem(HTTPStatus.NOT_FOUND, "merchant_not_found", "no such merchant in this coin")
+    return merchant_from_row(row)
+
+
+def list_merchants(
+    conn: Connection, *, coin_id: int, limit: int, starting_after: str | None
+) -> tuple[list[Merchant], bool]:
+    """A page of the coin's merchants, newest first, and whether older ones follow.
+
+    ``starting_after`` is the public id of the last merchant seen; one of
+    another coin is ``merchant_not_found``.
+    """
+    after_id = None
+    if starting_after is not None:
+        after_id = find_merchant(conn, coin_id=coin_id, merchant_public_id=starting_after).id
+    rows = conn.execute(
+        text(
+            f"SELECT {MERCHANT_COLUMNS} FROM merchants WHERE coin_id = :coin"
+            " AND (CAST(:after AS bigint) IS NULL OR id < :after) ORDER BY id DESC LIMIT :limit"
+        ),
+        {"coin": coin_id, "after": after_id, "limit": limit + 1},
+    ).all()
+    return [merchant_from_row(row) for row in rows[:limit]], len(rows) > limit
+
+
+def set_status(
+    conn: Connection, *, coin_id: int, merchant_id: int, status: MerchantStatus
+) -> Merchant:
+    """Suspends or reactivates a merchant; setting the status it has already is no change."""
+    row = conn.execute(
+        text(
+            "UPDATE merchants SET status = :status WHERE coin_id = :coin AND id = :id"
+            f" RETURNING {MERCHANT_COLUMNS}"
+        ),
+        {"status": status.value, "coin": coin_id, "id": merchant_id},
+    ).one()
+    return merchant_from_row(row)
+
+
+def require_active(merchant: Merchant) -> None:
+    if merchant.status is not MerchantStatus.ACTIVE:
+        raise Problem(
+            HTTPStatus.FORBIDDEN, "merchant_suspended", "this merchant may not take payments now"
+        )

@@ -1,0 +1,208 @@
+"""Checking and normalising what an issuer types in to onboard a merchant.
+
+Every field is checked before anything is written, and every bad field is
+reported at once (a form shows them all), each under its own name and code;
+the first one's code is the problem's ``code``. Names are normalised the way
+the bank will print them: full-width katakana, hiragana and full-width latin
+become half-width Zengin characters (``jp_banking.kana``), so ｶﾌﾞｼｷｶﾞｲｼﾔ typed
+as カブシキガイシャ is stored once, as the Zengin file will carry it.
+
+Refusal codes (422, each naming its field):
+    name_invalid            name empty, over 100 characters, or with control characters
+    name_kana_invalid       outside the Zengin characters, or empty
+    name_kana_too_long      over 40 half-width characters
+    category_invalid        not snake_case (``food``, ``retail``, ``public``, …)
+    member_group_not_found  no fee plan of the coin has this group
+    bank_code_invalid       not 4 ASCII digits
+    bank_not_found          no bank has the code in the Zengin list
+    branch_code_invalid     not 3 ASCII digits
+    branch_not_found        the bank has no such branch
+    account_type_invalid    neither ``ordinary`` nor ``current``
+    account_number_invalid  not 1 to 7 ASCII digits (shorter ones are left-padded)
+    holder_kana_invalid     outside the Zengin characters, or empty
+    holder_kana_too_long    over 30 half-width characters
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from http import HTTPStatus
+
+from fastapi.responses import JSONResponse
+from sqlalchemy import Connection, text
+
+from jp_banking.bank_codes import find_branch
+from jp_banking.kana import to_zengin
+from jp_banking.zengin_errors import ZenginCode, ZenginError
+from kit.problems import problem_response
+from merchant.accounts.merchants import AccountType, BankAccount
+
+NAME_LENGTH_MAX = 100
+NAME_KANA_LENGTH_MAX = 40
+HOLDER_KANA_LENGTH_MAX = 30
+ACCOUNT_NUMBER_DIGITS = 7
+CATEGORY_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,39}")
+_ACCOUNT_NUMBER_PATTERN = re.compile(r"[0-9]{1,7}")
+
+_BANK_REFUSALS = {
+    ZenginCode.BANK_CODE_INVALID: ("bank_account.bank_code", "bank_code_invalid"),
+    ZenginCode.BANK_UNKNOWN: ("bank_account.bank_code", "bank_not_found"),
+    ZenginCode.BRANCH_CODE_INVALID: ("bank_account.branch_code", "branch_code_invalid"),
+    ZenginCode.BRANCH_UNKNOWN: ("bank_account.branch_code", "branch_not_found"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    field: str
+    code: str
+    message: str
+
+
+class OnboardingRefused(Exception):  # noqa: N818 - a refusal, answered as a problem
+    """One or more fields are bad; nothing was written."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        assert errors
+        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
+        self.errors = errors
+
+    def response(self) -> JSONResponse:
+        first = self.errors[0]
+        return problem_response(
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+            first.code,
+            str(self),
+            field=first.field,
+            errors=[{"field": e.field, "code": e.code, "message": e.message} for e in self.errors],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Application:
+    """An onboarding request, checked and normalised, ready for ``open_merchant``."""
+
+    name: str
+    name_kana: str
+    category: str
+    member_group: str
+    bank_account: BankAccount
+
+
+@dataclass(frozen=True, slots=True)
+class BankAccountForm:
+    bank_code: str
+    branch_code: str
+    account_type: str
+    account_number: str
+    holder_kana: str
+
+
+def _kana(value: str, *, field: str, width: int, errors: list[FieldError]) -> str:
+    try:
+        kana = to_zengin(value)
+    except ZenginError as error:
+        errors.append(FieldError(field, f"{field.rsplit('.', 1)[-1]}_invalid", error.detail))
+        return ""
+    if not kana:
+        errors.append(FieldError(field, f"{field.rsplit('.', 1)[-1]}_invalid", "is empty"))
+    elif len(kana) > width:
+        errors.append(
+            FieldError(
+                field,
+                f"{field.rsplit('.', 1)[-1]}_too_long",
+                f"{kana!r} is {len(kana)} half-width characters; at most {width}",
+            )
+        )
+    return kana
+
+
+def account_number(value: str) -> str | None:
+    """The 7-digit account number, left-padded with zeros, or None if it is not digits."""
+    if not _ACCOUNT_NUMBER_PATTERN.fullmatch(value):
+        return None
+    return value.rjust(ACCOUNT_NUMBER_DIGITS, "0")
+
+
+def _bank_account(form: BankAccountForm, errors: list[FieldError]) -> BankAccount | None:
+    before = len(errors)
+    try:
+        find_branch(bank_code=form.bank_code, branch_code=form.branch_code)
+    except ZenginError as error:
+        field, code = _BANK_REFUSALS[error.code]
+        errors.append(FieldError(field, code, error.detail))
+    account_type = next((t for t in AccountType if t.value == form.account_type), None)
+    if account_type is None:
+        errors.append(
+            FieldError(
+                "bank_account.account_type",
+                "account_type_invalid",
+                f"{form.account_type!r} is neither ordinary nor current",
+            )
+        )
+    number = account_number(form.account_number)
+    if number is None:
+        errors.append(
+            FieldError(
+                "bank_account.account_number",
+                "account_number_invalid",
+                f"{form.account_number!r} is not 1 to {ACCOUNT_NUMBER_DIGITS} digits",
+            )
+        )
+    holder = _kana(
+        form.holder_kana,
+        field="bank_account.holder_kana",
+        width=HOLDER_KANA_LENGTH_MAX,
+        errors=errors,
+    )
+    if len(errors) > before or account_type is None or number is None:
+        return None
+    return BankAccount(form.bank_code, form.branch_code, account_type, number, holder)
+
+
+def member_group_exists(conn: Connection, *, coin_id: int, member_group: str) -> bool:
+    return (
+        conn.execute(
+            text("SELECT 1 FROM fee_plans WHERE coin_id = :coin AND member_group = :group"),
+            {"coin": coin_id, "group": member_group},
+        ).one_or_none()
+        is not None
+    )
+
+
+def check_application(
+    conn: Connection,
+    *,
+    coin_id: int,
+    name: str,
+    name_kana: str,
+    category: str,
+    member_group: str,
+    bank_account: BankAccountForm,
+) -> Application:
+    """The normalised application, or ``OnboardingRefused`` listing every bad field."""
+    errors: list[FieldError] = []
+    clean_name = name.strip()
+    # Control and format characters (bidi overrides) could hide what a payer is shown.
+    hidden = any(unicodedata.category(char).startswith("C") for char in clean_name)
+    if hidden or not 1 <= len(clean_name) <= NAME_LENGTH_MAX:
+        errors.append(
+            FieldError(
+                "name", "name_invalid", f"1 to {NAME_LENGTH_MAX} printable characters, not blank"
+            )
+        )
+    kana = _kana(name_kana, field="name_kana", width=NAME_KANA_LENGTH_MAX, errors=errors)
+    if not CATEGORY_PATTERN.fullmatch(category):
+        errors.append(FieldError("category", "category_invalid", f"{category!r} is not snake_case"))
+    if not member_group_exists(conn, coin_id=coin_id, member_group=member_group):
+        errors.append(
+            FieldError(
+                "member_group",
+                "member_group_not_found",
+                f"the coin has no fee plan for the group {member_group!r}",
+            )
+        )
+    account = _bank_account(bank_account, errors)
+    if errors or account is None:
+        raise OnboardingRefused(errors)
+    return Application(clean_name, kana, category, member_group, account)

@@ -1,0 +1,178 @@
+"""Charges at the terminal (HTTP): a resident's payment token or QR card, and reading them.
+
+Refusal codes are listed in the service module's docstring
+(merchant/payments/terminal_charges.py).
+"""
+
+from typing import Annotated, Any, Self
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, model_validator
+
+from kit.idempotency import Db, IdempotentRoute
+from kit.problems import Problem, problem_response
+from kit.rate_limits import CARD_PIN_FAILURES, give_back, limit_for, take
+from kit.rate_limits import refusal as rate_limit_refusal
+from ledger.clock import Clock
+from ledger.errors import LedgerError
+from ledger.limits import AMOUNT_MAX
+from merchant.accounts.merchant_auth import AnyMerchantKey
+from merchant.pages import PAGE_DEFAULT, PAGE_MAX
+from merchant.payments.charges import Charge, charge_wallet_public_id, charges_page, find_charge
+from merchant.payments.terminal_charges import charge_card, charge_token
+from wallet_api.token_keys import token_keys
+
+router = APIRouter(route_class=IdempotentRoute, tags=["charges"])
+
+
+class ChargeCreate(BaseModel):
+    """Exactly one of ``payment_token`` (a phone's QR) and ``card`` (a printed card) + ``pin``."""
+
+    payment_token: str | None = Field(
+        default=None, description="The token the resident's app showed.", max_length=200
+    )
+    card: str | None = Field(
+        default=None, description="The text of the scanned card QR.", max_length=100
+    )
+    pin: str | None = Field(
+        default=None, description="The card holder's PIN, typed at the till.", max_length=6
+    )
+    amount: int = Field(description="Coin to charge.", gt=0, le=AMOUNT_MAX)
+    reference: str | None = Field(
+        default=None, description="The merchant's own reference.", min_length=1, max_length=100
+    )
+
+    @model_validator(mode="after")
+    def one_way_to_pay(self) -> Self:
+        if (self.payment_token is None) == (self.card is None):
+            raise ValueError("send exactly one of payment_token and card")
+        if (self.card is None) != (self.pin is None):
+            raise ValueError("a card needs its pin, and only a card takes one")
+        return self
+
+
+class ChargePublic(BaseModel):
+    id: str = Field(description="ch_…")
+    object: str = "charge"
+    amount: int
+    fee: int = Field(description="The payment fee kept from the amount (rounded down).")
+    net: int = Field(description="What the merchant received: amount - fee.")
+    refunded: int
+    status: str = Field(description="succeeded, partially_refunded or refunded.")
+    source: str = Field(description="payment_token, card, static_qr or payment_intent.")
+    reference: str | None
+    merchant_id: str
+    wallet_id: str
+    created_at: str = Field(description="ISO 8601, UTC.")
+
+
+class ChargePage(BaseModel):
+    data: list[ChargePublic] = Field(description="Newest first.")
+    has_more: bool
+
+
+def charge_public(charge: Charge, merchant_public_id: str, wallet_public_id: str) -> ChargePublic:
+    body: dict[str, Any] = charge.as_json(merchant_public_id, wallet_public_id)
+    return ChargePublic.model_validate(body)
+
+
+# Card refusals that a caller guessing cards or PINs meets: they stay counted.
+GUESSES = frozenset({"card_unknown", "card_pin_incorrect", "resident_locked"})
+
+
+@router.post("/charges", status_code=201, response_model=ChargePublic)
+def create_charge(
+    body: ChargeCreate, db: Db, caller: AnyMerchantKey, request: Request
+) -> ChargePublic | JSONResponse:
+    """Charges the resident whose payment token or card the till scanned (merchant or terminal key).
+
+    Refusals: the token's codes (422 ``token_expired``, ``token_forged``,
+    ``token_wrong_coin``…; 409 ``token_used``), the card's (404
+    ``card_unknown``, 403 ``card_blocked``, 423 ``resident_locked``, 403
+    ``card_pin_incorrect``), 422 ``limit_exceeded``, 403
+    ``merchant_suspended``, 402 ``insufficient_funds``.
+    """
+    clock: Clock = request.app.state.clock
+    outcome: Charge | Problem
+    if body.payment_token is not None:
+        outcome = charge_token(
+            db,
+            caller=caller,
+            token=body.payment_token,
+            amount=body.amount,
+            reference=body.reference,
+            keys=token_keys(request),
+            clock=clock,
+        )
+    else:
+        assert body.card is not None and body.pin is not None, "the body's validator"
+        # Wrong PINs per key too: the resident lockout alone lets a till try a few PINs
+        # each of many cards (kit/rate_limits.py).
+        limit, subject = limit_for(request, CARD_PIN_FAILURES), f"key:{caller.key.id}"
+        engine = request.app.state.engine
+        wait_s = take(engine, limit, subject, at=clock.now())
+        if wait_s is not None:
+            return rate_limit_refusal(limit, wait_s, "card PINs from one key")
+        try:
+            outcome = charge_card(
+                db,
+                caller=caller,
+                card=body.card,
+                pin=body.pin,
+                amount=body.amount,
+                reference=body.reference,
+                hasher=request.app.state.pin_hasher,
+                at=clock.now(),
+            )
+        except Problem as refused:
+            if refused.code not in GUESSES:
+                give_back(engine, limit, subject, at=clock.now())
+            raise
+        except LedgerError:
+            give_back(engine, limit, subject, at=clock.now())
+            raise
+        if not (isinstance(outcome, Problem) and outcome.code in GUESSES):
+            give_back(engine, limit, subject, at=clock.now())
+    if isinstance(outcome, Problem):
+        # Answered, not raised: the PIN failure it counted must commit.
+        return problem_response(outcome.status, outcome.code, outcome.detail)
+    return charge_public(outcome, caller.merchant.public_id, charge_wallet_public_id(db, outcome))
+
+
+@router.get("/charges", response_model=ChargePage)
+def list_charges(
+    db: Db,
+    caller: AnyMerchantKey,
+    limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = PAGE_DEFAULT,
+    starting_after: Annotated[
+        str | None, Query(description="The id of the last charge seen.", max_length=40)
+    ] = None,
+) -> ChargePage:
+    """The merchant's own charges, newest first."""
+    merchant = caller.merchant
+    charges, has_more = charges_page(
+        db,
+        coin_id=merchant.coin_id,
+        merchant_id=merchant.id,
+        limit=limit,
+        starting_after=starting_after,
+    )
+    return ChargePage(
+        data=[charge_public(charge, merchant.public_id, wallet) for charge, wallet in charges],
+        has_more=has_more,
+    )
+
+
+@router.get("/charges/{charge_id}", response_model=ChargePublic)
+def get_charge(charge_id: str, db: Db, caller: AnyMerchantKey) -> ChargePublic:
+    """One of the merchant's own charges; another merchant's is 404 ``charge_not_found``."""
+    merchant = caller.merchant
+    charge = find_charge(
+        db,
+        coin_id=merchant.coin_id,
+        merchant_id=merchant.id,
+        charge_public_id=charge_id,
+        for_update=False,
+    )
+    return charge_public(charge, merchant.public_id, charge_wallet_public_id(db, charge))

@@ -1,0 +1,94 @@
+"""Everything a resident's QR payment must know before it posts, read in one statement.
+
+Paying a shop's code needs the coin, the merchant, the resident's wallet in
+that coin, the coin's rules, the merchant's payment fee rate and whether the
+wallet holds lots past their date. Read one by one that was seven round
+trips, most of the payment's time at load (docs/benchmarks.md, the HTTP
+payments section); one statement joins them. The rows are read, not locked:
+what must not change under the payment (the balance) is locked by the
+ledger when it posts.
+
+Refusals keep the order of the reads they replace: an unknown coin or
+merchant is 404 ``merchant_not_found``, then a resident without a wallet in
+that coin is 404 ``wallet_not_found``.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from http import HTTPStatus
+
+from sqlalchemy import Connection, text
+
+from kit.problems import Problem
+from ledger.coins import COIN_COLUMNS, Coin
+from merchant.accounts.merchants import MERCHANT_COLUMNS, Merchant, merchant_from_row
+from wallet_api.residents import WALLET_COLUMNS, Wallet, wallet_from_row
+from wallet_api.rules import RULES_COLUMNS, CoinRules, rules_from_row
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentContext:
+    """Attributes:
+    payment_bp: the merchant's payment fee rate (its override, else its group's plan).
+    lots_due: whether the wallet holds unspent lots past their date as of the payment.
+    """
+
+    coin: Coin
+    merchant: Merchant
+    wallet: Wallet
+    rules: CoinRules
+    payment_bp: int
+    lots_due: bool
+
+
+def _prefixed(alias: str, columns: str) -> str:
+    return ", ".join(f"{alias}.{column.strip()}" for column in columns.split(","))
+
+
+def _count(columns: str) -> int:
+    return len(columns.split(","))
+
+
+_COIN_N, _MERCHANT_N = _count(COIN_COLUMNS), _count(MERCHANT_COLUMNS)
+_WALLET_N, _RULES_N = _count(WALLET_COLUMNS), _count(RULES_COLUMNS)
+
+PAYMENT_READ = text(
+    f"SELECT {_prefixed('c', COIN_COLUMNS)}, {_prefixed('m', MERCHANT_COLUMNS)},"
+    f" {_prefixed('w', WALLET_COLUMNS)},"
+    f" {_prefixed('r', RULES_COLUMNS)},"
+    " coalesce(m.payment_bp, f.payment_bp),"
+    " EXISTS (SELECT 1 FROM lots l WHERE l.coin_id = c.id AND l.account_id = w.account_id"
+    "   AND l.remaining > 0 AND l.expires_at IS NOT NULL AND l.expires_at <= :at)"
+    " FROM coins c"
+    " JOIN coin_rules r ON r.coin_id = c.id"
+    " LEFT JOIN merchants m ON m.coin_id = c.id AND m.public_id = :merchant"
+    " LEFT JOIN fee_plans f ON f.coin_id = c.id AND f.member_group = m.member_group"
+    " LEFT JOIN wallets w ON w.coin_id = c.id AND w.resident_id = :resident"
+    " WHERE c.code = :coin"
+)
+
+
+def payment_context(
+    conn: Connection, *, coin_code: str, merchant_public_id: str, resident_id: int, at: datetime
+) -> PaymentContext:
+    row = conn.execute(
+        PAYMENT_READ,
+        {"coin": coin_code, "merchant": merchant_public_id, "resident": resident_id, "at": at},
+    ).one_or_none()
+    merchant_at = _COIN_N
+    wallet_at = merchant_at + _MERCHANT_N
+    rules_at = wallet_at + _WALLET_N
+    rest_at = rules_at + _RULES_N
+    # A coin of another deployment hides its merchants as well as a made-up one.
+    if row is None or row[merchant_at + 1] is None:
+        raise Problem(HTTPStatus.NOT_FOUND, "merchant_not_found", "no such merchant in this coin")
+    if row[wallet_at + 1] is None:
+        raise Problem(HTTPStatus.NOT_FOUND, "wallet_not_found", "no wallet in this coin")
+    return PaymentContext(
+        coin=Coin(*row[:merchant_at]),
+        merchant=merchant_from_row(row[merchant_at:wallet_at]),
+        wallet=wallet_from_row(row[wallet_at:rules_at]),
+        rules=rules_from_row(row[rules_at:rest_at]),
+        payment_bp=row[rest_at],
+        lots_due=row[rest_at + 1],
+    )

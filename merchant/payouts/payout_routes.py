@@ -1,0 +1,113 @@
+"""Cash-out requests (換金) by the merchant's own key (HTTP).
+
+A terminal's key is refused (403 ``terminal_key_not_allowed``): a stolen till
+must not empty the wallet. The settlement batch pays pending payouts; see
+merchant/payouts/payouts.py for the rules.
+"""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+
+from kit.idempotency import Db, IdempotentRoute
+from ledger.clock import Clock
+from ledger.limits import AMOUNT_MAX
+from merchant.accounts.merchant_auth import MerchantOwnerKey
+from merchant.pages import PAGE_DEFAULT, PAGE_MAX
+from merchant.payouts.payouts import (
+    Payout,
+    PayoutSource,
+    cancel_payout,
+    find_payout,
+    payouts_page,
+    request_payout,
+)
+
+router = APIRouter(route_class=IdempotentRoute, tags=["charges", "payouts"])
+
+
+class PayoutCreate(BaseModel):
+    amount: int = Field(
+        description="Coin to cash out; the fee comes out of it.", gt=0, le=AMOUNT_MAX
+    )
+
+
+class PayoutPublic(BaseModel):
+    id: str = Field(description="po_…")
+    object: str = "payout"
+    merchant_id: str
+    source: str = Field(description="request or schedule.")
+    amount: int
+    fee: int = Field(description="The cash-out fee (rounded down), fixed when asked.")
+    net: int = Field(description="The yen the bank transfers: amount - fee.")
+    status: str = Field(description="pending, in_batch, paid, returned or canceled.")
+    requested_at: str = Field(description="ISO 8601, UTC.")
+
+
+class PayoutPage(BaseModel):
+    data: list[PayoutPublic] = Field(description="Newest first.")
+    has_more: bool
+
+
+def _public(payout: Payout, merchant_public_id: str) -> PayoutPublic:
+    body: dict[str, Any] = payout.as_json(merchant_public_id)
+    return PayoutPublic.model_validate(body)
+
+
+@router.post("/payouts", status_code=201, response_model=PayoutPublic)
+def create_payout(
+    body: PayoutCreate, db: Db, caller: MerchantOwnerKey, request: Request
+) -> PayoutPublic:
+    """Asks for coin to be cashed out to the merchant's bank account in the next batch.
+
+    Refusals: 403 ``terminal_key_not_allowed``, 422 ``payout_below_fee``, 403
+    ``merchant_suspended``, 402 ``insufficient_funds``.
+    """
+    clock: Clock = request.app.state.clock
+    payout = request_payout(
+        db,
+        merchant=caller.merchant,
+        amount=body.amount,
+        source=PayoutSource.REQUEST,
+        at=clock.now(),
+    )
+    return _public(payout, caller.merchant.public_id)
+
+
+@router.get("/payouts", response_model=PayoutPage)
+def list_payouts(
+    db: Db,
+    caller: MerchantOwnerKey,
+    limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = PAGE_DEFAULT,
+    starting_after: Annotated[str | None, Query(max_length=40)] = None,
+) -> PayoutPage:
+    """The merchant's payouts, newest first."""
+    payouts, has_more = payouts_page(
+        db, merchant=caller.merchant, limit=limit, starting_after=starting_after
+    )
+    return PayoutPage(
+        data=[_public(payout, caller.merchant.public_id) for payout in payouts],
+        has_more=has_more,
+    )
+
+
+@router.get("/payouts/{payout_id}", response_model=PayoutPublic)
+def get_payout(payout_id: str, db: Db, caller: MerchantOwnerKey) -> PayoutPublic:
+    """One of the merchant's payouts; another's is 404 ``payout_not_found``."""
+    merchant = caller.merchant
+    payout = find_payout(
+        db, coin_id=merchant.coin_id, merchant_id=merchant.id, payout_public_id=payout_id
+    )
+    return _public(payout, merchant.public_id)
+
+
+@router.post("/payouts/{payout_id}/cancel", response_model=PayoutPublic)
+def cancel(payout_id: str, db: Db, caller: MerchantOwnerKey, request: Request) -> PayoutPublic:
+    """Cancels a pending payout: its hold is voided and the coin is available again.
+
+    Refusals: 404 ``payout_not_found``, 409 ``payout_not_pending``.
+    """
+    clock: Clock = request.app.state.clock
+    payout = cancel_payout(db, merchant=caller.merchant, payout_public_id=payout_id, at=clock.now())
+    return _public(payout, caller.merchant.public_id)

@@ -1,0 +1,85 @@
+"""Merchants paying residents change or cash-back (HTTP); rules in resident_payments.py."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+
+from kit.idempotency import Db, IdempotentRoute
+from ledger.clock import Clock
+from ledger.limits import AMOUNT_MAX
+from merchant.accounts.merchant_auth import MerchantOwnerKey
+from merchant.pages import PAGE_DEFAULT, PAGE_MAX
+from merchant.transfers.resident_payments import (
+    PaymentReason,
+    ResidentPayment,
+    pay_resident,
+    resident_payments_page,
+)
+
+router = APIRouter(route_class=IdempotentRoute, tags=["charges", "merchants"])
+
+
+class ResidentPaymentCreate(BaseModel):
+    wallet_id: str = Field(description="The resident's wallet (wal_…).", max_length=40)
+    amount: int = Field(description="Coin to credit, as money.", gt=0, le=AMOUNT_MAX)
+    reason: PaymentReason
+
+
+class ResidentPaymentPublic(BaseModel):
+    id: str = Field(description="rpy_…")
+    object: str = "resident_payment"
+    merchant_id: str
+    wallet_id: str
+    amount: int
+    reason: PaymentReason
+    created_at: str = Field(description="ISO 8601, UTC.")
+
+
+class ResidentPaymentPage(BaseModel):
+    data: list[ResidentPaymentPublic] = Field(description="Newest first.")
+    has_more: bool
+
+
+def _public(payment: ResidentPayment, merchant_public_id: str) -> ResidentPaymentPublic:
+    body: dict[str, Any] = payment.as_json(merchant_public_id)
+    return ResidentPaymentPublic.model_validate(body)
+
+
+@router.post("/merchant/resident_payments", status_code=201, response_model=ResidentPaymentPublic)
+def create_resident_payment(
+    body: ResidentPaymentCreate, db: Db, caller: MerchantOwnerKey, request: Request
+) -> ResidentPaymentPublic:
+    """Pays a resident change or cash-back, where the coin allows it (the merchant's own key).
+
+    Refusals: 403 ``not_allowed_by_coin``, 403 ``terminal_key_not_allowed``,
+    422 ``limit_exceeded`` (largest payment or the resident's cap), 404
+    ``wallet_not_found``, 402 ``insufficient_funds``.
+    """
+    clock: Clock = request.app.state.clock
+    payment = pay_resident(
+        db,
+        merchant=caller.merchant,
+        wallet_public_id=body.wallet_id,
+        amount=body.amount,
+        reason=body.reason,
+        at=clock.now(),
+    )
+    return _public(payment, caller.merchant.public_id)
+
+
+@router.get("/merchant/resident_payments", response_model=ResidentPaymentPage)
+def list_resident_payments(
+    db: Db,
+    caller: MerchantOwnerKey,
+    limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = PAGE_DEFAULT,
+    starting_after: Annotated[str | None, Query(max_length=40)] = None,
+) -> ResidentPaymentPage:
+    """The merchant's payments to residents, newest first."""
+    payments, has_more = resident_payments_page(
+        db, merchant=caller.merchant, limit=limit, starting_after=starting_after
+    )
+    return ResidentPaymentPage(
+        data=[_public(payment, caller.merchant.public_id) for payment in payments],
+        has_more=has_more,
+    )

@@ -1,0 +1,378 @@
+"""The webhook worker: fans the outbox out to endpoints and delivers, with retries.
+
+One pass (``deliver_pass``), run by the background thread every second or by
+a test with its own clock:
+
+1. Fan-out. Events not yet fanned out (``fanned_out_at IS NULL``) are taken
+   with ``FOR UPDATE SKIP LOCKED``; one statement inserts a delivery for each
+   enabled endpoint of the merchant subscribed to the type and marks the
+   events. UNIQUE (event, endpoint, round) with ON CONFLICT DO NOTHING makes
+   each delivery exactly once, however many workers run.
+2. Claim. Due pending deliveries are taken with ``FOR UPDATE SKIP LOCKED``;
+   claiming moves ``next_attempt_at`` to the end of a lease (``LEASE``) and
+   sets a fresh ``lease_token``, and commits, so the HTTP call holds no
+   database lock. If the worker dies, the delivery comes due again when the
+   lease ends.
+3. Attempt. The event is POSTed as ``{"id", "type", "created", "data"}`` with
+   ``Localcoin-Signature`` (merchant.webhooks.signing) and ``Localcoin-Event-Id``,
+   redirects not followed, a short timeout. The URL is checked again
+   (merchant.webhooks.urls) because DNS may have changed since registration.
+4. Outcome. Every attempt is a row of webhook_attempts and a log line. A 2xx
+   delivers. Anything else is retried ``RETRY_FIRST`` later, doubling up to
+   ``RETRY_MAX``, until ``GIVE_UP_AFTER`` from the event (the last try falls
+   exactly on that instant); a failure after it marks the delivery failed.
+   Only the holder of the lease token moves the delivery on.
+
+Delivery is at least once: a worker that dies after the receiver answered but
+before recording it sends again. Receivers drop duplicates by event id.
+Nothing is lost between commit and delivery: the event row is the outbox.
+"""
+
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import httpx
+import structlog
+from sqlalchemy import Connection, Engine, text
+
+from kit.periodic_pass import PeriodicPass
+from ledger.clock import Clock
+from ledger.unit_of_work import run_in_transaction
+from merchant.webhooks.endpoints import signing_secrets
+from merchant.webhooks.signing import signature_header
+from merchant.webhooks.urls import Resolver, UrlRefusedError, check_url, resolve
+
+log = structlog.get_logger(__name__)
+
+RETRY_FIRST = timedelta(minutes=1)
+RETRY_MAX = timedelta(hours=6)
+GIVE_UP_AFTER = timedelta(days=3)
+LEASE = timedelta(minutes=5)
+FAN_OUT_BATCH_MAX = 200
+CLAIM_BATCH_MAX = 20
+PASSES_BATCHES_MAX = 50
+ERROR_CHARS_MAX = 500
+SIGNATURE_HEADER = "Localcoin-Signature"
+EVENT_ID_HEADER = "Localcoin-Event-Id"
+DELIVERY_ID_HEADER = "Localcoin-Delivery-Id"
+USER_AGENT = "localcoin-webhooks/1"
+PASS_INTERVAL_S = 1.0
+
+
+def retry_delay(attempt_count: int) -> timedelta:
+    """How long after the ``attempt_count``-th failed attempt the next one is due."""
+    assert attempt_count >= 1
+    doubled: timedelta = RETRY_FIRST * 2 ** min(attempt_count - 1, 30)
+    return min(doubled, RETRY_MAX)
+
+
+class Poster(Protocol):
+    def __call__(self, url: str, body: bytes, headers: dict[str, str]) -> int:
+        """POSTs ``body``; returns the status code, raises httpx.HTTPError if none came."""
+        ...
+
+
+class HttpPoster:
+    """POSTs with httpx: a short timeout, no redirects, no proxy from the environment."""
+
+    def __init__(self, timeout_s: float) -> None:
+        self._client = httpx.Client(
+            timeout=httpx.Timeout(timeout_s), follow_redirects=False, trust_env=False
+        )
+
+    def __call__(self, url: str, body: bytes, headers: dict[str, str]) -> int:
+        # The response body is never read: a receiver cannot make us download much.
+        with self._client.stream("POST", url, content=body, headers=headers) as response:
+            return response.status_code
+
+    def close(self) -> None:
+        self._client.close()
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A delivery this worker holds until ``lease_token`` is replaced.
+
+    Attributes:
+        attempt_count: attempts including this one.
+        secrets: what the attempt is signed with (see webhook_endpoints.signing_secrets).
+    """
+
+    coin_id: int
+    delivery_id: int
+    delivery_public_id: str
+    lease_token: uuid.UUID
+    attempt_count: int
+    give_up_at: datetime
+    event_public_id: str
+    event_type: str
+    event_data: dict[str, Any]
+    event_created_at: datetime
+    endpoint_public_id: str
+    url: str
+    secrets: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """Attributes: status_code: the receiver's answer, None if none came; error: why not."""
+
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+@dataclass(frozen=True, slots=True)
+class PassReport:
+    fanned_out: int
+    attempted: int
+    delivered: int
+    failed: int
+
+
+def fan_out(conn: Connection, *, at: datetime, limit: int = FAN_OUT_BATCH_MAX) -> int:
+    """Creates the deliveries of up to ``limit`` new events; returns how many events."""
+    marked = conn.execute(
+        text(
+            """
+            WITH batch AS (
+                SELECT coin_id, id, merchant_id, type, created_at FROM webhook_events
+                WHERE fanned_out_at IS NULL ORDER BY id LIMIT :limit
+                FOR UPDATE SKIP LOCKED
+            ), made AS (
+                INSERT INTO webhook_deliveries (coin_id, public_id, event_id, endpoint_id, round,
+                                                next_attempt_at, give_up_at, created_at)
+                SELECT b.coin_id, 'whd_' || replace(gen_random_uuid()::text, '-', ''), b.id, w.id,
+                       0, :at, GREATEST(b.created_at + :give_up, :at + :first), :at
+                FROM batch b
+                JOIN webhook_endpoints w ON w.coin_id = b.coin_id AND w.merchant_id = b.merchant_id
+                WHERE w.status = 'enabled' AND (b.type = ANY (w.events) OR '*' = ANY (w.events))
+                -- Deliveries numbered in event order, so newest-first lists follow the events.
+                ORDER BY b.id, w.id
+                ON CONFLICT (coin_id, event_id, endpoint_id, round) DO NOTHING
+            )
+            UPDATE webhook_events e SET fanned_out_at = :at
+            FROM batch b WHERE e.coin_id = b.coin_id AND e.id = b.id
+            """
+        ),
+        {"limit": limit, "at": at, "give_up": GIVE_UP_AFTER, "first": RETRY_FIRST},
+    ).rowcount
+    return int(marked)
+
+
+def claim_due(conn: Connection, *, at: datetime, limit: int = CLAIM_BATCH_MAX) -> list[Claim]:
+    """Leases up to ``limit`` due deliveries to this worker."""
+    rows = conn.execute(
+        text(
+            """
+            WITH due AS (
+                SELECT coin_id, id FROM webhook_deliveries
+                WHERE status = 'pending' AND next_attempt_at <= :at
+                ORDER BY next_attempt_at LIMIT :limit
+                FOR UPDATE SKIP LOCKED
+            )
+            UPDATE webhook_deliveries d
+            SET next_attempt_at = :lease_end, lease_token = gen_random_uuid(),
+                attempt_count = d.attempt_count + 1
+            FROM due, webhook_events e, webhook_endpoints w
+            WHERE d.coin_id = due.coin_id AND d.id = due.id
+              AND e.coin_id = d.coin_id AND e.id = d.event_id
+              AND w.coin_id = d.coin_id AND w.id = d.endpoint_id
+            RETURNING d.coin_id, d.id, d.public_id, d.lease_token, d.attempt_count, d.give_up_at,
+                      e.public_id AS event_public_id, e.type, e.data, e.created_at,
+                      w.public_id AS endpoint_public_id, w.url, w.secret, w.previous_secret,
+                      w.previous_secret_until
+            """
+        ),
+        {"at": at, "limit": limit, "lease_end": at + LEASE},
+    ).all()
+    return [_claim(row, at) for row in rows]
+
+
+def _claim(row: Any, at: datetime) -> Claim:
+    return Claim(
+        coin_id=row.coin_id,
+        delivery_id=row.id,
+        delivery_public_id=row.public_id,
+        lease_token=row.lease_token,
+        attempt_count=row.attempt_count,
+        give_up_at=row.give_up_at,
+        event_public_id=row.event_public_id,
+        event_type=row.type,
+        event_data=row.data,
+        event_created_at=row.created_at,
+        endpoint_public_id=row.endpoint_public_id,
+        url=row.url,
+        secrets=signing_secrets(row.secret, row.previous_secret, row.previous_secret_until, at),
+    )
+
+
+def event_body(claim: Claim) -> bytes:
+    """The JSON the receiver gets; signed byte for byte."""
+    payload = {
+        "id": claim.event_public_id,
+        "type": claim.event_type,
+        "created": int(claim.event_created_at.timestamp()),
+        "data": claim.event_data,
+    }
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def attempt(
+    claim: Claim, *, at: datetime, poster: Poster, allow_private: bool, resolver: Resolver
+) -> Outcome:
+    """One POST of the claimed delivery."""
+    try:
+        check_url(claim.url, allow_private=allow_private, resolver=resolver)
+    except UrlRefusedError as refused:
+        return Outcome(None, f"{refused.code}: {refused.detail}", 0)
+    body = event_body(claim)
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        SIGNATURE_HEADER: signature_header(claim.secrets, int(at.timestamp()), body),
+        EVENT_ID_HEADER: claim.event_public_id,
+        DELIVERY_ID_HEADER: claim.delivery_public_id,
+    }
+    started = time.monotonic()
+    try:
+        status_code = poster(claim.url, body, headers)
+    except httpx.HTTPError as error:
+        elapsed = int((time.monotonic() - started) * 1000)
+        return Outcome(None, f"{type(error).__name__}: {error}"[:ERROR_CHARS_MAX], elapsed)
+    return Outcome(status_code, None, int((time.monotonic() - started) * 1000))
+
+
+def record_outcome(conn: Connection, claim: Claim, outcome: Outcome, *, at: datetime) -> str:
+    """Logs the attempt and moves the delivery on; returns its status."""
+    conn.execute(
+        text(
+            "INSERT INTO webhook_attempts"
+            " (coin_id, delivery_id, attempted_at, status_code, error, duration_ms)"
+            " VALUES (:coin, :delivery, :at, :code, :error, :ms)"
+        ),
+        {
+            "coin": claim.coin_id,
+            "delivery": claim.delivery_id,
+            "at": at,
+            "code": outcome.status_code,
+            "error": outcome.error,
+            "ms": outcome.duration_ms,
+        },
+    )
+    if outcome.ok:
+        status, next_at, delivered_at = "delivered", None, at
+    elif at >= claim.give_up_at:
+        status, next_at, delivered_at = "failed", None, None
+    else:
+        next_try = min(at + retry_delay(claim.attempt_count), claim.give_up_at)
+        status, next_at, delivered_at = "pending", next_try, None
+    moved = conn.execute(
+        text(
+            "UPDATE webhook_deliveries SET status = :status, next_attempt_at = :next,"
+            " delivered_at = :delivered, lease_token = NULL"
+            " WHERE coin_id = :coin AND id = :id AND lease_token = :token AND status = 'pending'"
+        ),
+        {
+            "status": status,
+            "next": next_at,
+            "delivered": delivered_at,
+            "coin": claim.coin_id,
+            "id": claim.delivery_id,
+            "token": claim.lease_token,
+        },
+    ).rowcount
+    log.info(
+        "webhook_attempt",
+        event_id=claim.event_public_id,
+        delivery=claim.delivery_public_id,
+        endpoint=claim.endpoint_public_id,
+        attempt=claim.attempt_count,
+        status_code=outcome.status_code,
+        error=outcome.error,
+        duration_ms=outcome.duration_ms,
+        outcome=status if moved else "lease_lost",
+    )
+    return status if moved else "lease_lost"
+
+
+def deliver_pass(
+    engine: Engine,
+    clock: Clock,
+    *,
+    poster: Poster,
+    allow_private: bool,
+    resolver: Resolver = resolve,
+) -> PassReport:
+    """Fans out every new event, then attempts every due delivery once."""
+    fanned = 0
+    for _ in range(PASSES_BATCHES_MAX):
+        made = run_in_transaction(engine, lambda conn: fan_out(conn, at=clock.now()))
+        fanned += made
+        if made < FAN_OUT_BATCH_MAX:
+            break
+    attempted = delivered = failed = 0
+    for _ in range(PASSES_BATCHES_MAX):
+        claims = run_in_transaction(engine, lambda conn: claim_due(conn, at=clock.now()))
+        for claim in claims:
+            at = clock.now()
+            outcome = attempt(
+                claim, at=at, poster=poster, allow_private=allow_private, resolver=resolver
+            )
+            status = _record(engine, claim, outcome, at)
+            attempted += 1
+            delivered += status == "delivered"
+            failed += status == "failed"
+        if len(claims) < CLAIM_BATCH_MAX:
+            break
+    return PassReport(fanned, attempted, delivered, failed)
+
+
+def _record(engine: Engine, claim: Claim, outcome: Outcome, at: datetime) -> str:
+    return run_in_transaction(engine, lambda conn: record_outcome(conn, claim, outcome, at=at))
+
+
+class WebhookWorker(PeriodicPass):
+    """Runs deliver_pass in a thread beside the API, like the Sealer."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock,
+        *,
+        timeout_s: float,
+        allow_private: bool,
+        interval_s: float = PASS_INTERVAL_S,
+    ) -> None:
+        self._poster = HttpPoster(timeout_s)
+
+        def run_pass() -> None:
+            report = deliver_pass(engine, clock, poster=self._poster, allow_private=allow_private)
+            if report.attempted or report.fanned_out:
+                log.info(
+                    "webhook_pass",
+                    fanned_out=report.fanned_out,
+                    attempted=report.attempted,
+                    delivered=report.delivered,
+                    failed=report.failed,
+                )
+
+        super().__init__(
+            "webhooks",
+            run_pass,
+            interval_s=interval_s,
+            failure_event="webhook_pass_failed",
+            stop_timeout_s=30.0,
+        )
+
+    def stop(self) -> None:
+        super().stop()
+        self._poster.close()

@@ -1,0 +1,279 @@
+"""Webhook endpoints: where a merchant wants its events sent, and the secret they are signed with.
+
+An endpoint is a URL (checked by merchant.webhooks.urls), the event types it
+subscribes to (known types, or ``*`` for all) and a secret ``whsec_…`` shown
+once, at creation and at each rotation. The secret is stored in clear, since
+signing needs it; encrypting it at rest is out of scope here. A rotation keeps
+the old secret signing beside the new one for ``ROTATION_OVERLAP`` so the
+integrator can switch without dropping deliveries. Disabling an endpoint
+cancels its pending deliveries; it is not re-enabled (create a new one).
+
+Refusals: 404 ``webhook_endpoint_not_found`` (not the caller's), 422
+``webhook_event_type_unknown``, 422 ``webhook_url_invalid`` / ``webhook_url_not_allowed``
+(see merchant.webhooks.urls), 422 ``limit_exceeded`` (more than
+``ENDPOINTS_PER_MERCHANT_MAX`` enabled endpoints), 409 ``webhook_endpoint_disabled``
+(rotating a disabled endpoint's secret).
+"""
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from http import HTTPStatus
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from kit.problems import Problem
+from kit.public_ids import public_id
+from merchant.accounts.merchants import Merchant
+from merchant.pages import page_of
+from merchant.webhooks.urls import Resolver, UrlRefusedError, check_url, resolve
+
+ALL_EVENTS = "*"
+EVENT_TYPES = frozenset(
+    {
+        "charge.succeeded",
+        "charge.refunded",
+        "payment_intent.succeeded",
+        "payment_intent.canceled",
+        "payment_intent.requires_capture",
+        "payout.paid",
+    }
+)
+ENDPOINTS_PER_MERCHANT_MAX = 16
+ROTATION_OVERLAP = timedelta(hours=24)
+
+
+class EndpointStatus(StrEnum):
+    ENABLED = "enabled"
+    DISABLED = "disabled"
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """Attributes:
+    coin_id, id: its key; public_id: its id in the API (``we_…``).
+    merchant_id: whose events it receives.
+    url: where they are POSTed.
+    events: the subscribed types, sorted; ``("*",)`` means all.
+    status: enabled or disabled; disabled_at: when it was disabled (None while enabled).
+    secret: the current signing secret.
+    previous_secret, previous_secret_until: the secret before the last rotation and
+        until when it still signs (both None when there is none).
+    """
+
+    coin_id: int
+    id: int
+    public_id: str
+    merchant_id: int
+    url: str
+    events: tuple[str, ...]
+    status: EndpointStatus
+    created_at: datetime
+    disabled_at: datetime | None
+    secret: str = field(repr=False)
+    previous_secret: str | None = field(repr=False)
+    previous_secret_until: datetime | None
+
+    def subscribes_to(self, event_type: str) -> bool:
+        return ALL_EVENTS in self.events or event_type in self.events
+
+
+_COLUMNS = (
+    "coin_id, id, public_id, merchant_id, url, events, status, created_at, disabled_at,"
+    " secret, previous_secret, previous_secret_until"
+)
+
+
+def _endpoint(row: Any) -> Endpoint:
+    return Endpoint(
+        coin_id=row.coin_id,
+        id=row.id,
+        public_id=row.public_id,
+        merchant_id=row.merchant_id,
+        url=row.url,
+        events=tuple(row.events),
+        status=EndpointStatus(row.status),
+        created_at=row.created_at,
+        disabled_at=row.disabled_at,
+        secret=row.secret,
+        previous_secret=row.previous_secret,
+        previous_secret_until=row.previous_secret_until,
+    )
+
+
+def signing_secrets(
+    secret: str, previous_secret: str | None, previous_secret_until: datetime | None, at: datetime
+) -> list[str]:
+    """The secrets a delivery at ``at`` is signed with: the current one, and the
+    previous one while its overlap lasts."""
+    if (
+        previous_secret is not None
+        and previous_secret_until is not None
+        and at < previous_secret_until
+    ):
+        return [secret, previous_secret]
+    return [secret]
+
+
+def new_secret() -> str:
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+def check_events(events: list[str]) -> tuple[str, ...]:
+    """The subscribed types, deduplicated and sorted; ``*`` stands alone."""
+    unknown = sorted({e for e in events if e != ALL_EVENTS and e not in EVENT_TYPES})
+    if unknown:
+        raise Problem(
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+            "webhook_event_type_unknown",
+            f"unknown event types: {', '.join(unknown)[:200]}",
+        )
+    if ALL_EVENTS in events:
+        return (ALL_EVENTS,)
+    return tuple(sorted(set(events)))
+
+
+def allowed_url(url: str, *, allow_private: bool, resolver: Resolver = resolve) -> str:
+    try:
+        return check_url(url, allow_private=allow_private, resolver=resolver)
+    except UrlRefusedError as refused:
+        raise Problem(HTTPStatus.UNPROCESSABLE_ENTITY, refused.code, refused.detail) from refused
+
+
+def create_endpoint(
+    conn: Connection,
+    *,
+    merchant: Merchant,
+    url: str,
+    events: list[str],
+    allow_private: bool,
+    at: datetime,
+    resolver: Resolver = resolve,
+) -> Endpoint:
+    subscribed = check_events(events)
+    checked_url = allowed_url(url, allow_private=allow_private, resolver=resolver)
+    # Counting under the merchant's row lock keeps two requests from both
+    # passing the limit; NO KEY UPDATE leaves charges' foreign keys unblocked.
+    conn.execute(
+        text("SELECT 1 FROM merchants WHERE coin_id = :coin AND id = :id FOR NO KEY UPDATE"),
+        {"coin": merchant.coin_id, "id": merchant.id},
+    )
+    enabled = conn.execute(
+        text(
+            "SELECT count(*) FROM webhook_endpoints"
+            " WHERE coin_id = :coin AND merchant_id = :merchant AND status = 'enabled'"
+        ),
+        {"coin": merchant.coin_id, "merchant": merchant.id},
+    ).scalar_one()
+    if enabled >= ENDPOINTS_PER_MERCHANT_MAX:
+        raise Problem(
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+            "limit_exceeded",
+            f"a merchant has at most {ENDPOINTS_PER_MERCHANT_MAX} enabled webhook endpoints",
+        )
+    row = conn.execute(
+        text(
+            "INSERT INTO webhook_endpoints"
+            " (coin_id, public_id, merchant_id, url, events, secret, created_at)"
+            " VALUES (:coin, :pid, :merchant, :url, :events, :secret, :at)"
+            f" RETURNING {_COLUMNS}"
+        ),
+        {
+            "coin": merchant.coin_id,
+            "pid": public_id("we_"),
+            "merchant": merchant.id,
+            "url": checked_url,
+            "events": list(subscribed),
+            "secret": new_secret(),
+            "at": at,
+        },
+    ).one()
+    return _endpoint(row)
+
+
+def find_endpoint(
+    conn: Connection, *, merchant: Merchant, endpoint_public_id: str, lock: bool = False
+) -> Endpoint:
+    row = conn.execute(
+        text(
+            f"SELECT {_COLUMNS} FROM webhook_endpoints"
+            " WHERE coin_id = :coin AND merchant_id = :merchant AND public_id = :pid"
+            + (" FOR NO KEY UPDATE" if lock else "")
+        ),
+        {"coin": merchant.coin_id, "merchant": merchant.id, "pid": endpoint_public_id},
+    ).one_or_none()
+    if row is None:
+        raise Problem(
+            HTTPStatus.NOT_FOUND, "webhook_endpoint_not_found", "no such webhook endpoint"
+        )
+    return _endpoint(row)
+
+
+def endpoints_page(
+    conn: Connection, *, merchant: Merchant, limit: int, starting_after: str | None
+) -> tuple[list[Endpoint], bool]:
+    """The merchant's endpoints, newest first."""
+    rows, has_more = page_of(
+        conn,
+        table="webhook_endpoints",
+        columns=_COLUMNS,
+        where="coin_id = :coin AND merchant_id = :merchant",
+        params={"coin": merchant.coin_id, "merchant": merchant.id},
+        limit=limit,
+        starting_after=starting_after,
+    )
+    return [_endpoint(row) for row in rows], has_more
+
+
+def disable_endpoint(
+    conn: Connection, *, merchant: Merchant, endpoint_public_id: str, at: datetime
+) -> Endpoint:
+    """Stops deliveries to the endpoint, pending ones included. Disabling twice is a no-op."""
+    endpoint = find_endpoint(
+        conn, merchant=merchant, endpoint_public_id=endpoint_public_id, lock=True
+    )
+    if endpoint.status is EndpointStatus.DISABLED:
+        return endpoint
+    row = conn.execute(
+        text(
+            "UPDATE webhook_endpoints SET status = 'disabled', disabled_at = :at"
+            f" WHERE coin_id = :coin AND id = :id RETURNING {_COLUMNS}"
+        ),
+        {"coin": endpoint.coin_id, "id": endpoint.id, "at": at},
+    ).one()
+    conn.execute(
+        text(
+            "UPDATE webhook_deliveries SET status = 'canceled', next_attempt_at = NULL,"
+            " lease_token = NULL"
+            " WHERE coin_id = :coin AND endpoint_id = :id AND status = 'pending'"
+        ),
+        {"coin": endpoint.coin_id, "id": endpoint.id},
+    )
+    return _endpoint(row)
+
+
+def rotate_secret(
+    conn: Connection, *, merchant: Merchant, endpoint_public_id: str, at: datetime
+) -> Endpoint:
+    """A new secret; the old one keeps signing for ROTATION_OVERLAP."""
+    endpoint = find_endpoint(
+        conn, merchant=merchant, endpoint_public_id=endpoint_public_id, lock=True
+    )
+    if endpoint.status is EndpointStatus.DISABLED:
+        raise Problem(HTTPStatus.CONFLICT, "webhook_endpoint_disabled", "the endpoint is disabled")
+    row = conn.execute(
+        text(
+            "UPDATE webhook_endpoints SET previous_secret = secret,"
+            " previous_secret_until = :until, secret = :secret"
+            f" WHERE coin_id = :coin AND id = :id RETURNING {_COLUMNS}"
+        ),
+        {
+            "coin": endpoint.coin_id,
+            "id": endpoint.id,
+            "until": at + ROTATION_OVERLAP,
+            "secret": new_secret(),
+        },
+    ).one()
+    return _endpoint(row)

@@ -1,0 +1,69 @@
+"""Settings come from the environment; the database is PostgreSQL or nothing."""
+
+import pytest
+from pydantic import ValidationError
+
+from kit.database import sqlalchemy_url
+from kit.settings import Settings
+
+
+def test_database_url_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u:p@db.example/localcoin")
+    assert Settings().database_url == "postgresql://u:p@db.example/localcoin"
+
+
+def test_no_database_url_means_the_embedded_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("LOCALCOIN_HOME", "/srv/localcoin")
+    settings = Settings()
+    assert settings.database_url is None
+    assert str(settings.home) == "/srv/localcoin"
+
+
+def test_other_databases_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///books.db")
+    with pytest.raises(ValidationError, match="postgresql"):
+        Settings()
+
+
+def test_urls_are_driven_by_psycopg_3() -> None:
+    assert sqlalchemy_url("postgresql://u:p@h:5432/d") == "postgresql+psycopg://u:p@h:5432/d"
+    socket = "postgresql://postgres:@/postgres?host=/tmp/pg"
+    assert sqlalchemy_url(socket).startswith("postgresql+psycopg://postgres:@/postgres?host=")
+
+
+PRODUCTION_SECRETS = {
+    "LOCALCOIN_PIN_PEPPER": "pepper-from-the-vault",
+    "LOCALCOIN_TOKEN_MASTER_KEY": "token-master-key-from-the-vault-0123456789",
+    "LOCALCOIN_STRIPE_SECRET_KEY": "sk_live_from_the_vault",
+    "LOCALCOIN_STRIPE_WEBHOOK_SECRET": "whsec_from_the_vault",
+}
+
+
+@pytest.mark.parametrize(
+    ("missing", "named"),
+    [
+        ("LOCALCOIN_PIN_PEPPER", "PIN_PEPPER"),
+        ("LOCALCOIN_TOKEN_MASTER_KEY", "TOKEN_MASTER_KEY"),
+        ("LOCALCOIN_STRIPE_SECRET_KEY", "STRIPE"),
+        ("LOCALCOIN_STRIPE_WEBHOOK_SECRET", "STRIPE"),
+    ],
+)
+def test_production_refuses_each_development_secret(
+    monkeypatch: pytest.MonkeyPatch, missing: str, named: str
+) -> None:
+    monkeypatch.setenv("LOCALCOIN_ENVIRONMENT", "production")
+    for name, value in PRODUCTION_SECRETS.items():
+        if name == missing:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError, match=named):
+        Settings()
+
+
+def test_production_starts_with_every_secret_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCALCOIN_ENVIRONMENT", "production")
+    for name, value in PRODUCTION_SECRETS.items():
+        monkeypatch.setenv(name, value)
+    assert Settings().pin_pepper == "pepper-from-the-vault"
