@@ -14,4 +14,5 @@ Modules, one idea each:
     chain, verify            tamper evidence and integrity checks
     unit_of_work             the one commit point, with conflict retries
     idempotency, limits, errors, clock
+    sql                      the server-side functions and triggers, versioned
 """

@@ -6,6 +6,10 @@ committed entry gets the next chain index of its coin, its content hash
 hash, SHA-256(previous chain hash || content hash). Any later change to a
 sealed entry or posting, or a removed or reordered seal, breaks the chain from
 that point, and ``verify_chain`` says where.
+
+The sealer and the canonical rendering are server-side functions,
+``ledger_seal`` and ``ledger_entry_digest``, in ledger/sql/chain/ (its highest
+``v*.sql`` is the one the database runs).
 """
 
 import hashlib

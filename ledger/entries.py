@@ -7,6 +7,17 @@ checks the balance of every entry at COMMIT.
 
 Signs: a leg's ``amount`` is positive for a debit and negative for a credit.
 Debiting a wallet (a liability) lowers it; crediting it raises it.
+
+The server-side functions called here sit beside this file (the highest
+``v*.sql`` of each folder is the one the database runs):
+
+- ``ledger_post_entry``: ledger/sql/post_entry/
+- ``ledger_post_entries``, ``ledger_lock_balances``: ledger/sql/post_entries/
+
+and so do the guards that refuse a bad entry: ledger/sql/entry_balanced/ (the
+check at COMMIT), ledger/sql/balance_triggers/ (the posting trigger keeping
+the balances whose CHECKs refuse a negative wallet), ledger/sql/lots/ and
+ledger/sql/append_only/.
 """
 
 import json
@@ -177,6 +188,7 @@ def check_request(request: EntryRequest) -> str:
     return metadata
 
 
+# ledger/sql/post_entry/
 _POST_SQL = (
     "SELECT result, entry_id FROM ledger_post_entry(%s::bigint, %s, %s, %s, %s, %s::bigint,"
     " %s::jsonb,"
@@ -265,9 +277,9 @@ def post_entry(
     return _posted(coin_id, request, row[0], row[1])
 
 
-# One call for the whole batch (ledger_post_entries): it locks the balance rows
-# in the global order, then inserts the entries, their postings and the unsealed
-# queue in one statement each.
+# One call for the whole batch (ledger_post_entries, ledger/sql/post_entries/): it
+# locks the balance rows in the global order, then inserts the entries, their
+# postings and the unsealed queue in one statement each.
 _POST_BATCH_SQL = (
     "SELECT result, entry_id FROM ledger_post_entries(%s::bigint, %s, %s::text[], %s::text[],"
     " %s::bytea[], %s::bigint[], %s::text[], %s::int4[], %s::int2[], %s::bigint[], %s::bigint[],"

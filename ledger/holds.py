@@ -3,7 +3,10 @@
 Placing a hold reserves coin on an account: its available balance falls, its
 posted balance does not. The hold is then captured (all or part, in one
 entry; the rest is released), voided, or expires by itself at its deadline.
-The database refuses a hold larger than the available balance.
+The database refuses a hold larger than the available balance: a hold raises
+``held`` on the account's slot 0 after ``ledger_gather_slots`` (in
+ledger/sql/balance_triggers/) has gathered a split account there, and the
+balance row's CHECK does the rest.
 """
 
 import json
