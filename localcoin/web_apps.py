@@ -3,8 +3,9 @@ merchant console at ``/merchant``, the bank and city console at ``/admin``.
 
 Plain HTML, CSS and JavaScript from this package and nothing from outside our
 server (no CDN, no web fonts, no analytics), so every page works on a closed
-network. Third-party scripts (the QR decoder, the chart library) are vendored
-under ``static/vendor/`` from pinned npm releases with their licences.
+network. The one third-party script, the QR decoder (jsQR), is vendored under
+``static/vendor/`` from a pinned npm release with its licence; the charts are
+plain SVG drawn by our own scripts.
 
 The pages talk to the same JSON API as any integrator; they hold no secret
 beyond the caller's own token or key, in the tab's sessionStorage.

@@ -260,6 +260,46 @@ def test_bank_closes_the_batch_downloads_the_zengin_file_and_imports_one_return(
     assert outside == []
 
 
+def test_bank_opens_a_closed_batch_from_the_list_and_reads_it_in_english(
+    web_town: WebTown, desk: Page
+) -> None:
+    issuer = web_town.as_role(Role.ISSUER)
+    settings = web_town.api.post(
+        "/v1/settlement/settings", headers=issuer, json={"originator": ORIGINATOR}
+    )
+    assert settings.status_code == 200, settings.text
+    payer = _resident(web_town)
+    _top_up(web_town, payer["wallet_id"], 5_000)
+    shop = _merchant(web_town, "花屋")
+    _pay(web_town, payer, shop, 2_000)
+    scheduled = web_town.api.post(
+        f"/v1/merchants/{shop['merchant_id']}/payout_schedule",
+        headers=issuer,
+        json={"frequency": "daily", "min_amount": 1},
+    )
+    assert scheduled.status_code == 200, scheduled.text
+
+    _log_in(desk, web_town, Role.ISSUER)
+    batches = desk.locator("#batch-table tbody")
+    expect(batches).to_have_text("まだバッチはありません。")
+    desk.get_by_role("button", name="この日のバッチを締める").click()
+    expect(desk.locator("#batch-detail-title")).to_contain_text("締め済み")
+    day = desk.locator("#batch-date").input_value()
+    expect(batches.get_by_role("button", name=f"{day} のバッチを開く")).to_be_visible()
+
+    desk.reload()  # the key is still in this tab: back on the batches, none open
+    expect(desk.locator("#batch-detail")).to_be_hidden()
+    desk.get_by_role("button", name=f"{day} のバッチを開く").click()
+    expect(desk.locator("#batch-detail-title")).to_have_text(f"{day} のバッチ（締め済み）")  # noqa: RUF001
+    expect(desk.locator("#batch-payouts tbody tr")).to_have_count(1)
+    expect(desk.locator("#batch-recon")).to_contain_text("照合の数字（出どころ別）")  # noqa: RUF001
+
+    desk.get_by_role("button", name="English").click()
+    expect(desk.locator("#batch-detail-title")).to_have_text(f"Batch of {day} (closed)")
+    expect(desk.get_by_role("button", name=f"Open the batch of {day}")).to_be_visible()
+    expect(batches).to_contain_text("closed")
+
+
 def _csv(rows: list[list[str]]) -> bytes:
     out = io.StringIO()
     csv.writer(out, lineterminator="\r\n").writerows(rows)

@@ -259,3 +259,53 @@ def test_a_tills_terminal_key_takes_payments_but_not_the_back_office(
     expect(desk.get_by_role("alert")).to_be_hidden()
     charges = web_town.api.get("/v1/charges", headers=shop.headers).json()["data"]
     assert [c["amount"] for c in charges] == [600]
+
+
+# Every element the page translates, with its words and its aria-label, in page order.
+_WORDS = """() => Array.from(document.querySelectorAll("[data-i18n], [data-i18n-aria-label]"),
+  (node) => [node.dataset.i18n || node.dataset.i18nAriaLabel,
+             node.dataset.i18n ? node.textContent : node.getAttribute("aria-label")])"""
+_SERVED_WORDS = """async () => {
+  const served = new DOMParser().parseFromString(await (await fetch("/merchant")).text(), "text/html");
+  return Array.from(served.querySelectorAll("[data-i18n], [data-i18n-aria-label]"),
+    (node) => [node.dataset.i18n || node.dataset.i18nAriaLabel,
+               node.dataset.i18n ? node.textContent : node.getAttribute("aria-label")]);
+}"""
+
+
+def test_every_label_has_english_words_and_the_pages_own_japanese(
+    web_town: WebTown, desk: Page
+) -> None:
+    errors: list[str] = []
+    desk.on("pageerror", lambda error: errors.append(str(error)))
+    desk.goto(web_town.server.url + "/merchant")
+    served = desk.evaluate(_SERVED_WORDS)
+    assert desk.evaluate(_WORDS) == served
+
+    desk.get_by_role("button", name="English").click()
+    expect(desk.locator("html")).to_have_attribute("lang", "en")
+    english = desk.evaluate(_WORDS)
+    untranslated = [
+        key
+        for (key, words), (_, japanese) in zip(english, served, strict=True)
+        if words in (key, japanese)
+    ]
+    assert untranslated == []
+
+    desk.get_by_role("button", name="日本語").click()
+    expect(desk.locator("html")).to_have_attribute("lang", "ja")
+    assert desk.evaluate(_WORDS) == served
+    assert errors == []
+
+
+def test_english_chosen_before_the_shared_translations_is_kept(
+    web_town: WebTown, desk: Page
+) -> None:
+    desk.goto(web_town.server.url + "/merchant")
+    desk.evaluate("localStorage.setItem('localcoin.merchant.lang', 'en')")
+    desk.reload()
+    expect(desk.get_by_role("heading", name="Log in")).to_be_visible()
+    expect(desk.get_by_role("button", name="日本語")).to_be_visible()
+    desk.reload()
+    expect(desk.get_by_role("heading", name="Log in")).to_be_visible()
+    assert desk.evaluate("localStorage.getItem('localcoin.merchant.lang')") is None

@@ -3,14 +3,14 @@
 // logged in so payments arrive live whatever panel is open; the other panels
 // load when opened.
 
-import { get, session } from "./merchant-api.js";
 import { $ } from "./merchant-elements.js";
-import { apply, toggle } from "./merchant-i18n.js";
 import * as keys from "./merchant-keys.js";
+import { i18n } from "./merchant-language.js";
 import { clearError, fail, guarded } from "./merchant-notices.js";
 import * as payouts from "./merchant-payouts.js";
 import * as register from "./merchant-register.js";
 import * as sales from "./merchant-sales.js";
+import { get, merchantKey } from "./merchant-session.js";
 import * as sticker from "./merchant-sticker.js";
 import * as webhooks from "./merchant-webhooks.js";
 
@@ -60,7 +60,7 @@ async function enter() {
 }
 
 function leave() {
-  session.key = null;
+  merchantKey.clear();
   shop = null;
   sales.stop();
   register.leave();
@@ -75,16 +75,25 @@ function leave() {
   $("login-key").focus();
 }
 
+// The switch offers the other language, named in that language.
+function paintLang() {
+  const other = i18n.lang === "en" ? "ja" : "en";
+  $("lang").textContent = other === "en" ? "English" : "日本語";
+  $("lang").lang = other;
+}
+
 function boot() {
-  apply();
+  i18n.apply(document);
+  paintLang();
   register.install();
   payouts.install();
   sticker.install();
   keys.install();
   webhooks.install();
+  $("lang").addEventListener("click", () => i18n.setLang(i18n.lang === "en" ? "ja" : "en"));
   // Rows built by scripts are rebuilt in the new language.
-  $("lang").addEventListener("click", () => {
-    toggle();
+  i18n.onChange(() => {
+    paintLang();
     sales.rerender();
     if (shop !== null) guarded(LOADERS[current]);
   });
@@ -99,16 +108,16 @@ function boot() {
   $("login-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     clearError();
-    session.key = $("login-key").value.trim();
+    merchantKey.set($("login-key").value.trim());
     $("login-key").value = "";
     try {
       await enter();
     } catch (error) {
-      session.key = null;
+      merchantKey.clear();
       fail(error);
     }
   });
-  if (session.key) enter().catch((error) => { fail(error); leave(); });
+  if (merchantKey.get()) enter().catch((error) => { fail(error); leave(); });
 }
 
 boot();

@@ -2,10 +2,10 @@
 // (booking or counter systems). A new or rotated key is shown once, here, and
 // never again; the lists show only names, prefixes and status.
 
-import { get, post } from "./merchant-api.js";
 import { $, el, fill, row } from "./merchant-elements.js";
-import { statusText, t } from "./merchant-i18n.js";
+import { statusText, t } from "./merchant-language.js";
 import { guarded } from "./merchant-notices.js";
+import { get, post } from "./merchant-session.js";
 
 function reveal(secret) {
   $("secret-value").textContent = secret;

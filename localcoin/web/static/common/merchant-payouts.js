@@ -2,10 +2,10 @@
 // registered account less the cash-out fee at the next settlement batch; the
 // list shows each request's status as the bank moves it along.
 
-import { get, post } from "./merchant-api.js";
 import { $, fill, row, tokyoTime } from "./merchant-elements.js";
-import { statusText, t, yen } from "./merchant-i18n.js";
+import { statusText, t, yen } from "./merchant-language.js";
 import { announce, guarded } from "./merchant-notices.js";
+import { get, post } from "./merchant-session.js";
 
 // The till shows the balance too; a terminal's key may not read it, and the
 // till works without it.

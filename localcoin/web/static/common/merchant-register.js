@@ -3,10 +3,11 @@
 // USB scanner types it into a field and presses Enter; or the camera, decoded
 // by the vendored jsQR) and charged at once.
 
-import { get, imageUrl, newKey, post } from "./merchant-api.js";
+import { newIdempotencyKey } from "./api.js";
 import { $ } from "./merchant-elements.js";
-import { t, yen } from "./merchant-i18n.js";
+import { t, yen } from "./merchant-language.js";
 import { announce, fail, guarded, guardedBy } from "./merchant-notices.js";
+import { get, imageUrl, post } from "./merchant-session.js";
 
 const POLL_MS = 1500;
 let intent = null;
@@ -42,7 +43,7 @@ async function showQr() {
   resetIntent();
   intent = await post("/v1/payment_intents", {
     amount: value,
-    reference: "till-" + newKey().slice(0, 12),
+    reference: "till-" + newIdempotencyKey().slice(0, 12),
     capture_method: "automatic",
   });
   imageObjectUrl = await imageUrl("/v1/payment_intents/" + intent.id + "/qr.png");

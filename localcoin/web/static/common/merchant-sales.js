@@ -5,11 +5,11 @@
 // payments appear as they arrive. Each row offers a full or partial refund
 // (the refund form proposes what is left).
 
-import { get, pages, post } from "./merchant-api.js";
 import { drawHours } from "./merchant-chart.js";
 import { $, el, fill, row, tokyoTime } from "./merchant-elements.js";
-import { statusText, t, yen } from "./merchant-i18n.js";
+import { statusText, t, yen } from "./merchant-language.js";
 import { announce, guarded } from "./merchant-notices.js";
+import { get, pages, post } from "./merchant-session.js";
 
 const POLL_MS = 3000;
 const ROW_PAGES = 5;

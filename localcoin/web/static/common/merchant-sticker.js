@@ -2,8 +2,8 @@
 // on a page whose print stylesheet leaves only the sticker; "PDF" is the
 // browser's own print-to-PDF, and the PNG can be saved as it is.
 
-import { imageUrl } from "./merchant-api.js";
 import { $ } from "./merchant-elements.js";
+import { imageUrl } from "./merchant-session.js";
 
 let url = null;
 

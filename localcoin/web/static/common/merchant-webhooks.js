@@ -2,10 +2,10 @@
 // shown once), disable one, and read what was sent: each endpoint's delivery
 // log with the receiver's answers, and the merchant's event list.
 
-import { get, post } from "./merchant-api.js";
 import { $, el, fill, row, tokyoTime } from "./merchant-elements.js";
-import { statusText, t } from "./merchant-i18n.js";
+import { statusText, t } from "./merchant-language.js";
 import { guarded } from "./merchant-notices.js";
+import { get, post } from "./merchant-session.js";
 
 const EVENTS = [
   "charge.succeeded", "charge.refunded", "payment_intent.succeeded",
