@@ -27,6 +27,7 @@ from fastapi import APIRouter, Query, Request, Response
 from jp_banking.zengin_errors import ZenginError
 from kit.auth import IssuerKey
 from kit.credentials import ApiKey
+from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
 from kit.problems import Problem
 from merchant.accounts.merchants import find_merchant
@@ -61,6 +62,7 @@ from settlement.originator import (
 )
 from settlement.payout_schedules import Frequency, set_schedule
 from settlement.reconciliation import reconcile_batch, reconcile_period
+from settlement.zengin_refusals import zengin_problem
 
 router = APIRouter(route_class=IdempotentRoute, tags=["settlement"])
 
@@ -95,9 +97,7 @@ def set_settlement_settings(
         try:
             originator = checked_originator(**body.originator.model_dump())
         except ZenginError as error:
-            raise Problem(
-                HTTPStatus.UNPROCESSABLE_ENTITY, error.code.value, error.detail
-            ) from error
+            raise zengin_problem(error) from error
     saved = save_settings(
         db,
         coin_id=key.coin_id,
@@ -215,8 +215,7 @@ def get_period_reconciliation(
 ) -> dict[str, Any]:
     if not first <= last or (last - first).days > PERIOD_DAYS_MAX:
         raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "period_invalid",
+            Code.PERIOD_INVALID,
             f"from is on or before to, at most {PERIOD_DAYS_MAX} days apart",
         )
     batches = batches_between(db, coin_id=key.coin_id, first=first, last=last)

@@ -1,6 +1,5 @@
 """Card top-ups: the resident starts one; Stripe's signed webhook settles it."""
 
-from http import HTTPStatus
 from typing import Annotated
 
 import stripe
@@ -10,6 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from kit.auth import CurrentResident
+from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
 from kit.problems import problem_response
 from ledger.coins import get_coin
@@ -84,9 +84,7 @@ async def stripe_webhook(request: Request) -> JSONResponse:
         )
     except (ValueError, stripe.SignatureVerificationError):
         log.warning("stripe_webhook_refused")
-        return problem_response(
-            HTTPStatus.BAD_REQUEST, "signature_invalid", "the Stripe signature does not verify"
-        )
+        return problem_response(Code.SIGNATURE_INVALID, "the Stripe signature does not verify")
     engine = request.app.state.engine
     now = _clock(request).now()
     try:

@@ -6,7 +6,6 @@ scans it and charges it once, within ``TOKEN_TTL_S`` seconds. The images are
 drawn from the token itself, for the caller's own live tokens only.
 """
 
-from http import HTTPStatus
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Request, Response
@@ -14,6 +13,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 
 from kit.auth import CurrentResident
+from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
 from kit.problems import Problem
 from kit.qr_images import render_png, render_svg
@@ -57,7 +57,7 @@ class PaymentTokenPublic(BaseModel):
 
 
 def _not_found() -> Problem:
-    return Problem(HTTPStatus.NOT_FOUND, "payment_token_not_found", "no such live token of yours")
+    return Problem(Code.PAYMENT_TOKEN_NOT_FOUND, "no such live token of yours")
 
 
 def _clock(request: Request) -> Clock:

@@ -1,7 +1,6 @@
 """The resident side's HTTP routes. Thin: parse, authorize, call a service, shape the answer."""
 
 from datetime import timedelta
-from http import HTTPStatus
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -9,6 +8,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Connection, text
 
 from kit.auth import CurrentResident, IssuerKey
+from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
 from kit.problems import Problem, problem_response
 from kit.rate_limits import LOGIN_FAILURES, give_back, limit_for, take
@@ -57,7 +57,7 @@ def _coin_by_code(conn: Connection, code: str) -> Coin:
     try:
         return find_coin(conn, code)
     except LedgerError as error:
-        raise Problem(HTTPStatus.NOT_FOUND, "coin_not_found", error.detail) from error
+        raise Problem(Code.COIN_NOT_FOUND, error.detail) from error
 
 
 @router.post("/residents", status_code=201, response_model=ResidentCreated)
@@ -116,7 +116,7 @@ def create_token(body: TokenRequest, request: Request) -> TokenResponse | JSONRe
         ),
     )
     if isinstance(outcome, Problem):
-        return problem_response(outcome.status, outcome.code, outcome.detail)
+        return problem_response(outcome.code, outcome.detail)
     give_back(engine, limit, address, at=now)
     return TokenResponse(access_token=outcome.token, expires_in=int(ttl.total_seconds()))
 

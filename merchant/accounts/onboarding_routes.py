@@ -13,7 +13,6 @@ balance at ``GET /v1/merchant``; its stores, terminals and keys are in
 static QR in ``merchant.qr.static_qr_routes``.
 """
 
-from http import HTTPStatus
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -21,6 +20,7 @@ from fastapi.responses import JSONResponse
 
 from kit.auth import IssuerOrOperatorKey
 from kit.credentials import ApiKey, Role, issue_key
+from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
 from kit.problems import Problem
 from ledger.accounts import get_balance
@@ -66,9 +66,7 @@ def create_merchant(
     holder_kana_too_long. Nothing is created on a refusal.
     """
     if body.coin is not None and body.coin != coin_code(db, coin_id=key.coin_id):
-        raise Problem(
-            HTTPStatus.FORBIDDEN, "coin_forbidden", "this key onboards in its own coin only"
-        )
+        raise Problem(Code.COIN_FORBIDDEN, "this key onboards in its own coin only")
     account = body.bank_account
     try:
         application = check_application(

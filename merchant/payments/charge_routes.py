@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, model_validator
 
+from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
 from kit.problems import Problem, problem_response
 from kit.rate_limits import CARD_PIN_FAILURES, give_back, limit_for, take
@@ -78,7 +79,7 @@ def charge_public(charge: Charge, merchant_public_id: str, wallet_public_id: str
 
 
 # Card refusals that a caller guessing cards or PINs meets: they stay counted.
-GUESSES = frozenset({"card_unknown", "card_pin_incorrect", "resident_locked"})
+GUESSES = frozenset({Code.CARD_UNKNOWN, Code.CARD_PIN_INCORRECT, Code.RESIDENT_LOCKED})
 
 
 @router.post("/charges", status_code=201, response_model=ChargePublic)
@@ -136,7 +137,7 @@ def create_charge(
             give_back(engine, limit, subject, at=clock.now())
     if isinstance(outcome, Problem):
         # Answered, not raised: the PIN failure it counted must commit.
-        return problem_response(outcome.status, outcome.code, outcome.detail)
+        return problem_response(outcome.code, outcome.detail)
     return charge_public(outcome, caller.merchant.public_id, charge_wallet_public_id(db, outcome))
 
 
