@@ -34,7 +34,7 @@ class Refusal:
 
 @unique
 class Code(StrEnum):
-    """Why the API refused a request. Each member carries its ``refusal``."""
+    """Why the API refused a request. Each member carries its `refusal`."""
 
     refusal: Refusal
 
@@ -125,7 +125,7 @@ class Code(StrEnum):
         "validation_error",
         422,
         "Invalid request",
-        "A field is missing, of the wrong type or out of range; ``errors`` names each one.",
+        "A field is missing, of the wrong type or out of range; `errors` names each one.",
     )
     SIGNATURE_INVALID = (
         "signature_invalid",
@@ -137,7 +137,7 @@ class Code(StrEnum):
         "cursor_invalid",
         422,
         "Unknown cursor",
-        "``starting_after`` names no item of this list.",
+        "`starting_after` names no item of this list.",
     )
     AMOUNT_INVALID = (
         "amount_invalid",
@@ -173,7 +173,7 @@ class Code(StrEnum):
         "expires_at_invalid",
         422,
         "Bad expiry",
-        "``expires_at`` is not in the future, or further away than the call allows.",
+        "`expires_at` is not in the future, or further away than the call allows.",
     )
     BATCH_TOO_LARGE = (
         "batch_too_large",
@@ -304,7 +304,7 @@ class Code(StrEnum):
     )
 
     # A merchant's application (merchant/accounts/onboarding.py): the first bad field; the
-    # answer's ``errors`` lists every one. The bank account's codes are the Zengin ones below.
+    # answer's `errors` lists every one. The bank account's codes are the Zengin ones below.
     NAME_INVALID = (
         "name_invalid",
         422,
@@ -681,7 +681,7 @@ class Code(StrEnum):
         "capture_expired",
         409,
         "Capture too late",
-        "The hold had to be captured before the time the detail names; it was released.",
+        "The hold had to be captured before the time the detail names.",
     )
     PAYMENT_INTENT_NOT_PAID = (
         "payment_intent_not_paid",

@@ -16,6 +16,8 @@ from sqlalchemy import Connection, text
 
 from kit.auth import current_key
 from kit.credentials import ApiKey
+from kit.errors import Code
+from kit.refusal_docs import refusals
 from ledger.unit_of_work import run_in_transaction
 
 router = APIRouter(prefix="/v1", tags=["operator"])
@@ -32,7 +34,7 @@ class Me(BaseModel):
 @router.get(
     "/me",
     response_model=Me,
-    responses={401: {"description": "No key, or not a valid one (problem+json)."}},
+    responses=refusals(Code.UNAUTHENTICATED),
 )
 def who_am_i(request: Request, key: Annotated[ApiKey, Depends(current_key)]) -> Me:
     """The caller's role and coin."""

@@ -17,7 +17,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from kit.auth import MunicipalityOrIssuerKey
+from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
+from kit.refusal_docs import refusals
 from wallet_api.issuance_schemas import CampaignPublic, campaign_public
 from wallet_api.premium import find_campaign
 
@@ -38,7 +40,9 @@ class CampaignPage(BaseModel):
     has_more: bool
 
 
-@router.get("/premium_campaigns", response_model=CampaignPage)
+@router.get(
+    "/premium_campaigns", response_model=CampaignPage, responses=refusals(Code.CAMPAIGN_NOT_FOUND)
+)
 def list_premium_campaigns(
     db: Db,
     key: MunicipalityOrIssuerKey,

@@ -10,7 +10,9 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from kit.auth import IssuerKey
+from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
+from kit.refusal_docs import refusals
 from ledger.clock import Clock
 from wallet_api.cards import BLOCK_REASON_CHARS_MAX, Card, block_card, find_card, issue_card
 from wallet_api.residents import find_resident, wallet_of
@@ -59,7 +61,12 @@ def _public(card: Card) -> CardPublic:
     )
 
 
-@router.post("/residents/{resident_id}/cards", status_code=201, response_model=CardIssued)
+@router.post(
+    "/residents/{resident_id}/cards",
+    status_code=201,
+    response_model=CardIssued,
+    responses=refusals(Code.RESIDENT_NOT_FOUND, Code.WALLET_NOT_FOUND),
+)
 def create_card(resident_id: str, db: Db, key: IssuerKey, request: Request) -> CardIssued:
     """A printed QR card for the resident's wallet in the issuer's coin.
 
@@ -73,7 +80,9 @@ def create_card(resident_id: str, db: Db, key: IssuerKey, request: Request) -> C
     return CardIssued(**_public(issued.card).model_dump(), qr_payload=issued.qr_payload)
 
 
-@router.post("/cards/{card_id}/block", response_model=CardPublic)
+@router.post(
+    "/cards/{card_id}/block", response_model=CardPublic, responses=refusals(Code.CARD_NOT_FOUND)
+)
 def block(card_id: str, body: CardBlock, db: Db, key: IssuerKey, request: Request) -> CardPublic:
     """Blocks the card for good (lost, stolen). The wallet and its balance are untouched."""
     card = block_card(
@@ -86,7 +95,7 @@ def block(card_id: str, body: CardBlock, db: Db, key: IssuerKey, request: Reques
     return _public(card)
 
 
-@router.get("/cards/{card_id}", response_model=CardPublic)
+@router.get("/cards/{card_id}", response_model=CardPublic, responses=refusals(Code.CARD_NOT_FOUND))
 def get_card(card_id: str, db: Db, key: IssuerKey) -> CardPublic:
     """A card of the issuer's coin and its status."""
     return _public(find_card(db, coin_id=key.coin_id, card_public_id=card_id))

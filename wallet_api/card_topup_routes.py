@@ -12,6 +12,7 @@ from kit.auth import CurrentResident
 from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
 from kit.problems import problem_response
+from kit.refusal_docs import refusals
 from ledger.coins import get_coin
 from ledger.limits import AMOUNT_MAX
 from ledger.unit_of_work import run_in_transaction
@@ -37,7 +38,17 @@ class CardTopupPublic(BaseModel):
     client_secret: str | None = Field(description="For Stripe's payment sheet in the app.")
 
 
-@router.post("/wallet/card_topups", status_code=201, response_model=CardTopupPublic)
+@router.post(
+    "/wallet/card_topups",
+    status_code=201,
+    response_model=CardTopupPublic,
+    responses=refusals(
+        Code.COIN_NOT_FOUND,
+        Code.WALLET_NOT_FOUND,
+        Code.LIMIT_EXCEEDED,
+        Code.CARD_PROCESSOR_UNAVAILABLE,
+    ),
+)
 def create_card_topup(
     body: CardTopupCreate,
     db: Db,
@@ -73,7 +84,7 @@ def create_card_topup(
     )
 
 
-@webhook_router.post("/stripe/webhook")
+@webhook_router.post("/stripe/webhook", responses=refusals(Code.SIGNATURE_INVALID))
 async def stripe_webhook(request: Request) -> JSONResponse:
     """Stripe's events, trusted only once their signature verifies."""
     payload = await request.body()

@@ -22,7 +22,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from kit.auth import CurrentResident
+from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
+from kit.refusal_docs import refusals
 from wallet_api.issuance_schemas import CampaignPublic
 from wallet_api.resident_coins import resident_coin
 from wallet_api.residents import wallet_of
@@ -69,7 +71,11 @@ def list_coins(
     return CoinDirectory(data=coins[:limit], has_more=len(coins) > limit)
 
 
-@router.get("/wallet/premium_campaigns", response_model=CampaignDirectory)
+@router.get(
+    "/wallet/premium_campaigns",
+    response_model=CampaignDirectory,
+    responses=refusals(Code.COIN_NOT_FOUND, Code.WALLET_NOT_FOUND),
+)
 def list_open_campaigns(
     *,
     db: Db,

@@ -16,7 +16,9 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import Engine
 
 from kit.auth import CurrentResident
+from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
+from kit.refusal_docs import refusals
 from ledger.limits import HISTORY_PAGE_MAX
 from wallet_api.history import WalletLine, all_lines, history_page
 from wallet_api.history_schemas import HistoryItem, HistoryPagePublic
@@ -40,7 +42,11 @@ def _wallet(db: Db, resident_id: int, coin: str | None) -> tuple[Wallet, str]:
     return wallet_of(db, coin_id=the_coin.id, resident_id=resident_id), the_coin.code
 
 
-@router.get("/wallet/transactions", response_model=HistoryPagePublic)
+@router.get(
+    "/wallet/transactions",
+    response_model=HistoryPagePublic,
+    responses=refusals(Code.COIN_NOT_FOUND, Code.WALLET_NOT_FOUND),
+)
 def list_transactions(
     *,
     db: Db,
@@ -69,7 +75,8 @@ def list_transactions(
         200: {
             "description": "The whole history, newest first.",
             "content": {"text/csv": {}, "application/json": {}},
-        }
+        },
+        **refusals(Code.COIN_NOT_FOUND, Code.WALLET_NOT_FOUND),
     },
 )
 def export_transactions(

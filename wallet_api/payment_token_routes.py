@@ -17,6 +17,7 @@ from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
 from kit.problems import Problem
 from kit.qr_images import render_png, render_svg
+from kit.refusal_docs import refusals
 from ledger.clock import Clock
 from ledger.errors import LedgerError
 from wallet_api.payment_tokens import (
@@ -65,7 +66,12 @@ def _clock(request: Request) -> Clock:
     return clock
 
 
-@router.post("/wallet/payment_tokens", status_code=201, response_model=PaymentTokenPublic)
+@router.post(
+    "/wallet/payment_tokens",
+    status_code=201,
+    response_model=PaymentTokenPublic,
+    responses=refusals(Code.COIN_NOT_FOUND, Code.WALLET_NOT_FOUND),
+)
 def create_payment_token(
     db: Db,
     resident_id: CurrentResident,
@@ -114,9 +120,7 @@ def _own_live_token(
     return token
 
 
-_IMAGE_RESPONSES: dict[int | str, dict[str, object]] = {
-    404: {"description": "not a live token of the caller's (payment_token_not_found)"}
-}
+_IMAGE_RESPONSES = refusals(Code.PAYMENT_TOKEN_NOT_FOUND)
 
 
 @router.get(

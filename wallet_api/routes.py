@@ -13,6 +13,7 @@ from kit.idempotency import Db, IdempotentRoute
 from kit.problems import Problem, problem_response
 from kit.rate_limits import LOGIN_FAILURES, give_back, limit_for, take
 from kit.rate_limits import refusal as rate_limit_refusal
+from kit.refusal_docs import refusals
 from ledger.clock import Clock
 from ledger.coins import Coin, find_coin, get_coin
 from ledger.errors import LedgerError
@@ -60,7 +61,12 @@ def _coin_by_code(conn: Connection, code: str) -> Coin:
         raise Problem(Code.COIN_NOT_FOUND, error.detail) from error
 
 
-@router.post("/residents", status_code=201, response_model=ResidentCreated)
+@router.post(
+    "/residents",
+    status_code=201,
+    response_model=ResidentCreated,
+    responses=refusals(Code.COIN_NOT_FOUND, Code.RATE_LIMITED),
+)
 def create_resident(
     body: ResidentCreate, db: Db, request: Request
 ) -> ResidentCreated | JSONResponse:
@@ -83,7 +89,11 @@ def create_resident(
     return ResidentCreated(resident_id=resident.public_id, wallet_id=wallet.public_id)
 
 
-@auth_router.post("/auth/token", response_model=TokenResponse)
+@auth_router.post(
+    "/auth/token",
+    response_model=TokenResponse,
+    responses=refusals(Code.CREDENTIALS_INVALID, Code.RESIDENT_LOCKED, Code.RATE_LIMITED),
+)
 def create_token(body: TokenRequest, request: Request) -> TokenResponse | JSONResponse:
     """PIN log-in. Repeated wrong PINs lock the resident for a while (423)."""
     ttl = timedelta(seconds=request.app.state.access_token_ttl_s)
@@ -121,7 +131,11 @@ def create_token(body: TokenRequest, request: Request) -> TokenResponse | JSONRe
     return TokenResponse(access_token=outcome.token, expires_in=int(ttl.total_seconds()))
 
 
-@router.get("/wallet", response_model=WalletPublic)
+@router.get(
+    "/wallet",
+    response_model=WalletPublic,
+    responses=refusals(Code.COIN_NOT_FOUND, Code.WALLET_NOT_FOUND),
+)
 def get_wallet(
     db: Db,
     resident_id: CurrentResident,
@@ -155,7 +169,11 @@ def get_wallet(
     )
 
 
-@router.post("/residents/{resident_id}/verify", response_model=ResidentPublic)
+@router.post(
+    "/residents/{resident_id}/verify",
+    response_model=ResidentPublic,
+    responses=refusals(Code.RESIDENT_NOT_FOUND, Code.WALLET_NOT_FOUND),
+)
 def verify_resident(
     resident_id: str, body: VerificationCreate, db: Db, key: IssuerKey, request: Request
 ) -> ResidentPublic:
@@ -177,7 +195,18 @@ def verify_resident(
     )
 
 
-@router.post("/topups", status_code=201, response_model=TopupPublic)
+@router.post(
+    "/topups",
+    status_code=201,
+    response_model=TopupPublic,
+    responses=refusals(
+        Code.WALLET_NOT_FOUND,
+        Code.INSTITUTION_NOT_FOUND,
+        Code.TOPUP_REFERENCE_REUSED,
+        Code.AMOUNT_INVALID,
+        Code.LIMIT_EXCEEDED,
+    ),
+)
 def create_topup(body: TopupCreate, db: Db, key: IssuerKey, request: Request) -> TopupPublic:
     """A top-up taken at the bank's counter, an ATM, or by debit from a linked account."""
     wallet = find_wallet(db, coin_id=key.coin_id, wallet_public_id=body.wallet_id)

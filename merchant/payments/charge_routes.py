@@ -15,7 +15,9 @@ from kit.idempotency import Db, IdempotentRoute
 from kit.problems import Problem, problem_response
 from kit.rate_limits import CARD_PIN_FAILURES, give_back, limit_for, take
 from kit.rate_limits import refusal as rate_limit_refusal
+from kit.refusal_docs import refusals
 from ledger.clock import Clock
+from ledger.errors import Code as LedgerCode
 from ledger.errors import LedgerError
 from ledger.limits import AMOUNT_MAX
 from merchant.accounts.merchant_auth import AnyMerchantKey
@@ -82,7 +84,29 @@ def charge_public(charge: Charge, merchant_public_id: str, wallet_public_id: str
 GUESSES = frozenset({Code.CARD_UNKNOWN, Code.CARD_PIN_INCORRECT, Code.RESIDENT_LOCKED})
 
 
-@router.post("/charges", status_code=201, response_model=ChargePublic)
+@router.post(
+    "/charges",
+    status_code=201,
+    response_model=ChargePublic,
+    responses=refusals(
+        LedgerCode.INSUFFICIENT_FUNDS,
+        Code.CARD_BLOCKED,
+        Code.CARD_PIN_INCORRECT,
+        Code.MERCHANT_SUSPENDED,
+        Code.CARD_UNKNOWN,
+        Code.TOKEN_USED,
+        Code.RESIDENT_LOCKED,
+        Code.TOKEN_MALFORMED,
+        Code.TOKEN_UNKNOWN_KEY,
+        Code.TOKEN_FORGED,
+        Code.TOKEN_NOT_YET_VALID,
+        Code.TOKEN_EXPIRED,
+        Code.TOKEN_WRONG_COIN,
+        Code.AMOUNT_INVALID,
+        Code.LIMIT_EXCEEDED,
+        Code.RATE_LIMITED,
+    ),
+)
 def create_charge(
     body: ChargeCreate, db: Db, caller: AnyMerchantKey, request: Request
 ) -> ChargePublic | JSONResponse:
@@ -141,7 +165,7 @@ def create_charge(
     return charge_public(outcome, caller.merchant.public_id, charge_wallet_public_id(db, outcome))
 
 
-@router.get("/charges", response_model=ChargePage)
+@router.get("/charges", response_model=ChargePage, responses=refusals(Code.CURSOR_INVALID))
 def list_charges(
     db: Db,
     caller: AnyMerchantKey,
@@ -165,7 +189,9 @@ def list_charges(
     )
 
 
-@router.get("/charges/{charge_id}", response_model=ChargePublic)
+@router.get(
+    "/charges/{charge_id}", response_model=ChargePublic, responses=refusals(Code.CHARGE_NOT_FOUND)
+)
 def get_charge(charge_id: str, db: Db, caller: AnyMerchantKey) -> ChargePublic:
     """One of the merchant's own charges; another merchant's is 404 ``charge_not_found``."""
     merchant = caller.merchant

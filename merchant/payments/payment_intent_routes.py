@@ -6,13 +6,14 @@ A merchant's or terminal's key sees only its own merchant's intents; anyone
 else's is 404 ``payment_intent_not_found``.
 """
 
-from http import HTTPStatus
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
 from kit.qr_images import MODULE_PX_DEFAULT, MODULE_PX_MAX, render_png, render_svg
+from kit.refusal_docs import refusals
 from ledger.clock import Clock
 from merchant.accounts.merchant_auth import AnyMerchantKey
 from merchant.payments.payment_intents import (
@@ -38,9 +39,7 @@ from wallet_api.rules import get_rules
 
 router = APIRouter(route_class=IdempotentRoute, tags=["payment_intents"])
 
-_NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    HTTPStatus.NOT_FOUND.value: {"description": "not this merchant's (payment_intent_not_found)"}
-}
+_NOT_FOUND = refusals(Code.PAYMENT_INTENT_NOT_FOUND)
 
 
 def _clock(request: Request) -> Clock:
@@ -56,10 +55,12 @@ def _public(db: Db, intent: PaymentIntent, request: Request) -> PaymentIntentPub
     "/payment_intents",
     status_code=201,
     response_model=PaymentIntentPublic,
-    responses={
-        403: {"description": "merchant_suspended"},
-        422: {"description": "expires_at_invalid, limit_exceeded, validation_error"},
-    },
+    responses=refusals(
+        Code.MERCHANT_SUSPENDED,
+        Code.EXPIRES_AT_INVALID,
+        Code.AMOUNT_INVALID,
+        Code.LIMIT_EXCEEDED,
+    ),
 )
 def create_payment_intent(
     body: PaymentIntentCreate, db: Db, caller: AnyMerchantKey, request: Request
@@ -84,7 +85,11 @@ def create_payment_intent(
     return _public(db, intent, request)
 
 
-@router.get("/payment_intents", response_model=PaymentIntentList)
+@router.get(
+    "/payment_intents",
+    response_model=PaymentIntentList,
+    responses=refusals(Code.PAYMENT_INTENT_NOT_FOUND),
+)
 def list_payment_intents(
     db: Db,
     caller: AnyMerchantKey,
@@ -130,11 +135,14 @@ def get_payment_intent(
 @router.post(
     "/payment_intents/{intent_id}/capture",
     response_model=PaymentIntentPublic,
-    responses={
-        **_NOT_FOUND,
-        409: {"description": "payment_intent_not_capturable, capture_expired"},
-        422: {"description": "capture_amount_invalid"},
-    },
+    responses=refusals(
+        Code.MERCHANT_SUSPENDED,
+        Code.PAYMENT_INTENT_NOT_FOUND,
+        Code.PAYMENT_INTENT_NOT_CAPTURABLE,
+        Code.CAPTURE_EXPIRED,
+        Code.AMOUNT_INVALID,
+        Code.CAPTURE_AMOUNT_INVALID,
+    ),
 )
 def capture_payment_intent(
     intent_id: str, body: PaymentIntentCapture, db: Db, caller: AnyMerchantKey, request: Request
@@ -155,13 +163,12 @@ def capture_payment_intent(
 @router.post(
     "/payment_intents/{intent_id}/cancel",
     response_model=PaymentIntentPublic,
-    responses={
-        **_NOT_FOUND,
-        409: {
-            "description": "payment_intent_already_paid (refund it instead),"
-            " payment_intent_canceled, payment_intent_expired"
-        },
-    },
+    responses=refusals(
+        Code.PAYMENT_INTENT_NOT_FOUND,
+        Code.PAYMENT_INTENT_ALREADY_PAID,
+        Code.PAYMENT_INTENT_CANCELED,
+        Code.PAYMENT_INTENT_EXPIRED,
+    ),
 )
 def cancel_payment_intent(
     intent_id: str,

@@ -5,8 +5,11 @@ from typing import Annotated, Any, Self
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field, model_validator
 
+from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
+from kit.refusal_docs import refusals
 from ledger.clock import Clock
+from ledger.errors import Code as LedgerCode
 from ledger.limits import AMOUNT_MAX
 from merchant.accounts.merchant_auth import AnyMerchantKey
 from merchant.pages import PAGE_DEFAULT, PAGE_MAX
@@ -70,7 +73,18 @@ def _public(refund: Refund, merchant_public_id: str) -> RefundPublic:
     return RefundPublic.model_validate(body)
 
 
-@router.post("/refunds", status_code=201, response_model=RefundPublic)
+@router.post(
+    "/refunds",
+    status_code=201,
+    response_model=RefundPublic,
+    responses=refusals(
+        LedgerCode.INSUFFICIENT_FUNDS,
+        Code.CHARGE_NOT_FOUND,
+        Code.PAYMENT_INTENT_NOT_FOUND,
+        Code.PAYMENT_INTENT_NOT_PAID,
+        Code.REFUND_EXCEEDS_CHARGE,
+    ),
+)
 def create_refund(
     body: RefundCreate, db: Db, caller: AnyMerchantKey, request: Request
 ) -> RefundPublic:
@@ -103,7 +117,7 @@ def create_refund(
     return _public(refund, merchant.public_id)
 
 
-@router.get("/refunds", response_model=RefundPage)
+@router.get("/refunds", response_model=RefundPage, responses=refusals(Code.CURSOR_INVALID))
 def list_refunds(
     db: Db,
     caller: AnyMerchantKey,
@@ -120,7 +134,9 @@ def list_refunds(
     )
 
 
-@router.get("/refunds/{refund_id}", response_model=RefundPublic)
+@router.get(
+    "/refunds/{refund_id}", response_model=RefundPublic, responses=refusals(Code.REFUND_NOT_FOUND)
+)
 def get_refund(refund_id: str, db: Db, caller: AnyMerchantKey) -> RefundPublic:
     """One of the merchant's own refunds; another's is 404 ``refund_not_found``."""
     refund = find_refund(db, merchant=caller.merchant, refund_public_id=refund_id)

@@ -5,8 +5,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
+from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
+from kit.refusal_docs import refusals
 from ledger.clock import Clock
+from ledger.errors import Code as LedgerCode
 from ledger.limits import AMOUNT_MAX
 from merchant.accounts.merchant_auth import MerchantOwnerKey
 from merchant.pages import PAGE_DEFAULT, PAGE_MAX
@@ -48,7 +51,19 @@ def _public(transfer: MerchantTransfer, viewer_public_id: str) -> MerchantTransf
     return MerchantTransferPublic.model_validate(body)
 
 
-@router.post("/merchant/transfers", status_code=201, response_model=MerchantTransferPublic)
+@router.post(
+    "/merchant/transfers",
+    status_code=201,
+    response_model=MerchantTransferPublic,
+    responses=refusals(
+        LedgerCode.INSUFFICIENT_FUNDS,
+        Code.TERMINAL_KEY_NOT_ALLOWED,
+        Code.MERCHANT_SUSPENDED,
+        Code.MERCHANT_NOT_FOUND,
+        Code.TRANSFER_TO_SELF,
+        Code.TRANSFER_BELOW_FEE,
+    ),
+)
 def create_merchant_transfer(
     body: MerchantTransferCreate, db: Db, caller: MerchantOwnerKey, request: Request
 ) -> MerchantTransferPublic:
@@ -69,7 +84,11 @@ def create_merchant_transfer(
     return _public(transfer, caller.merchant.public_id)
 
 
-@router.get("/merchant/transfers", response_model=MerchantTransferPage)
+@router.get(
+    "/merchant/transfers",
+    response_model=MerchantTransferPage,
+    responses=refusals(Code.TERMINAL_KEY_NOT_ALLOWED, Code.CURSOR_INVALID),
+)
 def list_merchant_transfers(
     db: Db,
     caller: MerchantOwnerKey,

@@ -5,8 +5,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
+from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
+from kit.refusal_docs import refusals
 from ledger.clock import Clock
+from ledger.errors import Code as LedgerCode
 from ledger.limits import AMOUNT_MAX
 from merchant.accounts.merchant_auth import MerchantOwnerKey
 from merchant.pages import PAGE_DEFAULT, PAGE_MAX
@@ -46,7 +49,19 @@ def _public(payment: ResidentPayment, merchant_public_id: str) -> ResidentPaymen
     return ResidentPaymentPublic.model_validate(body)
 
 
-@router.post("/merchant/resident_payments", status_code=201, response_model=ResidentPaymentPublic)
+@router.post(
+    "/merchant/resident_payments",
+    status_code=201,
+    response_model=ResidentPaymentPublic,
+    responses=refusals(
+        LedgerCode.INSUFFICIENT_FUNDS,
+        Code.TERMINAL_KEY_NOT_ALLOWED,
+        Code.NOT_ALLOWED_BY_COIN,
+        Code.MERCHANT_SUSPENDED,
+        Code.WALLET_NOT_FOUND,
+        Code.LIMIT_EXCEEDED,
+    ),
+)
 def create_resident_payment(
     body: ResidentPaymentCreate, db: Db, caller: MerchantOwnerKey, request: Request
 ) -> ResidentPaymentPublic:
@@ -68,7 +83,11 @@ def create_resident_payment(
     return _public(payment, caller.merchant.public_id)
 
 
-@router.get("/merchant/resident_payments", response_model=ResidentPaymentPage)
+@router.get(
+    "/merchant/resident_payments",
+    response_model=ResidentPaymentPage,
+    responses=refusals(Code.TERMINAL_KEY_NOT_ALLOWED, Code.CURSOR_INVALID),
+)
 def list_resident_payments(
     db: Db,
     caller: MerchantOwnerKey,

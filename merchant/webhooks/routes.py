@@ -11,7 +11,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 
+from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
+from kit.refusal_docs import refusals
 from ledger.clock import Clock
 from merchant.accounts.merchant_auth import MerchantOwnerKey
 from merchant.pages import PAGE_DEFAULT, PAGE_MAX
@@ -55,7 +57,18 @@ def _clock(request: Request) -> Clock:
     return clock
 
 
-@router.post("/webhook_endpoints", status_code=201, response_model=EndpointWithSecret)
+@router.post(
+    "/webhook_endpoints",
+    status_code=201,
+    response_model=EndpointWithSecret,
+    responses=refusals(
+        Code.TERMINAL_KEY_NOT_ALLOWED,
+        Code.WEBHOOK_EVENT_TYPE_UNKNOWN,
+        Code.WEBHOOK_URL_INVALID,
+        Code.WEBHOOK_URL_NOT_ALLOWED,
+        Code.LIMIT_EXCEEDED,
+    ),
+)
 def create_webhook_endpoint(
     body: EndpointCreate, db: Db, caller: MerchantOwnerKey, request: Request
 ) -> EndpointWithSecret:
@@ -71,7 +84,11 @@ def create_webhook_endpoint(
     return EndpointWithSecret.revealing(endpoint)
 
 
-@router.get("/webhook_endpoints", response_model=EndpointPage)
+@router.get(
+    "/webhook_endpoints",
+    response_model=EndpointPage,
+    responses=refusals(Code.TERMINAL_KEY_NOT_ALLOWED, Code.CURSOR_INVALID),
+)
 def list_webhook_endpoints(
     db: Db, caller: MerchantOwnerKey, limit: Limit = PAGE_DEFAULT, starting_after: After = None
 ) -> EndpointPage:
@@ -82,7 +99,11 @@ def list_webhook_endpoints(
     return EndpointPage(data=[EndpointPublic.of(e) for e in endpoints], has_more=has_more)
 
 
-@router.get("/webhook_endpoints/{endpoint_id}", response_model=EndpointPublic)
+@router.get(
+    "/webhook_endpoints/{endpoint_id}",
+    response_model=EndpointPublic,
+    responses=refusals(Code.TERMINAL_KEY_NOT_ALLOWED, Code.WEBHOOK_ENDPOINT_NOT_FOUND),
+)
 def get_webhook_endpoint(
     endpoint_id: EndpointId, db: Db, caller: MerchantOwnerKey
 ) -> EndpointPublic:
@@ -92,7 +113,11 @@ def get_webhook_endpoint(
     )
 
 
-@router.post("/webhook_endpoints/{endpoint_id}/disable", response_model=EndpointPublic)
+@router.post(
+    "/webhook_endpoints/{endpoint_id}/disable",
+    response_model=EndpointPublic,
+    responses=refusals(Code.TERMINAL_KEY_NOT_ALLOWED, Code.WEBHOOK_ENDPOINT_NOT_FOUND),
+)
 def disable_webhook_endpoint(
     endpoint_id: EndpointId, db: Db, caller: MerchantOwnerKey, request: Request
 ) -> EndpointPublic:
@@ -103,7 +128,15 @@ def disable_webhook_endpoint(
     return EndpointPublic.of(endpoint)
 
 
-@router.post("/webhook_endpoints/{endpoint_id}/rotate_secret", response_model=EndpointWithSecret)
+@router.post(
+    "/webhook_endpoints/{endpoint_id}/rotate_secret",
+    response_model=EndpointWithSecret,
+    responses=refusals(
+        Code.TERMINAL_KEY_NOT_ALLOWED,
+        Code.WEBHOOK_ENDPOINT_NOT_FOUND,
+        Code.WEBHOOK_ENDPOINT_DISABLED,
+    ),
+)
 def rotate_webhook_secret(
     endpoint_id: EndpointId, db: Db, caller: MerchantOwnerKey, request: Request
 ) -> EndpointWithSecret:
@@ -114,7 +147,13 @@ def rotate_webhook_secret(
     return EndpointWithSecret.revealing(endpoint)
 
 
-@router.get("/webhook_endpoints/{endpoint_id}/deliveries", response_model=DeliveryPage)
+@router.get(
+    "/webhook_endpoints/{endpoint_id}/deliveries",
+    response_model=DeliveryPage,
+    responses=refusals(
+        Code.TERMINAL_KEY_NOT_ALLOWED, Code.WEBHOOK_ENDPOINT_NOT_FOUND, Code.CURSOR_INVALID
+    ),
+)
 def list_endpoint_deliveries(
     endpoint_id: EndpointId,
     db: Db,
@@ -130,7 +169,11 @@ def list_endpoint_deliveries(
     return DeliveryPage(data=[DeliveryPublic.of(d) for d in deliveries], has_more=has_more)
 
 
-@router.get("/events", response_model=EventPage)
+@router.get(
+    "/events",
+    response_model=EventPage,
+    responses=refusals(Code.TERMINAL_KEY_NOT_ALLOWED, Code.CURSOR_INVALID),
+)
 def list_events(
     db: Db, caller: MerchantOwnerKey, limit: Limit = PAGE_DEFAULT, starting_after: After = None
 ) -> EventPage:
@@ -141,7 +184,11 @@ def list_events(
     return EventPage(data=[EventPublic.of(e) for e in events], has_more=has_more)
 
 
-@router.get("/events/{event_id}", response_model=EventWithDeliveries)
+@router.get(
+    "/events/{event_id}",
+    response_model=EventWithDeliveries,
+    responses=refusals(Code.TERMINAL_KEY_NOT_ALLOWED, Code.EVENT_NOT_FOUND),
+)
 def get_event(event_id: EventId, db: Db, caller: MerchantOwnerKey) -> EventWithDeliveries:
     """One event with each delivery and its attempts."""
     event = find_event(db, merchant=caller.merchant, event_public_id=event_id)
@@ -151,7 +198,14 @@ def get_event(event_id: EventId, db: Db, caller: MerchantOwnerKey) -> EventWithD
     )
 
 
-@router.post("/events/{event_id}/redeliver", status_code=202, response_model=DeliveryList)
+@router.post(
+    "/events/{event_id}/redeliver",
+    status_code=202,
+    response_model=DeliveryList,
+    responses=refusals(
+        Code.TERMINAL_KEY_NOT_ALLOWED, Code.EVENT_NOT_FOUND, Code.WEBHOOK_ENDPOINT_NONE
+    ),
+)
 def redeliver_event(
     event_id: EventId, db: Db, caller: MerchantOwnerKey, request: Request
 ) -> DeliveryList:

@@ -117,3 +117,25 @@ def test_an_originating_account_outside_the_code_list_is_refused(town: Town) -> 
     assert (bad.status_code, bad.json()["code"]) == (422, "branch_unknown")
     settings = town.client.post("/v1/settlement/settings", json={}, headers=town.issuer())
     assert settings.json() == {"cut_off": "15:00", "originator": None}
+
+
+def test_an_open_batch_has_no_file(town: Town) -> None:
+    cashouts(town, [3_000])
+    set_originator(town)
+    batch = closed_batch(town)
+    # Closing commits with the opening, so no request meets an open batch: one is written
+    # around Python, to prove the file waits for the closing.
+    run_in_transaction(
+        town.engine,
+        lambda c: c.execute(
+            text(
+                "UPDATE settlement_batches SET status = 'open', closed_at = NULL"
+                " WHERE coin_id = :coin"
+            ),
+            {"coin": town.coin.coin.id},
+        ),
+    )
+    refused = town.client.get(f"/v1/settlement/batches/{batch['id']}/zengin", headers=town.issuer())
+    assert (refused.status_code, refused.json()["code"]) == (409, "batch_not_closed")
+    shown = town.client.get(f"/v1/settlement/batches/{batch['id']}", headers=town.issuer())
+    assert shown.json()["status"] == "open"
