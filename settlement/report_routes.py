@@ -23,12 +23,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import Connection, text
 
 from kit.auth import InstitutionKey, IssuerKey, IssuerOrOperatorKey
 from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
 from kit.refusal_docs import refusals
+from ledger.coins import get_coin
 from settlement.fee_sharing import Share, get_rule, set_rule
 from settlement.fee_statement import fee_statement, parse_month
 from settlement.institutions import add_institution, list_institutions, net_positions
@@ -53,13 +53,6 @@ router = APIRouter(route_class=IdempotentRoute, tags=["reports"])
 PAGE_MAX = 100
 
 
-def coin_code(conn: Connection, coin_id: int) -> str:
-    code: str = conn.execute(
-        text("SELECT code FROM coins WHERE id = :id"), {"id": coin_id}
-    ).scalar_one()
-    return code
-
-
 @router.get(
     "/reports/unused_balance",
     response_model=UnusedBalancePublic,
@@ -82,7 +75,7 @@ def get_unused_balance(
         now=request.app.state.clock.now(),
         any_date=any_date,
     )
-    return UnusedBalancePublic.of(coin_code(db, key.coin_id), figures)
+    return UnusedBalancePublic.of(get_coin(db, key.coin_id).code, figures)
 
 
 @router.get(
@@ -91,7 +84,7 @@ def get_unused_balance(
 def get_fee_statement(db: Db, key: IssuerOrOperatorKey, month: str) -> FeeStatementPublic:
     """Net fee revenue of the month by merchant and kind, shared by the coin's rule."""
     statement = fee_statement(db, coin_id=key.coin_id, month=parse_month(month))
-    return FeeStatementPublic.of(coin_code(db, key.coin_id), statement)
+    return FeeStatementPublic.of(get_coin(db, key.coin_id).code, statement)
 
 
 # Dates a report can be about: the day before the first one must still be a date
@@ -111,7 +104,7 @@ BusinessDate = Annotated[date, Query(ge=DATE_MIN, le=DATE_MAX)]
 def get_positions(db: Db, key: IssuerOrOperatorKey, business_date: BusinessDate) -> PositionsPublic:
     """Each institution's top-ups, payouts and net position for a business date."""
     figures = net_positions(db, coin_id=key.coin_id, business_date=business_date)
-    return PositionsPublic.of(coin_code(db, key.coin_id), figures)
+    return PositionsPublic.of(get_coin(db, key.coin_id).code, figures)
 
 
 @router.get(
@@ -123,7 +116,7 @@ def get_positions(db: Db, key: IssuerOrOperatorKey, business_date: BusinessDate)
 def get_kpi(db: Db, key: InstitutionKey, date_from: FromDate, date_to: ToDate) -> KpiPublic:
     """The municipality's figures for the period."""
     figures = kpi(db, coin_id=key.coin_id, date_from=date_from, date_to=date_to)
-    return KpiPublic.of(coin_code(db, key.coin_id), figures)
+    return KpiPublic.of(get_coin(db, key.coin_id).code, figures)
 
 
 @router.get(
@@ -137,7 +130,7 @@ def get_kpi(db: Db, key: InstitutionKey, date_from: FromDate, date_to: ToDate) -
 def get_kpi_csv(db: Db, key: InstitutionKey, date_from: FromDate, date_to: ToDate) -> Response:
     """The same figures as open data: aggregated, no personal data (settlement/open_data.py)."""
     figures = kpi(db, coin_id=key.coin_id, date_from=date_from, date_to=date_to)
-    filename = f"kpi_{coin_code(db, key.coin_id)}_{date_from}_{date_to}.csv"
+    filename = f"kpi_{get_coin(db, key.coin_id).code}_{date_from}_{date_to}.csv"
     return Response(
         kpi_csv(figures).encode(),
         media_type="text/csv; charset=utf-8",

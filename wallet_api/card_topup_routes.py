@@ -6,36 +6,24 @@ import stripe
 import structlog
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 
 from kit.auth import CurrentResident
 from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
 from kit.problems import problem_response
 from kit.refusal_docs import refusals
-from ledger.coins import get_coin
-from ledger.limits import AMOUNT_MAX
+from kit.request_clock import request_clock
 from ledger.unit_of_work import run_in_transaction
 from wallet_api.card_topups import OverCap, apply_event, settle_over_cap, start_card_topup
+from wallet_api.resident_coins import resident_coin
 from wallet_api.residents import wallet_of
-from wallet_api.routes import _clock, _coin_by_code
 from wallet_api.rules import get_rules
+from wallet_api.schemas import CardTopupCreate, CardTopupPublic
 
 router = APIRouter(route_class=IdempotentRoute, tags=["residents"])
 webhook_router = APIRouter(tags=["stripe"])
 
 log = structlog.get_logger(__name__)
-
-
-class CardTopupCreate(BaseModel):
-    amount: int = Field(gt=0, le=AMOUNT_MAX)
-
-
-class CardTopupPublic(BaseModel):
-    id: str
-    amount: int
-    status: str
-    client_secret: str | None = Field(description="For Stripe's payment sheet in the app.")
 
 
 @router.post(
@@ -60,13 +48,7 @@ def create_card_topup(
 
     502 ``card_processor_unavailable`` when Stripe does not answer: nothing is
     recorded, and a retry under the same Idempotency-Key runs afresh."""
-    if coin is None:
-        home = db.exec_driver_sql(
-            "SELECT home_coin_id FROM residents WHERE id = %s", (resident_id,)
-        ).scalar_one()
-        the_coin = get_coin(db, home)
-    else:
-        the_coin = _coin_by_code(db, coin)
+    the_coin = resident_coin(db, resident_id=resident_id, code=coin)
     wallet = wallet_of(db, coin_id=the_coin.id, resident_id=resident_id)
     topup = start_card_topup(
         db,
@@ -74,7 +56,7 @@ def create_card_topup(
         rules=get_rules(db, coin_id=the_coin.id),
         wallet=wallet,
         amount=body.amount,
-        at=_clock(request).now(),
+        at=request_clock(request).now(),
     )
     return CardTopupPublic(
         id=topup.public_id,
@@ -97,7 +79,7 @@ async def stripe_webhook(request: Request) -> JSONResponse:
         log.warning("stripe_webhook_refused")
         return problem_response(Code.SIGNATURE_INVALID, "the Stripe signature does not verify")
     engine = request.app.state.engine
-    now = _clock(request).now()
+    now = request_clock(request).now()
     try:
         outcome = run_in_transaction(engine, lambda conn: apply_event(conn, event=event, at=now))
     except OverCap:

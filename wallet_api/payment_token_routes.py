@@ -9,7 +9,6 @@ drawn from the token itself, for the caller's own live tokens only.
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Request, Response
-from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 
 from kit.auth import CurrentResident
@@ -18,6 +17,7 @@ from kit.idempotency import Db, IdempotentRoute
 from kit.problems import Problem
 from kit.qr_images import render_png, render_svg
 from kit.refusal_docs import refusals
+from kit.request_clock import request_clock
 from ledger.clock import Clock
 from ledger.errors import LedgerError
 from wallet_api.payment_tokens import (
@@ -30,6 +30,7 @@ from wallet_api.payment_tokens import (
 )
 from wallet_api.resident_coins import resident_coin
 from wallet_api.residents import Wallet, wallet_of
+from wallet_api.schemas import PaymentTokenCreate, PaymentTokenPublic
 from wallet_api.token_keys import TokenKeys, claimed_coin_id, token_keys
 
 router = APIRouter(route_class=IdempotentRoute, tags=["payment tokens"])
@@ -40,30 +41,8 @@ assert TOKEN_TTL_S == 60, "the route's description says a minute"
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
-class PaymentTokenCreate(BaseModel):
-    coin: str | None = Field(
-        default=None,
-        description="The coin's code; default: the resident's home coin.",
-        min_length=2,
-        max_length=16,
-    )
-
-
-class PaymentTokenPublic(BaseModel):
-    token: str = Field(description=f"The signed token, {TOKEN_CHARS} characters.")
-    qr_payload: str = Field(description="What the QR code holds: the token itself.")
-    expires_at: str = Field(description=f"ISO 8601, UTC: {TOKEN_TTL_S} s after issue.")
-    coin: str
-    wallet_id: str
-
-
 def _not_found() -> Problem:
     return Problem(Code.PAYMENT_TOKEN_NOT_FOUND, "no such live token of yours")
-
-
-def _clock(request: Request) -> Clock:
-    clock: Clock = request.app.state.clock
-    return clock
 
 
 @router.post(
@@ -90,7 +69,7 @@ def create_payment_token(
         signer=keys.signer_for(coin.id),
         coin_id=coin.id,
         wallet_id=wallet.id,
-        clock=_clock(request),
+        clock=request_clock(request),
     )
     return PaymentTokenPublic(
         token=issued.token,
@@ -133,7 +112,7 @@ def payment_token_png(
 ) -> Response:
     """The token as a PNG QR code, for the wallet's screen."""
     own = _own_live_token(
-        db, token=token, resident_id=resident_id, keys=keys, clock=_clock(request)
+        db, token=token, resident_id=resident_id, keys=keys, clock=request_clock(request)
     )
     return Response(render_png(own), media_type="image/png", headers=_NO_STORE)
 
@@ -148,6 +127,6 @@ def payment_token_svg(
 ) -> Response:
     """The token as an SVG QR code."""
     own = _own_live_token(
-        db, token=token, resident_id=resident_id, keys=keys, clock=_clock(request)
+        db, token=token, resident_id=resident_id, keys=keys, clock=request_clock(request)
     )
     return Response(render_svg(own), media_type="image/svg+xml", headers=_NO_STORE)

@@ -32,3 +32,12 @@ def resident_coin(conn: Connection, *, resident_id: int, code: str | None) -> Co
         {"id": resident_id},
     ).one()
     return Coin(*row)
+
+
+def home_coin_id(conn: Connection, *, resident_public_id: str) -> int | None:
+    """The id of the coin the resident signed up in; None if no resident has the id."""
+    coin_id: int | None = conn.execute(
+        text("SELECT home_coin_id FROM residents WHERE public_id = :p"),
+        {"p": resident_public_id},
+    ).scalar_one_or_none()
+    return coin_id

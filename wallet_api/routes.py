@@ -5,7 +5,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import Connection, text
 
 from kit.auth import CurrentResident, IssuerKey
 from kit.errors import Code
@@ -14,12 +13,11 @@ from kit.problems import Problem, problem_response
 from kit.rate_limits import LOGIN_FAILURES, give_back, limit_for, take
 from kit.rate_limits import refusal as rate_limit_refusal
 from kit.refusal_docs import refusals
-from ledger.clock import Clock
-from ledger.coins import Coin, find_coin, get_coin
-from ledger.errors import LedgerError
+from kit.request_clock import request_clock
 from ledger.unit_of_work import run_in_transaction
 from wallet_api.balances import wallet_balance
 from wallet_api.pins import PinHasher
+from wallet_api.resident_coins import coin_by_code, home_coin_id, resident_coin
 from wallet_api.residents import (
     find_resident,
     find_wallet,
@@ -49,18 +47,6 @@ router = APIRouter(route_class=IdempotentRoute, tags=["residents"])
 auth_router = APIRouter(tags=["residents"])
 
 
-def _clock(request: Request) -> Clock:
-    clock: Clock = request.app.state.clock
-    return clock
-
-
-def _coin_by_code(conn: Connection, code: str) -> Coin:
-    try:
-        return find_coin(conn, code)
-    except LedgerError as error:
-        raise Problem(Code.COIN_NOT_FOUND, error.detail) from error
-
-
 @router.post(
     "/residents",
     status_code=201,
@@ -73,8 +59,8 @@ def create_resident(
     """Public sign-up: a resident and a basic wallet in the coin.
 
     Rate-limited per client address: 429 ``rate_limited`` with Retry-After."""
-    coin = _coin_by_code(db, body.coin)
-    limited = limit_signups(request, db, coin_id=coin.id, at=_clock(request).now())
+    coin = coin_by_code(db, body.coin)
+    limited = limit_signups(request, db, coin_id=coin.id, at=request_clock(request).now())
     if limited is not None:
         return limited
     hasher: PinHasher = request.app.state.pin_hasher
@@ -84,7 +70,7 @@ def create_resident(
         display_name=body.display_name,
         pin=body.pin,
         hasher=hasher,
-        at=_clock(request).now(),
+        at=request_clock(request).now(),
     )
     return ResidentCreated(resident_id=resident.public_id, wallet_id=wallet.public_id)
 
@@ -97,17 +83,13 @@ def create_resident(
 def create_token(body: TokenRequest, request: Request) -> TokenResponse | JSONResponse:
     """PIN log-in. Repeated wrong PINs lock the resident for a while (423)."""
     ttl = timedelta(seconds=request.app.state.access_token_ttl_s)
-    now = _clock(request).now()
+    now = request_clock(request).now()
     # Failures per address too: the lockout alone lets one caller try a few PINs each
     # of many residents (kit/rate_limits.py). Counted per address and home coin,
     # like the sign-up limit: one city's residents are what a guesser there goes through.
     engine = request.app.state.engine
     coin = run_in_transaction(
-        engine,
-        lambda conn: conn.execute(
-            text("SELECT home_coin_id FROM residents WHERE public_id = :p"),
-            {"p": body.resident_id},
-        ).scalar_one_or_none(),
+        engine, lambda conn: home_coin_id(conn, resident_public_id=body.resident_id)
     )
     limit = limit_for(request, LOGIN_FAILURES)
     address = f"{client_address(request)}|coin:{coin}"
@@ -144,13 +126,7 @@ def get_wallet(
     ] = None,
 ) -> WalletPublic:
     """The resident's own wallet: balance by kind, held, available, and its lots."""
-    if coin is None:
-        home = db.execute(
-            text("SELECT home_coin_id FROM residents WHERE id = :id"), {"id": resident_id}
-        ).scalar_one()
-        the_coin = get_coin(db, home)
-    else:
-        the_coin = _coin_by_code(db, coin)
+    the_coin = resident_coin(db, resident_id=resident_id, code=coin)
     wallet = wallet_of(db, coin_id=the_coin.id, resident_id=resident_id)
     balance = wallet_balance(db, coin_id=the_coin.id, account_id=wallet.account_id)
     return WalletPublic(
@@ -184,7 +160,7 @@ def verify_resident(
         resident_public_id=resident_id,
         method=body.method,
         reference=body.reference,
-        at=_clock(request).now(),
+        at=request_clock(request).now(),
     )
     resident = find_resident(db, resident_id)
     return ResidentPublic(
@@ -217,7 +193,7 @@ def create_topup(body: TopupCreate, db: Db, key: IssuerKey, request: Request) ->
         amount=body.amount,
         channel=Channel(body.channel),
         reference=body.reference,
-        at=_clock(request).now(),
+        at=request_clock(request).now(),
         institution_bank_code=body.institution,
     )
     return TopupPublic(

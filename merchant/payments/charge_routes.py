@@ -4,11 +4,10 @@ Refusal codes are listed in the service module's docstring
 (merchant/payments/terminal_charges.py).
 """
 
-from typing import Annotated, Any, Self
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, model_validator
 
 from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
@@ -19,60 +18,14 @@ from kit.refusal_docs import refusals
 from ledger.clock import Clock
 from ledger.errors import Code as LedgerCode
 from ledger.errors import LedgerError
-from ledger.limits import AMOUNT_MAX
 from merchant.accounts.merchant_auth import AnyMerchantKey
 from merchant.pages import PAGE_DEFAULT, PAGE_MAX
 from merchant.payments.charges import Charge, charge_wallet_public_id, charges_page, find_charge
+from merchant.payments.schemas import ChargeCreate, ChargePage, ChargePublic
 from merchant.payments.terminal_charges import charge_card, charge_token
 from wallet_api.token_keys import token_keys
 
 router = APIRouter(route_class=IdempotentRoute, tags=["charges"])
-
-
-class ChargeCreate(BaseModel):
-    """Exactly one of ``payment_token`` (a phone's QR) and ``card`` (a printed card) + ``pin``."""
-
-    payment_token: str | None = Field(
-        default=None, description="The token the resident's app showed.", max_length=200
-    )
-    card: str | None = Field(
-        default=None, description="The text of the scanned card QR.", max_length=100
-    )
-    pin: str | None = Field(
-        default=None, description="The card holder's PIN, typed at the till.", max_length=6
-    )
-    amount: int = Field(description="Coin to charge.", gt=0, le=AMOUNT_MAX)
-    reference: str | None = Field(
-        default=None, description="The merchant's own reference.", min_length=1, max_length=100
-    )
-
-    @model_validator(mode="after")
-    def one_way_to_pay(self) -> Self:
-        if (self.payment_token is None) == (self.card is None):
-            raise ValueError("send exactly one of payment_token and card")
-        if (self.card is None) != (self.pin is None):
-            raise ValueError("a card needs its pin, and only a card takes one")
-        return self
-
-
-class ChargePublic(BaseModel):
-    id: str = Field(description="ch_…")
-    object: str = "charge"
-    amount: int
-    fee: int = Field(description="The payment fee kept from the amount (rounded down).")
-    net: int = Field(description="What the merchant received: amount - fee.")
-    refunded: int
-    status: str = Field(description="succeeded, partially_refunded or refunded.")
-    source: str = Field(description="payment_token, card, static_qr or payment_intent.")
-    reference: str | None
-    merchant_id: str
-    wallet_id: str
-    created_at: str = Field(description="ISO 8601, UTC.")
-
-
-class ChargePage(BaseModel):
-    data: list[ChargePublic] = Field(description="Newest first.")
-    has_more: bool
 
 
 def charge_public(charge: Charge, merchant_public_id: str, wallet_public_id: str) -> ChargePublic:

@@ -14,7 +14,7 @@ from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
 from kit.qr_images import MODULE_PX_DEFAULT, MODULE_PX_MAX, render_png, render_svg
 from kit.refusal_docs import refusals
-from ledger.clock import Clock
+from kit.request_clock import request_clock
 from merchant.accounts.merchant_auth import AnyMerchantKey
 from merchant.payments.payment_intents import (
     LIST_LIMIT_MAX,
@@ -42,13 +42,10 @@ router = APIRouter(route_class=IdempotentRoute, tags=["payment_intents"])
 _NOT_FOUND = refusals(Code.PAYMENT_INTENT_NOT_FOUND)
 
 
-def _clock(request: Request) -> Clock:
-    clock: Clock = request.app.state.clock
-    return clock
-
-
 def _public(db: Db, intent: PaymentIntent, request: Request) -> PaymentIntentPublic:
-    return PaymentIntentPublic.model_validate(intent_json(db, intent, at=_clock(request).now()))
+    return PaymentIntentPublic.model_validate(
+        intent_json(db, intent, at=request_clock(request).now())
+    )
 
 
 @router.post(
@@ -77,7 +74,7 @@ def create_payment_intent(
         amount=body.amount,
         reference=body.reference,
         capture_method=CaptureMethod(body.capture_method),
-        at=_clock(request).now(),
+        at=request_clock(request).now(),
         expires_at=body.expires_at,
         description=body.description,
         terminal_id=caller.terminal_id,
@@ -154,7 +151,7 @@ def capture_payment_intent(
         db,
         merchant=caller.merchant,
         intent_public_id=intent_id,
-        at=_clock(request).now(),
+        at=request_clock(request).now(),
         amount=body.amount,
     )
     return _public(db, intent, request)
@@ -184,7 +181,7 @@ def cancel_payment_intent(
         merchant=caller.merchant,
         intent_public_id=intent_id,
         reason=CancellationReason(reason),
-        at=_clock(request).now(),
+        at=request_clock(request).now(),
     )
     return _public(db, intent, request)
 

@@ -8,14 +8,12 @@ merchant/payouts/payouts.py for the rules.
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field
 
 from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
 from kit.refusal_docs import refusals
 from ledger.clock import Clock
 from ledger.errors import Code as LedgerCode
-from ledger.limits import AMOUNT_MAX
 from merchant.accounts.merchant_auth import MerchantOwnerKey
 from merchant.pages import PAGE_DEFAULT, PAGE_MAX
 from merchant.payouts.payouts import (
@@ -26,31 +24,9 @@ from merchant.payouts.payouts import (
     payouts_page,
     request_payout,
 )
+from merchant.payouts.schemas import PayoutCreate, PayoutPage, PayoutPublic
 
 router = APIRouter(route_class=IdempotentRoute, tags=["charges", "payouts"])
-
-
-class PayoutCreate(BaseModel):
-    amount: int = Field(
-        description="Coin to cash out; the fee comes out of it.", gt=0, le=AMOUNT_MAX
-    )
-
-
-class PayoutPublic(BaseModel):
-    id: str = Field(description="po_…")
-    object: str = "payout"
-    merchant_id: str
-    source: str = Field(description="request or schedule.")
-    amount: int
-    fee: int = Field(description="The cash-out fee (rounded down), fixed when asked.")
-    net: int = Field(description="The yen the bank transfers: amount - fee.")
-    status: str = Field(description="pending, in_batch, paid, returned or canceled.")
-    requested_at: str = Field(description="ISO 8601, UTC.")
-
-
-class PayoutPage(BaseModel):
-    data: list[PayoutPublic] = Field(description="Newest first.")
-    has_more: bool
 
 
 def _public(payout: Payout, merchant_public_id: str) -> PayoutPublic:

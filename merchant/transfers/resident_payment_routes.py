@@ -3,45 +3,26 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field
 
 from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
 from kit.refusal_docs import refusals
 from ledger.clock import Clock
 from ledger.errors import Code as LedgerCode
-from ledger.limits import AMOUNT_MAX
 from merchant.accounts.merchant_auth import MerchantOwnerKey
 from merchant.pages import PAGE_DEFAULT, PAGE_MAX
 from merchant.transfers.resident_payments import (
-    PaymentReason,
     ResidentPayment,
     pay_resident,
     resident_payments_page,
 )
+from merchant.transfers.schemas import (
+    ResidentPaymentCreate,
+    ResidentPaymentPage,
+    ResidentPaymentPublic,
+)
 
 router = APIRouter(route_class=IdempotentRoute, tags=["charges", "merchants"])
-
-
-class ResidentPaymentCreate(BaseModel):
-    wallet_id: str = Field(description="The resident's wallet (wal_…).", max_length=40)
-    amount: int = Field(description="Coin to credit, as money.", gt=0, le=AMOUNT_MAX)
-    reason: PaymentReason
-
-
-class ResidentPaymentPublic(BaseModel):
-    id: str = Field(description="rpy_…")
-    object: str = "resident_payment"
-    merchant_id: str
-    wallet_id: str
-    amount: int
-    reason: PaymentReason
-    created_at: str = Field(description="ISO 8601, UTC.")
-
-
-class ResidentPaymentPage(BaseModel):
-    data: list[ResidentPaymentPublic] = Field(description="Newest first.")
-    has_more: bool
 
 
 def _public(payment: ResidentPayment, merchant_public_id: str) -> ResidentPaymentPublic:

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Path, Query, Request
 from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
 from kit.refusal_docs import refusals
-from ledger.clock import Clock
+from kit.request_clock import request_clock
 from merchant.accounts.merchant_auth import MerchantOwnerKey
 from merchant.pages import PAGE_DEFAULT, PAGE_MAX
 from merchant.webhooks.endpoints import (
@@ -52,11 +52,6 @@ EndpointId = Annotated[str, Path(max_length=64)]
 EventId = Annotated[str, Path(max_length=64)]
 
 
-def _clock(request: Request) -> Clock:
-    clock: Clock = request.app.state.clock
-    return clock
-
-
 @router.post(
     "/webhook_endpoints",
     status_code=201,
@@ -79,7 +74,7 @@ def create_webhook_endpoint(
         url=body.url,
         events=body.events,
         allow_private=request.app.state.webhook_allow_private_urls,
-        at=_clock(request).now(),
+        at=request_clock(request).now(),
     )
     return EndpointWithSecret.revealing(endpoint)
 
@@ -123,7 +118,10 @@ def disable_webhook_endpoint(
 ) -> EndpointPublic:
     """Stops sending to the endpoint; its pending deliveries are canceled."""
     endpoint = disable_endpoint(
-        db, merchant=caller.merchant, endpoint_public_id=endpoint_id, at=_clock(request).now()
+        db,
+        merchant=caller.merchant,
+        endpoint_public_id=endpoint_id,
+        at=request_clock(request).now(),
     )
     return EndpointPublic.of(endpoint)
 
@@ -142,7 +140,10 @@ def rotate_webhook_secret(
 ) -> EndpointWithSecret:
     """A new secret, shown once; the old one keeps signing beside it for 24 hours."""
     endpoint = rotate_secret(
-        db, merchant=caller.merchant, endpoint_public_id=endpoint_id, at=_clock(request).now()
+        db,
+        merchant=caller.merchant,
+        endpoint_public_id=endpoint_id,
+        at=request_clock(request).now(),
     )
     return EndpointWithSecret.revealing(endpoint)
 
@@ -214,6 +215,6 @@ def redeliver_event(
     The new deliveries are queued (202); the worker attempts them at once.
     """
     deliveries = redeliver(
-        db, merchant=caller.merchant, event_public_id=event_id, at=_clock(request).now()
+        db, merchant=caller.merchant, event_public_id=event_id, at=request_clock(request).now()
     )
     return DeliveryList(data=[DeliveryPublic.of(d) for d in deliveries])
