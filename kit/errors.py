@@ -4,8 +4,10 @@ A code is a stable snake_case string; callers branch on it, so neither a code
 nor its HTTP status ever changes once published. The side code raises
 ``Problem(Code.X, detail)`` and ``kit.problems`` answers with the status
 written here. The ledger's own codes live in ``ledger.errors`` (their statuses
-in ``kit.problems``); a code both tables hold (``coin_not_found``,
-``cursor_invalid``, ``idempotency_key_reused``, ...) means the same to a caller.
+in ``kit.problems``, both documented by ``kit.problems.refusal_of``). A code
+both tables hold (``coin_not_found``, ``cursor_invalid``, ...) names the same
+refusal with the same status, but ``idempotency_key_invalid``: 400 for the
+request's header, 422 for a key the ledger is given.
 
 Grouped by kind, in the order a request meets them: who is asking, the
 request's data, what it names, idempotency and uniqueness, the state of what

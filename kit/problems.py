@@ -40,7 +40,7 @@ DATABASE_UNAVAILABLE = (
 
 log = structlog.get_logger(__name__)
 
-# The ledger's codes that are not 422 (the ledger's data errors, and the default).
+# The statuses of the ledger's codes; a code not listed (the request's data) is 422.
 _LEDGER_STATUS: dict[LedgerCode, HTTPStatus] = {
     LedgerCode.COIN_NOT_FOUND: HTTPStatus.NOT_FOUND,
     LedgerCode.ACCOUNT_NOT_FOUND: HTTPStatus.NOT_FOUND,
