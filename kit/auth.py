@@ -4,7 +4,6 @@ Every route names its caller with one of the aliases at the bottom
 (``IssuerKey``, ``CurrentResident``, …); they are defined here and nowhere else.
 """
 
-from http import HTTPStatus
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -12,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from kit.access_tokens import resident_of
 from kit.credentials import ApiKey, Role, authenticate
+from kit.errors import Code
 from kit.problems import Problem
 from kit.request_connection import on_request_connection
 from ledger.clock import Clock
@@ -24,11 +24,11 @@ def current_key(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> ApiKey:
     if credentials is None:
-        raise Problem(HTTPStatus.UNAUTHORIZED, "unauthenticated", "an API key is required")
+        raise Problem(Code.UNAUTHENTICATED, "an API key is required")
     secret = credentials.credentials
     key = on_request_connection(request, lambda conn: authenticate(conn, secret))
     if key is None:
-        raise Problem(HTTPStatus.UNAUTHORIZED, "unauthenticated", "the API key is not valid")
+        raise Problem(Code.UNAUTHENTICATED, "the API key is not valid")
     return key
 
 
@@ -37,7 +37,7 @@ def require(*roles: Role):  # type: ignore[no-untyped-def]
 
     def check(key: Annotated[ApiKey, Depends(current_key)]) -> ApiKey:
         if key.role not in roles:
-            raise Problem(HTTPStatus.FORBIDDEN, "forbidden", f"a {key.role} key may not do this")
+            raise Problem(Code.FORBIDDEN, f"a {key.role} key may not do this")
         return key
 
     return check
@@ -54,9 +54,7 @@ def current_resident(request: Request) -> int:
         # The request's own connection (docs/benchmarks.md, HTTP payments).
         resident_id = on_request_connection(request, lambda conn: resident_of(conn, token, at=now))
     if resident_id is None:
-        raise Problem(
-            HTTPStatus.UNAUTHORIZED, "unauthenticated", "a valid access token is required"
-        )
+        raise Problem(Code.UNAUTHENTICATED, "a valid access token is required")
     return resident_id
 
 

@@ -39,6 +39,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 
 from kit.access_tokens import public_id_in
+from kit.errors import Code
 from kit.problems import problem_for, problem_response
 from ledger.clock import Clock
 from ledger.errors import is_retryable
@@ -104,15 +105,13 @@ class IdempotentRoute(APIRoute):
             key = request.headers.get(HEADER)
             if key is not None and not (0 < len(key) <= KEY_LENGTH_MAX and key.isprintable()):
                 return problem_response(
-                    HTTPStatus.BAD_REQUEST,
-                    "idempotency_key_invalid",
+                    Code.IDEMPOTENCY_KEY_INVALID,
                     f"{HEADER} is 1 to {KEY_LENGTH_MAX} printable characters",
                 )
             body = await request.body()
             if len(body) > BODY_BYTES_MAX:
                 return problem_response(
-                    HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-                    "request_too_large",
+                    Code.REQUEST_TOO_LARGE,
                     f"a request body is at most {BODY_BYTES_MAX} bytes",
                 )
             return await _keyed(request, run_route, key, body)
@@ -253,8 +252,7 @@ def _claim(
         if isinstance(error.orig, psycopg.errors.LockNotAvailable):
             raise _Replay(
                 problem_response(
-                    HTTPStatus.CONFLICT,
-                    "idempotency_key_in_flight",
+                    Code.IDEMPOTENCY_KEY_IN_FLIGHT,
                     "a request with this idempotency key is still being processed; retry later",
                 )
             ) from error
@@ -264,8 +262,7 @@ def _claim(
     if bytes(first_hash) != fingerprint:
         raise _Replay(
             problem_response(
-                HTTPStatus.UNPROCESSABLE_ENTITY,
-                "idempotency_key_reused",
+                Code.IDEMPOTENCY_KEY_REUSED,
                 "this idempotency key was used with a different request",
             )
         )

@@ -1,7 +1,9 @@
-"""RFC 9457 problem details: one table of codes and statuses, one handler.
+"""RFC 9457 problem details: every refusal answered in one place, by its code.
 
 Every error the API returns is ``application/problem+json`` with ``type``,
-``title``, ``status``, ``detail`` and a stable snake_case ``code``.
+``title``, ``status``, ``detail`` and a stable snake_case ``code``. The sides'
+codes and their statuses are the table in ``kit.errors``; the ledger's codes
+get their statuses here.
 
 When the database cannot be reached (down, restarting, a connection cut
 mid-request) the answer is 503 ``service_unavailable`` with ``Retry-After``,
@@ -20,7 +22,10 @@ from sqlalchemy.exc import DataError as SqlDataError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ledger.errors import Code, LedgerError
+from kit.errors import Code, Refusal
+from ledger.errors import MEANINGS as LEDGER_MEANINGS
+from ledger.errors import Code as LedgerCode
+from ledger.errors import LedgerError
 
 PROBLEM_TYPE_BASE = "https://localcoin.jp/problems/"
 # Seconds a client should wait before asking again while the database is away.
@@ -35,32 +40,46 @@ DATABASE_UNAVAILABLE = (
 
 log = structlog.get_logger(__name__)
 
-_LEDGER_STATUS: dict[Code, HTTPStatus] = {
-    Code.COIN_NOT_FOUND: HTTPStatus.NOT_FOUND,
-    Code.ACCOUNT_NOT_FOUND: HTTPStatus.NOT_FOUND,
-    Code.ENTRY_NOT_FOUND: HTTPStatus.NOT_FOUND,
-    Code.HOLD_NOT_FOUND: HTTPStatus.NOT_FOUND,
-    Code.COIN_EXISTS: HTTPStatus.CONFLICT,
-    Code.ACCOUNT_EXISTS: HTTPStatus.CONFLICT,
-    Code.ALREADY_REVERSED: HTTPStatus.CONFLICT,
-    Code.HOLD_NOT_ACTIVE: HTTPStatus.CONFLICT,
-    Code.HOLD_EXPIRED: HTTPStatus.CONFLICT,
-    Code.APPEND_ONLY: HTTPStatus.CONFLICT,
-    Code.INSUFFICIENT_FUNDS: HTTPStatus.PAYMENT_REQUIRED,
+# The statuses of the ledger's codes; a code not listed (the request's data) is 422.
+_LEDGER_STATUS: dict[LedgerCode, HTTPStatus] = {
+    LedgerCode.COIN_NOT_FOUND: HTTPStatus.NOT_FOUND,
+    LedgerCode.ACCOUNT_NOT_FOUND: HTTPStatus.NOT_FOUND,
+    LedgerCode.ENTRY_NOT_FOUND: HTTPStatus.NOT_FOUND,
+    LedgerCode.HOLD_NOT_FOUND: HTTPStatus.NOT_FOUND,
+    LedgerCode.COIN_EXISTS: HTTPStatus.CONFLICT,
+    LedgerCode.ACCOUNT_EXISTS: HTTPStatus.CONFLICT,
+    LedgerCode.ALREADY_REVERSED: HTTPStatus.CONFLICT,
+    LedgerCode.HOLD_NOT_ACTIVE: HTTPStatus.CONFLICT,
+    LedgerCode.HOLD_EXPIRED: HTTPStatus.CONFLICT,
+    LedgerCode.APPEND_ONLY: HTTPStatus.CONFLICT,
+    LedgerCode.INSUFFICIENT_FUNDS: HTTPStatus.PAYMENT_REQUIRED,
 }
 
 
-class Problem(Exception):  # noqa: N818 - RFC 9457 calls it a problem
-    """An error the API answers with, as a problem document."""
+def refusal_of(code: Code | LedgerCode) -> Refusal:
+    """What a code means to a caller, whether the sides' table or the ledger holds it."""
+    if isinstance(code, Code):
+        return code.refusal
+    status = _LEDGER_STATUS.get(code, HTTPStatus.UNPROCESSABLE_ENTITY)
+    return Refusal(status, code.value.replace("_", " ").capitalize(), LEDGER_MEANINGS[code])
 
-    def __init__(self, status: HTTPStatus, code: str, detail: str) -> None:
+
+class Problem(Exception):  # noqa: N818 - RFC 9457 calls it a problem
+    """A refusal the API answers with, as a problem document; its status is its code's."""
+
+    def __init__(self, code: Code, detail: str) -> None:
         super().__init__(detail)
-        self.status = status
+        self.status = code.refusal.status
         self.code = code
         self.detail = detail
 
 
-def problem_response(status: HTTPStatus, code: str, detail: str, **extra: object) -> JSONResponse:
+def problem_response(code: Code | LedgerCode, detail: str, **extra: object) -> JSONResponse:
+    """The answer to a refusal with ``code``; ``extra`` adds members to the document."""
+    return _answer(refusal_of(code).status, code.value, detail, **extra)
+
+
+def _answer(status: HTTPStatus, code: str, detail: str, **extra: object) -> JSONResponse:
     body: dict[str, object] = {
         "type": PROBLEM_TYPE_BASE + code,
         "title": status.phrase,
@@ -77,33 +96,25 @@ def problem_response(status: HTTPStatus, code: str, detail: str, **extra: object
 
 def problem_for(error: Exception) -> JSONResponse | None:
     """The problem response for a refusal, or None for an unexpected error (a bug)."""
-    if isinstance(error, Problem):
-        return problem_response(error.status, error.code, error.detail)
-    if isinstance(error, LedgerError):
-        status = _LEDGER_STATUS.get(error.code, HTTPStatus.UNPROCESSABLE_ENTITY)
-        return problem_response(status, error.code.value, error.detail)
+    if isinstance(error, Problem | LedgerError):
+        return problem_response(error.code, error.detail)
     if isinstance(error, RequestValidationError):
         errors = [
             {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "message": e["msg"]}
             for e in error.errors()
         ]
         fields = ", ".join(e["field"] for e in errors)
-        return problem_response(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "validation_error",
-            f"invalid: {fields}",
-            errors=errors,
-        )
+        return problem_response(Code.VALIDATION_ERROR, f"invalid: {fields}", errors=errors)
     if isinstance(error, StarletteHTTPException):
         status = HTTPStatus(error.status_code)
         code = status.phrase.lower().replace(" ", "_").replace("-", "_")
-        return problem_response(status, code, str(error.detail))
+        # Routing's own refusals (no such path, method not allowed): named by their status.
+        return _answer(status, code, str(error.detail))
     if isinstance(error, SqlDataError | psycopg.DataError):
         # Input the schema lets through but PostgreSQL cannot hold (a NUL character in a
         # string, a number past bigint): the caller's data, not a server failure.
         return problem_response(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "validation_error",
+            Code.VALIDATION_ERROR,
             "a value cannot be stored (a NUL character, or a number out of range)",
         )
     return None
@@ -128,8 +139,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def unavailable(_: Request, error: Exception) -> JSONResponse:
         log.warning("database_unavailable", error=type(error).__name__)
         response = problem_response(
-            HTTPStatus.SERVICE_UNAVAILABLE,
-            "service_unavailable",
+            Code.SERVICE_UNAVAILABLE,
             "the service is briefly unavailable; retry with the same Idempotency-Key",
         )
         response.headers["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER_S)

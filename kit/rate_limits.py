@@ -30,13 +30,13 @@ An app may set ``app.state.rate_limits`` (bucket name → Limit) to change a lim
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http import HTTPStatus
 from math import ceil
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Connection, Engine, text
 
+from kit.errors import Code
 from kit.problems import problem_response
 from ledger.unit_of_work import run_in_transaction
 
@@ -118,8 +118,7 @@ def give_back(engine: Engine, limit: Limit, subject: str, *, at: datetime) -> No
 
 def refusal(limit: Limit, retry_after_s: int, what: str) -> JSONResponse:
     response = problem_response(
-        HTTPStatus.TOO_MANY_REQUESTS,
-        "rate_limited",
+        Code.RATE_LIMITED,
         f"at most {limit.failures} failed {what} per {limit.window.seconds // 60} minutes;"
         f" try again in {retry_after_s} seconds",
     )

@@ -48,6 +48,41 @@ class Code(StrEnum):
     APPEND_ONLY = "append_only"
 
 
+# What each code means to a caller, in a line (docs/ledger.md, "Result codes").
+MEANINGS: dict[Code, str] = {
+    Code.AMOUNT_MUST_BE_POSITIVE: "An amount is zero, negative where it must be positive,"
+    " or not an integer.",
+    Code.AMOUNT_EXCEEDS_MAX: "An amount exceeds the ledger's maximum.",
+    Code.POSTINGS_TOO_FEW: "An entry has fewer than 2 postings.",
+    Code.POSTINGS_TOO_MANY: "An entry has more than 32 postings.",
+    Code.ENTRY_UNBALANCED: "The postings do not sum to zero.",
+    Code.BATCH_TOO_LARGE: "A batch has more than 1,000 entries.",
+    Code.BATCH_EMPTY: "A batch has no entries.",
+    Code.IDEMPOTENCY_KEY_INVALID: "The key is empty, too long or not printable.",
+    Code.METADATA_TOO_LARGE: "Metadata over 4,096 bytes.",
+    Code.KIND_INVALID: "The entry kind is not 1-64 characters of [a-z0-9_.].",
+    Code.LOT_SPEC_INVALID: "A debit names a lot kind to add to, or a credit names lots to spend.",
+    Code.HOLD_TTL_INVALID: "A hold's lifetime is not within (0, 90 days].",
+    Code.PAGE_SIZE_INVALID: "A history page size outside 1-200.",
+    Code.CURSOR_INVALID: "A cursor this ledger did not give.",
+    Code.COIN_NOT_FOUND: "The coin named does not exist.",
+    Code.COIN_EXISTS: "The coin's code is taken.",
+    Code.ACCOUNT_NOT_FOUND: "The account named does not exist in this coin.",
+    Code.ACCOUNT_EXISTS: "The account's code is taken in this coin.",
+    Code.ENTRY_NOT_FOUND: "The entry named does not exist in this coin.",
+    Code.HOLD_NOT_FOUND: "The hold named does not exist in this coin.",
+    Code.IDEMPOTENCY_KEY_REUSED: "The key was used for a different request.",
+    Code.ALREADY_REVERSED: "The entry has been reversed already.",
+    Code.HOLD_NOT_ACTIVE: "The hold was captured or voided already.",
+    Code.HOLD_EXPIRED: "The hold expired; its amount is available again.",
+    Code.CAPTURE_EXCEEDS_HOLD: "The capture is more than the hold.",
+    Code.INSUFFICIENT_FUNDS: "The available balance, or the lots eligible for the debit,"
+    " are too small.",
+    Code.APPEND_ONLY: "The books are append-only: an UPDATE or DELETE was refused.",
+}
+assert set(MEANINGS) == set(Code), "every ledger code has its meaning"
+
+
 class LedgerError(Exception):
     """A refusal by the ledger. Nothing was written when it is raised."""
 

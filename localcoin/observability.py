@@ -39,6 +39,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine, text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kit.errors import Code
 from kit.problems import problem_response
 
 log = structlog.get_logger("localcoin.http")
@@ -141,8 +142,7 @@ class ObservabilityMiddleware:
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
         response = problem_response(
-            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-            "request_too_large",
+            Code.REQUEST_TOO_LARGE,
             f"a request body is at most {self.body_max_bytes} bytes",
         )
         response.headers[REQUEST_ID_HEADER] = request_id

@@ -2,14 +2,18 @@
 
 FastAPI documents its own validation-error shape for 422; every error this API
 returns is an RFC 9457 problem instead. Each operation gets a ``4XX`` and a
-``5XX`` answer in ``application/problem+json`` with the Problem schema, and
-FastAPI's 422 shape is removed.
+``5XX`` answer in ``application/problem+json`` with the Problem schema, listing
+the codes any call may meet, and FastAPI's 422 shape is removed: the codes a
+route answers 422 with are listed on its ``4XX`` answer, those of its other
+statuses under each status (``kit.refusal_docs``), each a problem too.
 """
 
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+
+from kit.refusal_docs import ANY_CALL_4XX, ANY_CALL_5XX, described
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "title": "Problem",
@@ -36,6 +40,19 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 _PROBLEM_ANSWER = {
     "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 }
+_ANY_CALL = "\n".join(
+    ["Besides the codes listed by status, any call may answer:"]
+    + [described(code) for code in ANY_CALL_4XX]
+)
+_FAILED = "\n".join(["The server failed."] + [described(code) for code in ANY_CALL_5XX])
+
+
+def _refused(own_422: dict[str, Any] | None) -> str:
+    """The 4XX answer's description: the route's own 422 codes, then those of any call."""
+    schema = (own_422 or {}).get("content", {}).get("application/json", {}).get("schema", {})
+    fastapis = schema.get("$ref") == "#/components/schemas/HTTPValidationError"
+    own = [] if own_422 is None or fastapis else [own_422["description"]]
+    return "\n".join(["Refused; nothing changed.", *own, _ANY_CALL])
 
 
 def problem_aware_openapi(app: FastAPI) -> dict[str, Any]:
@@ -51,9 +68,11 @@ def problem_aware_openapi(app: FastAPI) -> dict[str, Any]:
     for operations in document.get("paths", {}).values():
         for operation in operations.values():
             answers = operation.setdefault("responses", {})
-            answers.pop("422", None)
-            answers["4XX"] = {"description": "Refused; nothing changed."} | _PROBLEM_ANSWER
-            answers["5XX"] = {"description": "The server failed."} | _PROBLEM_ANSWER
+            answers["4XX"] = {"description": _refused(answers.pop("422", None))} | _PROBLEM_ANSWER
+            answers["5XX"] = {"description": _FAILED} | _PROBLEM_ANSWER
+            for status, answer in answers.items():
+                if status[0] in "45" and "content" not in answer:
+                    answer.update(_PROBLEM_ANSWER)
     app.openapi_schema = document
     return document
 

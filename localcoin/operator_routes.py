@@ -1,7 +1,6 @@
 """The operator's view of a coin's books."""
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
 from sqlalchemy import Connection
 
 from kit.auth import OperatorKey
@@ -9,26 +8,9 @@ from ledger.accounts import get_balance, sum_balances
 from ledger.chart import Standard, standard_account
 from ledger.coins import get_coin
 from ledger.unit_of_work import run_in_transaction
+from localcoin.operator_schemas import LedgerSummary, Outstanding
 
 router = APIRouter(prefix="/v1", tags=["operator"])
-
-
-class Outstanding(BaseModel):
-    """Coin held in wallets (the issuer's liability), in coin (= yen)."""
-
-    residents: int
-    merchants: int
-    total: int
-
-
-class LedgerSummary(BaseModel):
-    """A coin's headline figures, from the cached balances, all integers of coin."""
-
-    coin: str
-    outstanding: Outstanding
-    reserve: int
-    fees: int
-    breakage: int
 
 
 @router.get("/ledger/summary", response_model=LedgerSummary)

@@ -8,11 +8,11 @@ when new rows arrive.
 """
 
 from collections.abc import Mapping
-from http import HTTPStatus
 from typing import Any
 
 from sqlalchemy import Connection, text
 
+from kit.errors import Code
 from kit.problems import Problem
 
 PAGE_MAX = 100
@@ -43,9 +43,7 @@ def page_of(
             {**bound, "cursor": starting_after},
         ).scalar_one_or_none()
         if cursor_id is None:
-            raise Problem(
-                HTTPStatus.UNPROCESSABLE_ENTITY, "cursor_invalid", "starting_after names no row"
-            )
+            raise Problem(Code.CURSOR_INVALID, "starting_after names no row")
         after = " AND id < :after"
         bound["after"] = cursor_id
     rows = conn.execute(

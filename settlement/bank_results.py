@@ -27,10 +27,10 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from http import HTTPStatus
 
 from sqlalchemy import Connection, text
 
+from kit.errors import Code
 from kit.problems import Problem
 from ledger.chart import Standard, standard_account
 from ledger.entries import EntryRequest, credit, debit, post_entry
@@ -83,15 +83,13 @@ def apply_results(
     if batch.status is BatchStatus.CONFIRMED:
         if _kept_fingerprint(conn, batch) != results.fingerprint():
             raise Problem(
-                HTTPStatus.CONFLICT,
-                "results_conflict",
+                Code.RESULTS_CONFLICT,
                 "this batch was confirmed with other results; the money has moved",
             )
         return batch, False
     if batch.status is not BatchStatus.EXPORTED:
         raise Problem(
-            HTTPStatus.CONFLICT,
-            "batch_not_exported",
+            Code.BATCH_NOT_EXPORTED,
             f"the batch is {batch.status}; results come after its file was downloaded",
         )
     payouts = [
@@ -129,28 +127,23 @@ def apply_results(
 
 def _check(results: Results, in_batch: set[str]) -> None:
     if len(set(results.returned)) != len(results.returned):
-        raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY, "returned_duplicated", "a payout is listed twice"
-        )
+        raise Problem(Code.RETURNED_DUPLICATED, "a payout is listed twice")
     stray = sorted(set(results.reasons) - set(results.returned))
     if stray:
         raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "reason_without_return",
+            Code.REASON_WITHOUT_RETURN,
             f"reasons given for payouts not returned: {', '.join(stray)}",
         )
     for payout_id, reason in results.reasons.items():
         if not 0 < len(reason.strip()) <= REASON_LENGTH_MAX:
             raise Problem(
-                HTTPStatus.UNPROCESSABLE_ENTITY,
-                "reason_invalid",
+                Code.REASON_INVALID,
                 f"the reason for {payout_id} is 1 to {REASON_LENGTH_MAX} characters",
             )
     unknown = sorted(set(results.returned) - in_batch)
     if unknown:
         raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "payout_not_in_batch",
+            Code.PAYOUT_NOT_IN_BATCH,
             f"the batch does not pay: {', '.join(unknown)}",
         )
 

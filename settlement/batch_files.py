@@ -16,15 +16,16 @@ in the detail.
 """
 
 from datetime import datetime
-from http import HTTPStatus
 
 from sqlalchemy import Connection, text
 
 from jp_banking.zengin import AccountType, Transfer, write_transfer_file
 from jp_banking.zengin_errors import ZenginError
+from kit.errors import Code
 from kit.problems import Problem
 from settlement.batches import Batch, BatchStatus, find_batch, move_batch
 from settlement.originator import require_originator
+from settlement.zengin_refusals import zengin_problem
 
 _ACCOUNT_TYPES = {"ordinary": AccountType.ORDINARY, "current": AccountType.CURRENT}
 
@@ -72,9 +73,7 @@ def build_file(conn: Connection, *, batch: Batch) -> bytes:
         where = ""
         if error.record_index is not None:
             where = f" (payout {transfers[error.record_index][0]})"
-        raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY, error.code.value, f"{error.detail}{where}"
-        ) from error
+        raise zengin_problem(error, f"{error.detail}{where}") from error
 
 
 def export_batch(
@@ -83,7 +82,7 @@ def export_batch(
     """The file of the coin's batch; the batch is ``exported`` from now on."""
     batch = find_batch(conn, coin_id=coin_id, batch_public_id=batch_public_id, for_update=True)
     if batch.status is BatchStatus.OPEN:
-        raise Problem(HTTPStatus.CONFLICT, "batch_not_closed", "close the batch first")
+        raise Problem(Code.BATCH_NOT_CLOSED, "close the batch first")
     data = build_file(conn, batch=batch)
     if batch.status is BatchStatus.CLOSED:
         batch = move_batch(conn, batch=batch, to=BatchStatus.EXPORTED, actor=actor, at=at)

@@ -27,8 +27,10 @@ from fastapi import APIRouter, Query, Request, Response
 from jp_banking.zengin_errors import ZenginError
 from kit.auth import IssuerKey
 from kit.credentials import ApiKey
+from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
 from kit.problems import Problem
+from kit.refusal_docs import refusals
 from merchant.accounts.merchants import find_merchant
 from settlement.bank_results import Results, apply_results
 from settlement.batch_files import export_batch
@@ -61,6 +63,7 @@ from settlement.originator import (
 )
 from settlement.payout_schedules import Frequency, set_schedule
 from settlement.reconciliation import reconcile_batch, reconcile_period
+from settlement.zengin_refusals import zengin_problem
 
 router = APIRouter(route_class=IdempotentRoute, tags=["settlement"])
 
@@ -80,7 +83,21 @@ def _full(db: Db, batch_id: str, key: ApiKey) -> BatchPublic:
     )
 
 
-@router.post("/settlement/settings", response_model=SettlementSettingsPublic)
+@router.post(
+    "/settlement/settings",
+    response_model=SettlementSettingsPublic,
+    responses=refusals(
+        Code.REQUESTER_CODE_INVALID,
+        Code.BANK_CODE_INVALID,
+        Code.BANK_UNKNOWN,
+        Code.BRANCH_CODE_INVALID,
+        Code.BRANCH_UNKNOWN,
+        Code.ACCOUNT_NUMBER_INVALID,
+        Code.NAME_EMPTY,
+        Code.NAME_NOT_REPRESENTABLE,
+        Code.NAME_TOO_LONG,
+    ),
+)
 def set_settlement_settings(
     body: SettlementSettingsSet, db: Db, key: IssuerKey, request: Request
 ) -> dict[str, Any]:
@@ -95,9 +112,7 @@ def set_settlement_settings(
         try:
             originator = checked_originator(**body.originator.model_dump())
         except ZenginError as error:
-            raise Problem(
-                HTTPStatus.UNPROCESSABLE_ENTITY, error.code.value, error.detail
-            ) from error
+            raise zengin_problem(error) from error
     saved = save_settings(
         db,
         coin_id=key.coin_id,
@@ -111,7 +126,10 @@ def set_settlement_settings(
     "/settlement/batches",
     status_code=201,
     response_model=BatchPublic,
-    responses={200: {"model": BatchPublic, "description": "Closed before; nothing changed."}},
+    responses={
+        200: {"model": BatchPublic, "description": "Closed before; nothing changed."},
+        **refusals(Code.CUT_OFF_NOT_REACHED, Code.BUSINESS_DATE_INVALID),
+    },
 )
 def close_settlement_batch(
     body: BatchClose, db: Db, key: IssuerKey, request: Request, response: Response
@@ -132,7 +150,9 @@ def close_settlement_batch(
     return _full(db, closing.batch.public_id, key)
 
 
-@router.get("/settlement/batches", response_model=BatchPage)
+@router.get(
+    "/settlement/batches", response_model=BatchPage, responses=refusals(Code.BATCH_NOT_FOUND)
+)
 def list_settlement_batches(
     db: Db,
     key: IssuerKey,
@@ -145,7 +165,11 @@ def list_settlement_batches(
     return BatchPage(data=[batch_public(b) for b in batches], has_more=has_more)
 
 
-@router.get("/settlement/batches/{batch_id}", response_model=BatchPublic)
+@router.get(
+    "/settlement/batches/{batch_id}",
+    response_model=BatchPublic,
+    responses=refusals(Code.BATCH_NOT_FOUND),
+)
 def get_settlement_batch(batch_id: str, db: Db, key: IssuerKey) -> BatchPublic:
     return _full(db, batch_id, key)
 
@@ -153,7 +177,31 @@ def get_settlement_batch(batch_id: str, db: Db, key: IssuerKey) -> BatchPublic:
 @router.get(
     "/settlement/batches/{batch_id}/zengin",
     response_class=Response,
-    responses={200: {"content": {ZENGIN_MEDIA_TYPE: {}}, "description": "The 総合振込 file."}},
+    responses={
+        200: {"content": {ZENGIN_MEDIA_TYPE: {}}, "description": "The 総合振込 file."},
+        **refusals(
+            Code.BATCH_NOT_FOUND,
+            Code.ORIGINATOR_NOT_SET,
+            Code.BATCH_NOT_CLOSED,
+            Code.TRANSFER_DATE_NOT_BUSINESS_DAY,
+            Code.REQUESTER_CODE_INVALID,
+            Code.TRANSFERS_EMPTY,
+            Code.BANK_CODE_INVALID,
+            Code.BRANCH_CODE_INVALID,
+            Code.BANK_UNKNOWN,
+            Code.BRANCH_UNKNOWN,
+            Code.ACCOUNT_TYPE_INVALID,
+            Code.ACCOUNT_NUMBER_INVALID,
+            Code.NAME_EMPTY,
+            Code.NAME_NOT_REPRESENTABLE,
+            Code.NAME_TOO_LONG,
+            Code.AMOUNT_NOT_POSITIVE_INT,
+            Code.AMOUNT_TOO_LARGE,
+            Code.CUSTOMER_CODE_INVALID,
+            Code.COUNT_OVERFLOW,
+            Code.TOTAL_OVERFLOW,
+        ),
+    },
 )
 def get_zengin_file(batch_id: str, db: Db, key: IssuerKey, request: Request) -> Response:
     """The batch's Zengin file; a closed batch becomes exported.
@@ -176,7 +224,19 @@ def get_zengin_file(batch_id: str, db: Db, key: IssuerKey, request: Request) -> 
     )
 
 
-@router.post("/settlement/batches/{batch_id}/results", response_model=BatchPublic)
+@router.post(
+    "/settlement/batches/{batch_id}/results",
+    response_model=BatchPublic,
+    responses=refusals(
+        Code.BATCH_NOT_FOUND,
+        Code.RESULTS_CONFLICT,
+        Code.BATCH_NOT_EXPORTED,
+        Code.RETURNED_DUPLICATED,
+        Code.REASON_WITHOUT_RETURN,
+        Code.REASON_INVALID,
+        Code.PAYOUT_NOT_IN_BATCH,
+    ),
+)
 def post_bank_results(
     batch_id: str, body: BatchResults, db: Db, key: IssuerKey, request: Request
 ) -> BatchPublic:
@@ -198,7 +258,9 @@ def post_bank_results(
 
 
 @router.get(
-    "/settlement/batches/{batch_id}/reconciliation", response_model=BatchReconciliationPublic
+    "/settlement/batches/{batch_id}/reconciliation",
+    response_model=BatchReconciliationPublic,
+    responses=refusals(Code.BATCH_NOT_FOUND),
 )
 def get_batch_reconciliation(batch_id: str, db: Db, key: IssuerKey) -> dict[str, Any]:
     """The batch's figures from itself, its payouts, the ledger and its file; every difference."""
@@ -206,7 +268,11 @@ def get_batch_reconciliation(batch_id: str, db: Db, key: IssuerKey) -> dict[str,
     return reconcile_batch(db, batch=batch).as_json()
 
 
-@router.get("/settlement/reconciliation", response_model=PeriodReconciliationPublic)
+@router.get(
+    "/settlement/reconciliation",
+    response_model=PeriodReconciliationPublic,
+    responses=refusals(Code.PERIOD_INVALID),
+)
 def get_period_reconciliation(
     db: Db,
     key: IssuerKey,
@@ -215,8 +281,7 @@ def get_period_reconciliation(
 ) -> dict[str, Any]:
     if not first <= last or (last - first).days > PERIOD_DAYS_MAX:
         raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "period_invalid",
+            Code.PERIOD_INVALID,
             f"from is on or before to, at most {PERIOD_DAYS_MAX} days apart",
         )
     batches = batches_between(db, coin_id=key.coin_id, first=first, last=last)
@@ -225,7 +290,11 @@ def get_period_reconciliation(
     )
 
 
-@router.post("/merchants/{merchant_id}/payout_schedule", response_model=PayoutSchedulePublic)
+@router.post(
+    "/merchants/{merchant_id}/payout_schedule",
+    response_model=PayoutSchedulePublic,
+    responses=refusals(Code.MERCHANT_NOT_FOUND, Code.WEEKDAY_INVALID),
+)
 def set_payout_schedule(
     merchant_id: str, body: PayoutScheduleSet, db: Db, key: IssuerKey, request: Request
 ) -> dict[str, Any]:

@@ -41,12 +41,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from http import HTTPStatus
 from typing import Any
 
 from sqlalchemy import Connection, text
 
 from jp_banking.business_days import next_business_day
+from kit.errors import Code
 from kit.problems import Problem
 from kit.public_ids import public_id
 from ledger.chart import Standard, standard_account
@@ -183,7 +183,7 @@ def find_batch(
         {"coin": coin_id, "pid": batch_public_id},
     ).one_or_none()
     if row is None:
-        raise Problem(HTTPStatus.NOT_FOUND, "batch_not_found", "no such batch in this coin")
+        raise Problem(Code.BATCH_NOT_FOUND, "no such batch in this coin")
     return batch_from_row(row)
 
 
@@ -307,15 +307,13 @@ def close_batch(
     """Closes the coin's batch for ``business_date`` in the caller's transaction (see above)."""
     if abs(business_date - business_date_of(at)) > BUSINESS_DATE_RANGE:
         raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "business_date_invalid",
+            Code.BUSINESS_DATE_INVALID,
             f"a batch's business date is within {BUSINESS_DATE_RANGE.days} days of today",
         )
     cut_off_at = cut_off_instant(conn, coin_id=coin_id, day=business_date)
     if at < cut_off_at:
         raise Problem(
-            HTTPStatus.CONFLICT,
-            "cut_off_not_reached",
+            Code.CUT_OFF_NOT_REACHED,
             f"the batch of {business_date} closes after its cut-off, {cut_off_at.isoformat()}",
         )
     batch = _open_and_lock(

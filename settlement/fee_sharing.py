@@ -23,10 +23,10 @@ Refusals:
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from http import HTTPStatus
 
 from sqlalchemy import Connection, text
 
+from kit.errors import Code
 from kit.problems import Problem
 
 WHOLE_BP = 10_000
@@ -51,18 +51,14 @@ def check_rule(shares: Sequence[Share]) -> None:
     parties = [share.party for share in shares]
     if not shares or len(shares) > PARTIES_MAX:
         raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "fee_sharing_invalid",
+            Code.FEE_SHARING_INVALID,
             f"a rule names 1 to {PARTIES_MAX} parties",
         )
     if len(set(parties)) != len(parties):
-        raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY, "fee_sharing_invalid", "a party is named twice"
-        )
+        raise Problem(Code.FEE_SHARING_INVALID, "a party is named twice")
     if sum(share.share_bp for share in shares) != WHOLE_BP:
         raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "fee_sharing_invalid",
+            Code.FEE_SHARING_INVALID,
             f"the shares sum to {sum(s.share_bp for s in shares)} bp, not {WHOLE_BP}",
         )
 
@@ -85,8 +81,7 @@ def set_rule(
     for bank in banks:
         if bank not in known:
             raise Problem(
-                HTTPStatus.NOT_FOUND,
-                "institution_not_found",
+                Code.INSTITUTION_NOT_FOUND,
                 f"{bank!r} is not an institution of this coin",
             )
     # Two replacements at once would each delete the old rule and both insert:

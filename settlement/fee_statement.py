@@ -20,10 +20,10 @@ Refusals: ``month_invalid`` (422) for a month that is not ``YYYY-MM``.
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from http import HTTPStatus
 
 from sqlalchemy import Connection, text
 
+from kit.errors import Code
 from kit.problems import Problem
 from ledger.chart import Standard, standard_account
 from ledger.clock import end_of_business_date
@@ -55,9 +55,7 @@ def parse_month(month: str) -> date:
             raise ValueError(month)
         return date(int(year), int(number), 1)
     except ValueError as error:
-        raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY, "month_invalid", f"{month!r} is not a YYYY-MM month"
-        ) from error
+        raise Problem(Code.MONTH_INVALID, f"{month!r} is not a YYYY-MM month") from error
 
 
 def month_bounds(first: date) -> tuple[datetime, datetime]:

@@ -33,7 +33,6 @@ Refusals:
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from http import HTTPStatus
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -42,9 +41,11 @@ from zengin_code import Bank
 
 from jp_banking.bank_codes import check_bank_code
 from jp_banking.zengin_errors import ZenginError
+from kit.errors import Code
 from kit.problems import Problem
 from ledger.chart import Standard, standard_account
 from ledger.clock import end_of_business_date
+from settlement.zengin_refusals import zengin_problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,11 +67,9 @@ def check_known_bank(bank_code: str) -> None:
     try:
         check_bank_code(bank_code)
     except ZenginError as error:
-        raise Problem(HTTPStatus.UNPROCESSABLE_ENTITY, error.code.value, error.detail) from error
+        raise zengin_problem(error) from error
     if Bank.all.get(bank_code) is None:
-        raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY, "bank_unknown", f"no bank has the code {bank_code}"
-        )
+        raise Problem(Code.BANK_UNKNOWN, f"no bank has the code {bank_code}")
 
 
 def add_institution(
@@ -90,12 +89,8 @@ def add_institution(
     except IntegrityError as error:
         constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
         if constraint == "institutions_one_issuer":
-            raise Problem(
-                HTTPStatus.CONFLICT, "issuer_exists", "the coin has an issuing institution"
-            ) from error
-        raise Problem(
-            HTTPStatus.CONFLICT, "institution_exists", f"{bank_code} is an institution already"
-        ) from error
+            raise Problem(Code.ISSUER_EXISTS, "the coin has an issuing institution") from error
+        raise Problem(Code.INSTITUTION_EXISTS, f"{bank_code} is an institution already") from error
     return Institution(*row)
 
 

@@ -31,10 +31,10 @@ Refusals:
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from http import HTTPStatus
 
 from sqlalchemy import Connection, text
 
+from kit.errors import Code
 from kit.problems import Problem
 from ledger.accounts import sum_balances
 from ledger.clock import end_of_business_date
@@ -113,8 +113,7 @@ class Kpi:
 def check_period(date_from: date, date_to: date) -> None:
     if date_to < date_from or (date_to - date_from).days >= PERIOD_DAYS_MAX:
         raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "period_invalid",
+            Code.PERIOD_INVALID,
             f"a period runs from a date to the same or a later one, at most {PERIOD_DAYS_MAX} days",
         )
 

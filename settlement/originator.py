@@ -20,7 +20,6 @@ before the account is set.
 
 from dataclasses import dataclass
 from datetime import datetime, time
-from http import HTTPStatus
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -29,6 +28,7 @@ from jp_banking.bank_codes import find_branch
 from jp_banking.kana import to_zengin
 from jp_banking.zengin import REQUESTER_NAME_BYTES, AccountType, Originator
 from jp_banking.zengin_errors import ZenginCode, ZenginError
+from kit.errors import Code
 from kit.problems import Problem
 
 DEFAULT_CUT_OFF = time(15, 0)
@@ -94,8 +94,7 @@ def require_originator(conn: Connection, *, coin_id: int) -> Originator:
     originator = get_settings(conn, coin_id=coin_id).originator
     if originator is None:
         raise Problem(
-            HTTPStatus.CONFLICT,
-            "originator_not_set",
+            Code.ORIGINATOR_NOT_SET,
             "set the issuer's originating account (POST /v1/settlement/settings) first",
         )
     return originator

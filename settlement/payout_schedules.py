@@ -23,12 +23,12 @@ schedule has no weekday or another frequency has one; ``merchant_not_found``
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from http import HTTPStatus
 from typing import Any
 
 from sqlalchemy import Connection, text
 
 from jp_banking.business_days import is_business_day, next_business_day
+from kit.errors import Code
 from kit.problems import Problem
 from merchant.accounts.merchants import Merchant, get_merchant
 from merchant.payouts.payouts import Payout, PayoutSource, request_payout
@@ -82,8 +82,7 @@ def set_schedule(
     """Sets (or replaces) the merchant's schedule."""
     if (frequency is Frequency.WEEKLY) != (weekday is not None):
         raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "weekday_invalid",
+            Code.WEEKDAY_INVALID,
             "a weekly schedule names its weekday (0-6); daily and month_end ones do not",
         )
     conn.execute(
@@ -143,6 +142,6 @@ def request_scheduled_payouts(
             )
         except Problem as refusal:
             # All fee: nothing worth paying; the refusal happens before any write.
-            if refusal.code != "payout_below_fee":
+            if refusal.code is not Code.PAYOUT_BELOW_FEE:
                 raise
     return payouts

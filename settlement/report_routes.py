@@ -23,10 +23,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import Connection, text
 
 from kit.auth import InstitutionKey, IssuerKey, IssuerOrOperatorKey
+from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
+from kit.refusal_docs import refusals
+from ledger.coins import get_coin
 from settlement.fee_sharing import Share, get_rule, set_rule
 from settlement.fee_statement import fee_statement, parse_month
 from settlement.institutions import add_institution, list_institutions, net_positions
@@ -51,14 +53,11 @@ router = APIRouter(route_class=IdempotentRoute, tags=["reports"])
 PAGE_MAX = 100
 
 
-def coin_code(conn: Connection, coin_id: int) -> str:
-    code: str = conn.execute(
-        text("SELECT code FROM coins WHERE id = :id"), {"id": coin_id}
-    ).scalar_one()
-    return code
-
-
-@router.get("/reports/unused_balance", response_model=UnusedBalancePublic)
+@router.get(
+    "/reports/unused_balance",
+    response_model=UnusedBalancePublic,
+    responses=refusals(Code.BASE_DATE_INVALID, Code.BASE_DATE_NOT_PAST),
+)
 def get_unused_balance(
     db: Db,
     key: IssuerOrOperatorKey,
@@ -76,14 +75,16 @@ def get_unused_balance(
         now=request.app.state.clock.now(),
         any_date=any_date,
     )
-    return UnusedBalancePublic.of(coin_code(db, key.coin_id), figures)
+    return UnusedBalancePublic.of(get_coin(db, key.coin_id).code, figures)
 
 
-@router.get("/reports/fees", response_model=FeeStatementPublic)
+@router.get(
+    "/reports/fees", response_model=FeeStatementPublic, responses=refusals(Code.MONTH_INVALID)
+)
 def get_fee_statement(db: Db, key: IssuerOrOperatorKey, month: str) -> FeeStatementPublic:
     """Net fee revenue of the month by merchant and kind, shared by the coin's rule."""
     statement = fee_statement(db, coin_id=key.coin_id, month=parse_month(month))
-    return FeeStatementPublic.of(coin_code(db, key.coin_id), statement)
+    return FeeStatementPublic.of(get_coin(db, key.coin_id).code, statement)
 
 
 # Dates a report can be about: the day before the first one must still be a date
@@ -103,25 +104,33 @@ BusinessDate = Annotated[date, Query(ge=DATE_MIN, le=DATE_MAX)]
 def get_positions(db: Db, key: IssuerOrOperatorKey, business_date: BusinessDate) -> PositionsPublic:
     """Each institution's top-ups, payouts and net position for a business date."""
     figures = net_positions(db, coin_id=key.coin_id, business_date=business_date)
-    return PositionsPublic.of(coin_code(db, key.coin_id), figures)
+    return PositionsPublic.of(get_coin(db, key.coin_id).code, figures)
 
 
-@router.get("/reports/kpi", response_model=KpiPublic, response_model_by_alias=True)
+@router.get(
+    "/reports/kpi",
+    response_model=KpiPublic,
+    response_model_by_alias=True,
+    responses=refusals(Code.PERIOD_INVALID),
+)
 def get_kpi(db: Db, key: InstitutionKey, date_from: FromDate, date_to: ToDate) -> KpiPublic:
     """The municipality's figures for the period."""
     figures = kpi(db, coin_id=key.coin_id, date_from=date_from, date_to=date_to)
-    return KpiPublic.of(coin_code(db, key.coin_id), figures)
+    return KpiPublic.of(get_coin(db, key.coin_id).code, figures)
 
 
 @router.get(
     "/reports/kpi.csv",
     response_class=Response,
-    responses={200: {"content": {"text/csv": {}}, "description": "The KPI as open-data CSV."}},
+    responses={
+        200: {"content": {"text/csv": {}}, "description": "The KPI as open-data CSV."},
+        **refusals(Code.PERIOD_INVALID),
+    },
 )
 def get_kpi_csv(db: Db, key: InstitutionKey, date_from: FromDate, date_to: ToDate) -> Response:
     """The same figures as open data: aggregated, no personal data (settlement/open_data.py)."""
     figures = kpi(db, coin_id=key.coin_id, date_from=date_from, date_to=date_to)
-    filename = f"kpi_{coin_code(db, key.coin_id)}_{date_from}_{date_to}.csv"
+    filename = f"kpi_{get_coin(db, key.coin_id).code}_{date_from}_{date_to}.csv"
     return Response(
         kpi_csv(figures).encode(),
         media_type="text/csv; charset=utf-8",
@@ -129,7 +138,14 @@ def get_kpi_csv(db: Db, key: InstitutionKey, date_from: FromDate, date_to: ToDat
     )
 
 
-@router.post("/institutions", status_code=201, response_model=InstitutionPublic)
+@router.post(
+    "/institutions",
+    status_code=201,
+    response_model=InstitutionPublic,
+    responses=refusals(
+        Code.BANK_CODE_INVALID, Code.BANK_UNKNOWN, Code.INSTITUTION_EXISTS, Code.ISSUER_EXISTS
+    ),
+)
 def create_institution(
     body: InstitutionCreate, db: Db, key: IssuerKey, request: Request
 ) -> InstitutionPublic:
@@ -158,7 +174,11 @@ def get_institutions(
     return InstitutionList(data=[InstitutionPublic.of(i) for i in page], has_more=has_more)
 
 
-@router.put("/fee_sharing", response_model=FeeSharingPublic)
+@router.put(
+    "/fee_sharing",
+    response_model=FeeSharingPublic,
+    responses=refusals(Code.INSTITUTION_NOT_FOUND, Code.FEE_SHARING_INVALID),
+)
 def put_fee_sharing(
     body: FeeSharingSet, db: Db, key: IssuerKey, request: Request
 ) -> FeeSharingPublic:

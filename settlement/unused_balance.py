@@ -35,10 +35,10 @@ Refusals:
 import calendar
 from dataclasses import dataclass
 from datetime import date, datetime
-from http import HTTPStatus
 
 from sqlalchemy import Connection, text
 
+from kit.errors import Code
 from kit.problems import Problem
 from ledger.clock import end_of_business_date
 from ledger.lots import LotKind, kind_totals_as_of
@@ -87,14 +87,12 @@ def is_base_date(day: date) -> bool:
 def check_base_date(day: date, *, any_date: bool, now: datetime) -> None:
     if not any_date and not is_base_date(day):
         raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "base_date_invalid",
+            Code.BASE_DATE_INVALID,
             f"{day} is not a base date: the Act's base dates are 3/31 and 9/30",
         )
     if end_of_business_date(day) > now:
         raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "base_date_not_past",
+            Code.BASE_DATE_NOT_PAST,
             f"{day} has not ended yet in Asia/Tokyo; its figures could still move",
         )
 

@@ -13,13 +13,13 @@ for a ``starting_after`` of another coin.
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
-from sqlalchemy import text
 
 from kit.auth import MunicipalityOrIssuerKey
+from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
-from wallet_api.issuance_schemas import CampaignPublic, campaign_public
-from wallet_api.premium import find_campaign
+from kit.refusal_docs import refusals
+from wallet_api.campaign_listings import campaign_takings_page
+from wallet_api.issuance_schemas import CampaignPage, CampaignSales, campaign_public
 
 # IdempotentRoute opens the read transaction behind ``Db`` (GETs are never replayed).
 router = APIRouter(route_class=IdempotentRoute, tags=["issuance"])
@@ -27,18 +27,9 @@ router = APIRouter(route_class=IdempotentRoute, tags=["issuance"])
 PAGE_MAX = 100
 
 
-class CampaignSales(CampaignPublic):
-    paid_units: int = Field(description="Units paid for at the issuer.")
-    paid_price: int = Field(description="Yen taken for them.")
-    paid_premium: int = Field(description="Premium credited on them, funded by the city.")
-
-
-class CampaignPage(BaseModel):
-    data: list[CampaignSales]
-    has_more: bool
-
-
-@router.get("/premium_campaigns", response_model=CampaignPage)
+@router.get(
+    "/premium_campaigns", response_model=CampaignPage, responses=refusals(Code.CAMPAIGN_NOT_FOUND)
+)
 def list_premium_campaigns(
     db: Db,
     key: MunicipalityOrIssuerKey,
@@ -46,38 +37,16 @@ def list_premium_campaigns(
     starting_after: Annotated[str | None, Query(max_length=64)] = None,
 ) -> CampaignPage:
     """The coin's campaigns, newest first, each with its sales."""
-    after = None
-    if starting_after is not None:
-        after = find_campaign(db, coin_id=key.coin_id, campaign_public_id=starting_after).id
-    ids = (
-        db.execute(
-            text(
-                "SELECT public_id FROM premium_campaigns WHERE coin_id = :coin"
-                " AND (CAST(:after AS bigint) IS NULL OR id < :after)"
-                " ORDER BY id DESC LIMIT :limit"
-            ),
-            {"coin": key.coin_id, "after": after, "limit": limit + 1},
-        )
-        .scalars()
-        .all()
+    page, has_more = campaign_takings_page(
+        db, coin_id=key.coin_id, limit=limit, starting_after=starting_after
     )
-    data = []
-    for pid in ids[:limit]:
-        campaign = find_campaign(db, coin_id=key.coin_id, campaign_public_id=pid)
-        units, price, face = db.execute(
-            text(
-                "SELECT COALESCE(SUM(units), 0), COALESCE(SUM(price_total), 0),"
-                " COALESCE(SUM(face_total), 0) FROM premium_purchases"
-                " WHERE coin_id = :coin AND campaign_id = :id AND status = 'paid'"
-            ),
-            {"coin": key.coin_id, "id": campaign.id},
-        ).one()
-        data.append(
-            CampaignSales(
-                **campaign_public(campaign).model_dump(),
-                paid_units=int(units),
-                paid_price=int(price),
-                paid_premium=int(face) - int(price),
-            )
+    data = [
+        CampaignSales(
+            **campaign_public(taken.campaign).model_dump(),
+            paid_units=taken.paid_units,
+            paid_price=taken.paid_price,
+            paid_premium=taken.paid_face - taken.paid_price,
         )
-    return CampaignPage(data=data, has_more=len(ids) > limit)
+        for taken in page
+    ]
+    return CampaignPage(data=data, has_more=has_more)

@@ -4,48 +4,18 @@ Object-level authorization: an issuer key reaches only the wallets and cards
 of its own coin; anything else is 404.
 """
 
-from typing import Literal
-
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
 
 from kit.auth import IssuerKey
+from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
-from ledger.clock import Clock
-from wallet_api.cards import BLOCK_REASON_CHARS_MAX, Card, block_card, find_card, issue_card
+from kit.refusal_docs import refusals
+from kit.request_clock import request_clock
+from wallet_api.card_schemas import CardBlock, CardIssued, CardPublic
+from wallet_api.cards import Card, block_card, find_card, issue_card
 from wallet_api.residents import find_resident, wallet_of
 
 router = APIRouter(route_class=IdempotentRoute, tags=["cards"])
-
-
-class CardBlock(BaseModel):
-    reason: str = Field(
-        description="Why, e.g. lost, stolen, damaged.",
-        min_length=1,
-        max_length=BLOCK_REASON_CHARS_MAX,
-    )
-
-
-class CardPublic(BaseModel):
-    card_id: str
-    wallet_id: str
-    status: Literal["active", "blocked"]
-    issued_at: str = Field(description="ISO 8601, UTC.")
-    blocked_at: str | None = Field(description="ISO 8601, UTC; null while active.")
-    block_reason: str | None = Field(
-        description="Why it was blocked; `reissued` when a new card replaced it."
-    )
-
-
-class CardIssued(CardPublic):
-    qr_payload: str = Field(
-        description="What to print as the card's QR code. Shown once: only a hash is kept."
-    )
-
-
-def _clock(request: Request) -> Clock:
-    clock: Clock = request.app.state.clock
-    return clock
 
 
 def _public(card: Card) -> CardPublic:
@@ -59,7 +29,12 @@ def _public(card: Card) -> CardPublic:
     )
 
 
-@router.post("/residents/{resident_id}/cards", status_code=201, response_model=CardIssued)
+@router.post(
+    "/residents/{resident_id}/cards",
+    status_code=201,
+    response_model=CardIssued,
+    responses=refusals(Code.RESIDENT_NOT_FOUND, Code.WALLET_NOT_FOUND),
+)
 def create_card(resident_id: str, db: Db, key: IssuerKey, request: Request) -> CardIssued:
     """A printed QR card for the resident's wallet in the issuer's coin.
 
@@ -69,11 +44,13 @@ def create_card(resident_id: str, db: Db, key: IssuerKey, request: Request) -> C
     """
     resident = find_resident(db, resident_id)
     wallet = wallet_of(db, coin_id=key.coin_id, resident_id=resident.id)
-    issued = issue_card(db, wallet=wallet, at=_clock(request).now())
+    issued = issue_card(db, wallet=wallet, at=request_clock(request).now())
     return CardIssued(**_public(issued.card).model_dump(), qr_payload=issued.qr_payload)
 
 
-@router.post("/cards/{card_id}/block", response_model=CardPublic)
+@router.post(
+    "/cards/{card_id}/block", response_model=CardPublic, responses=refusals(Code.CARD_NOT_FOUND)
+)
 def block(card_id: str, body: CardBlock, db: Db, key: IssuerKey, request: Request) -> CardPublic:
     """Blocks the card for good (lost, stolen). The wallet and its balance are untouched."""
     card = block_card(
@@ -81,12 +58,12 @@ def block(card_id: str, body: CardBlock, db: Db, key: IssuerKey, request: Reques
         coin_id=key.coin_id,
         card_public_id=card_id,
         reason=body.reason,
-        at=_clock(request).now(),
+        at=request_clock(request).now(),
     )
     return _public(card)
 
 
-@router.get("/cards/{card_id}", response_model=CardPublic)
+@router.get("/cards/{card_id}", response_model=CardPublic, responses=refusals(Code.CARD_NOT_FOUND))
 def get_card(card_id: str, db: Db, key: IssuerKey) -> CardPublic:
     """A card of the issuer's coin and its status."""
     return _public(find_card(db, coin_id=key.coin_id, card_public_id=card_id))

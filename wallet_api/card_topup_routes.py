@@ -1,24 +1,24 @@
 """Card top-ups: the resident starts one; Stripe's signed webhook settles it."""
 
-from http import HTTPStatus
 from typing import Annotated
 
 import stripe
 import structlog
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 
 from kit.auth import CurrentResident
+from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
 from kit.problems import problem_response
-from ledger.coins import get_coin
-from ledger.limits import AMOUNT_MAX
+from kit.refusal_docs import refusals
+from kit.request_clock import request_clock
 from ledger.unit_of_work import run_in_transaction
 from wallet_api.card_topups import OverCap, apply_event, settle_over_cap, start_card_topup
+from wallet_api.resident_coins import resident_coin
 from wallet_api.residents import wallet_of
-from wallet_api.routes import _clock, _coin_by_code
 from wallet_api.rules import get_rules
+from wallet_api.schemas import CardTopupCreate, CardTopupPublic
 
 router = APIRouter(route_class=IdempotentRoute, tags=["residents"])
 webhook_router = APIRouter(tags=["stripe"])
@@ -26,18 +26,17 @@ webhook_router = APIRouter(tags=["stripe"])
 log = structlog.get_logger(__name__)
 
 
-class CardTopupCreate(BaseModel):
-    amount: int = Field(gt=0, le=AMOUNT_MAX)
-
-
-class CardTopupPublic(BaseModel):
-    id: str
-    amount: int
-    status: str
-    client_secret: str | None = Field(description="For Stripe's payment sheet in the app.")
-
-
-@router.post("/wallet/card_topups", status_code=201, response_model=CardTopupPublic)
+@router.post(
+    "/wallet/card_topups",
+    status_code=201,
+    response_model=CardTopupPublic,
+    responses=refusals(
+        Code.COIN_NOT_FOUND,
+        Code.WALLET_NOT_FOUND,
+        Code.LIMIT_EXCEEDED,
+        Code.CARD_PROCESSOR_UNAVAILABLE,
+    ),
+)
 def create_card_topup(
     body: CardTopupCreate,
     db: Db,
@@ -49,13 +48,7 @@ def create_card_topup(
 
     502 ``card_processor_unavailable`` when Stripe does not answer: nothing is
     recorded, and a retry under the same Idempotency-Key runs afresh."""
-    if coin is None:
-        home = db.exec_driver_sql(
-            "SELECT home_coin_id FROM residents WHERE id = %s", (resident_id,)
-        ).scalar_one()
-        the_coin = get_coin(db, home)
-    else:
-        the_coin = _coin_by_code(db, coin)
+    the_coin = resident_coin(db, resident_id=resident_id, code=coin)
     wallet = wallet_of(db, coin_id=the_coin.id, resident_id=resident_id)
     topup = start_card_topup(
         db,
@@ -63,7 +56,7 @@ def create_card_topup(
         rules=get_rules(db, coin_id=the_coin.id),
         wallet=wallet,
         amount=body.amount,
-        at=_clock(request).now(),
+        at=request_clock(request).now(),
     )
     return CardTopupPublic(
         id=topup.public_id,
@@ -73,7 +66,7 @@ def create_card_topup(
     )
 
 
-@webhook_router.post("/stripe/webhook")
+@webhook_router.post("/stripe/webhook", responses=refusals(Code.SIGNATURE_INVALID))
 async def stripe_webhook(request: Request) -> JSONResponse:
     """Stripe's events, trusted only once their signature verifies."""
     payload = await request.body()
@@ -84,11 +77,9 @@ async def stripe_webhook(request: Request) -> JSONResponse:
         )
     except (ValueError, stripe.SignatureVerificationError):
         log.warning("stripe_webhook_refused")
-        return problem_response(
-            HTTPStatus.BAD_REQUEST, "signature_invalid", "the Stripe signature does not verify"
-        )
+        return problem_response(Code.SIGNATURE_INVALID, "the Stripe signature does not verify")
     engine = request.app.state.engine
-    now = _clock(request).now()
+    now = request_clock(request).now()
     try:
         outcome = run_in_transaction(engine, lambda conn: apply_event(conn, event=event, at=now))
     except OverCap:

@@ -18,19 +18,20 @@
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from http import HTTPStatus
 from typing import Any
 
 import stripe
 import structlog
 from sqlalchemy import Connection, text
 
+from kit.errors import Code
 from kit.problems import Problem
 from kit.public_ids import public_id
 from ledger.accounts import get_balance
 from ledger.chart import Standard, standard_account
 from ledger.entries import EntryRequest, credit, debit, post_entry
-from ledger.errors import Code, LedgerError
+from ledger.errors import Code as LedgerCode
+from ledger.errors import LedgerError
 from ledger.lots import LotKind
 from wallet_api.residents import Wallet
 from wallet_api.rules import CoinRules
@@ -83,8 +84,7 @@ def start_card_topup(
     cap = rules.balance_cap(wallet.tier)
     if balance.posted + amount > cap:
         raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "limit_exceeded",
+            Code.LIMIT_EXCEEDED,
             f"a {wallet.tier} wallet holds at most {cap} coin",
         )
     topup_id = public_id("ctu_")
@@ -104,8 +104,7 @@ def start_card_topup(
         # retry under the same key starts afresh.
         log.warning("stripe_call_failed", error=type(error).__name__, status=error.http_status)
         raise Problem(
-            HTTPStatus.BAD_GATEWAY,
-            "card_processor_unavailable",
+            Code.CARD_PROCESSOR_UNAVAILABLE,
             "the card processor did not answer; nothing was charged, try again",
         ) from error
     conn.execute(
@@ -290,7 +289,7 @@ def _refunded(conn: Connection, *, payment_intent_id: str, at: datetime) -> str:
         taken.commit()
     except LedgerError as error:
         taken.rollback()
-        if error.code is not Code.INSUFFICIENT_FUNDS:
+        if error.code is not LedgerCode.INSUFFICIENT_FUNDS:
             raise
         log.warning("card_topup_refund_shortfall", topup=topup_public_id, amount=amount)
         _set_status(conn, coin_id, topup_id, CardTopupStatus.REFUND_SHORTFALL, at)

@@ -30,11 +30,11 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from http import HTTPStatus
 from typing import Any
 
 from sqlalchemy import Connection, text
 
+from kit.errors import Code
 from kit.problems import Problem
 from wallet_api.pins import PinHasher
 from wallet_api.residents import Wallet, check_pin, get_wallet, locked_problem
@@ -198,7 +198,7 @@ def find_card(conn: Connection, *, coin_id: int, card_public_id: str) -> Card:
         {"coin": coin_id, "pid": card_public_id},
     ).one_or_none()
     if row is None:
-        raise Problem(HTTPStatus.NOT_FOUND, "card_not_found", "no such card in this coin")
+        raise Problem(Code.CARD_NOT_FOUND, "no such card in this coin")
     return _card(row)
 
 
@@ -223,7 +223,7 @@ def scan_card(conn: Connection, *, coin_id: int, qr_payload: str) -> Card:
     The card's row is share-locked until the charge commits, so a block waits
     for a payment in flight and no payment starts after it.
     """
-    unknown = Problem(HTTPStatus.NOT_FOUND, "card_unknown", "this card is not one of this coin's")
+    unknown = Problem(Code.CARD_UNKNOWN, "this card is not one of this coin's")
     decoded = decode_card_payload(qr_payload)
     if decoded is None:
         raise unknown
@@ -242,7 +242,7 @@ def scan_card(conn: Connection, *, coin_id: int, qr_payload: str) -> Card:
         raise unknown
     card = _card(row[:-1])
     if card.status is not CardStatus.ACTIVE:
-        raise Problem(HTTPStatus.FORBIDDEN, "card_blocked", "this card was blocked")
+        raise Problem(Code.CARD_BLOCKED, "this card was blocked")
     return card
 
 
@@ -268,4 +268,4 @@ def check_card_pin(
         return None
     if refusal.locked_until is not None:
         return locked_problem(refusal.locked_until)
-    return Problem(HTTPStatus.FORBIDDEN, "card_pin_incorrect", "the PIN is not this card's")
+    return Problem(Code.CARD_PIN_INCORRECT, "the PIN is not this card's")

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, text
 
 from ledger.history import HistoryLine, account_history
 from ledger.limits import HISTORY_PAGE_MAX
@@ -70,6 +70,16 @@ def all_lines(conn: Connection, *, wallet: Wallet, lang: Lang) -> Iterator[Walle
         if not has_more:
             return
         cursor = lines[-1].cursor
+
+
+def snapshot_lines(engine: Engine, *, wallet: Wallet, lang: Lang) -> Iterator[WalletLine]:
+    """Every line, read page by page in one snapshot on a connection of its own, so a
+    payment made during a long download neither appears halfway nor shifts the pages."""
+    with engine.connect() as connection:
+        conn = connection.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+            yield from all_lines(conn, wallet=wallet, lang=lang)
 
 
 def _line(line: HistoryLine, names: dict[int, str], lang: Lang) -> WalletLine:

@@ -16,9 +16,11 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import Engine
 
 from kit.auth import CurrentResident
+from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
+from kit.refusal_docs import refusals
 from ledger.limits import HISTORY_PAGE_MAX
-from wallet_api.history import WalletLine, all_lines, history_page
+from wallet_api.history import WalletLine, history_page, snapshot_lines
 from wallet_api.history_schemas import HistoryItem, HistoryPagePublic
 from wallet_api.history_words import Lang
 from wallet_api.resident_coins import resident_coin
@@ -40,7 +42,11 @@ def _wallet(db: Db, resident_id: int, coin: str | None) -> tuple[Wallet, str]:
     return wallet_of(db, coin_id=the_coin.id, resident_id=resident_id), the_coin.code
 
 
-@router.get("/wallet/transactions", response_model=HistoryPagePublic)
+@router.get(
+    "/wallet/transactions",
+    response_model=HistoryPagePublic,
+    responses=refusals(Code.COIN_NOT_FOUND, Code.WALLET_NOT_FOUND),
+)
 def list_transactions(
     *,
     db: Db,
@@ -69,7 +75,8 @@ def list_transactions(
         200: {
             "description": "The whole history, newest first.",
             "content": {"text/csv": {}, "application/json": {}},
-        }
+        },
+        **refusals(Code.COIN_NOT_FOUND, Code.WALLET_NOT_FOUND),
     },
 )
 def export_transactions(
@@ -84,22 +91,12 @@ def export_transactions(
     """Downloads the wallet's whole history: CSV (UTF-8 with BOM, for Excel) or a JSON array."""
     wallet, code = _wallet(db, resident_id, coin)
     engine: Engine = request.app.state.engine
-    lines = _snapshot_lines(engine, wallet, lang)
+    lines = snapshot_lines(engine, wallet=wallet, lang=lang)
     filename = f"localcoin-{code}-{wallet.public_id}.{format}"
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
     if format == "csv":
         return StreamingResponse(_csv(lines), media_type="text/csv; charset=utf-8", headers=headers)
     return StreamingResponse(_json(lines), media_type="application/json", headers=headers)
-
-
-def _snapshot_lines(engine: Engine, wallet: Wallet, lang: Lang) -> Iterator[WalletLine]:
-    """Every line, read page by page in one snapshot, so a payment made during a
-    long download neither appears halfway nor shifts the pages."""
-    with engine.connect() as connection:
-        conn = connection.execution_options(isolation_level="REPEATABLE READ")
-        with conn.begin():
-            conn.exec_driver_sql("SET TRANSACTION READ ONLY")
-            yield from all_lines(conn, wallet=wallet, lang=lang)
 
 
 def _csv(lines: Iterator[WalletLine]) -> Iterator[str]:

@@ -122,3 +122,19 @@ def campaign_public(campaign: Campaign) -> CampaignPublic:
         ends_at=campaign.ends_at.isoformat(),
         premium_expires_at=campaign.premium_expires_at.isoformat(),
     )
+
+
+class CampaignDirectory(BaseModel):
+    data: list[CampaignPublic]
+    has_more: bool
+
+
+class CampaignSales(CampaignPublic):
+    paid_units: int = Field(description="Units paid for at the issuer.")
+    paid_price: int = Field(description="Yen taken for them.")
+    paid_premium: int = Field(description="Premium credited on them, funded by the city.")
+
+
+class CampaignPage(BaseModel):
+    data: list[CampaignSales]
+    has_more: bool

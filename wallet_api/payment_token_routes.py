@@ -6,17 +6,18 @@ scans it and charges it once, within ``TOKEN_TTL_S`` seconds. The images are
 drawn from the token itself, for the caller's own live tokens only.
 """
 
-from http import HTTPStatus
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Request, Response
-from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 
 from kit.auth import CurrentResident
+from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
 from kit.problems import Problem
 from kit.qr_images import render_png, render_svg
+from kit.refusal_docs import refusals
+from kit.request_clock import request_clock
 from ledger.clock import Clock
 from ledger.errors import LedgerError
 from wallet_api.payment_tokens import (
@@ -29,6 +30,7 @@ from wallet_api.payment_tokens import (
 )
 from wallet_api.resident_coins import resident_coin
 from wallet_api.residents import Wallet, wallet_of
+from wallet_api.schemas import PaymentTokenCreate, PaymentTokenPublic
 from wallet_api.token_keys import TokenKeys, claimed_coin_id, token_keys
 
 router = APIRouter(route_class=IdempotentRoute, tags=["payment tokens"])
@@ -39,33 +41,16 @@ assert TOKEN_TTL_S == 60, "the route's description says a minute"
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
-class PaymentTokenCreate(BaseModel):
-    coin: str | None = Field(
-        default=None,
-        description="The coin's code; default: the resident's home coin.",
-        min_length=2,
-        max_length=16,
-    )
-
-
-class PaymentTokenPublic(BaseModel):
-    token: str = Field(description=f"The signed token, {TOKEN_CHARS} characters.")
-    qr_payload: str = Field(description="What the QR code holds: the token itself.")
-    expires_at: str = Field(description=f"ISO 8601, UTC: {TOKEN_TTL_S} s after issue.")
-    coin: str
-    wallet_id: str
-
-
 def _not_found() -> Problem:
-    return Problem(HTTPStatus.NOT_FOUND, "payment_token_not_found", "no such live token of yours")
+    return Problem(Code.PAYMENT_TOKEN_NOT_FOUND, "no such live token of yours")
 
 
-def _clock(request: Request) -> Clock:
-    clock: Clock = request.app.state.clock
-    return clock
-
-
-@router.post("/wallet/payment_tokens", status_code=201, response_model=PaymentTokenPublic)
+@router.post(
+    "/wallet/payment_tokens",
+    status_code=201,
+    response_model=PaymentTokenPublic,
+    responses=refusals(Code.COIN_NOT_FOUND, Code.WALLET_NOT_FOUND),
+)
 def create_payment_token(
     db: Db,
     resident_id: CurrentResident,
@@ -84,7 +69,7 @@ def create_payment_token(
         signer=keys.signer_for(coin.id),
         coin_id=coin.id,
         wallet_id=wallet.id,
-        clock=_clock(request),
+        clock=request_clock(request),
     )
     return PaymentTokenPublic(
         token=issued.token,
@@ -114,9 +99,7 @@ def _own_live_token(
     return token
 
 
-_IMAGE_RESPONSES: dict[int | str, dict[str, object]] = {
-    404: {"description": "not a live token of the caller's (payment_token_not_found)"}
-}
+_IMAGE_RESPONSES = refusals(Code.PAYMENT_TOKEN_NOT_FOUND)
 
 
 @router.get(
@@ -129,7 +112,7 @@ def payment_token_png(
 ) -> Response:
     """The token as a PNG QR code, for the wallet's screen."""
     own = _own_live_token(
-        db, token=token, resident_id=resident_id, keys=keys, clock=_clock(request)
+        db, token=token, resident_id=resident_id, keys=keys, clock=request_clock(request)
     )
     return Response(render_png(own), media_type="image/png", headers=_NO_STORE)
 
@@ -144,6 +127,6 @@ def payment_token_svg(
 ) -> Response:
     """The token as an SVG QR code."""
     own = _own_live_token(
-        db, token=token, resident_id=resident_id, keys=keys, clock=_clock(request)
+        db, token=token, resident_id=resident_id, keys=keys, clock=request_clock(request)
     )
     return Response(render_svg(own), media_type="image/svg+xml", headers=_NO_STORE)

@@ -23,10 +23,10 @@ Result codes, in the order they are checked:
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from http import HTTPStatus
 
 from sqlalchemy import Connection, text
 
+from kit.errors import Code
 from kit.problems import Problem
 from kit.public_ids import public_id
 from ledger.accounts import get_balances
@@ -122,26 +122,21 @@ def _check_request(
 ) -> None:
     if not 0 < amount <= rules.payment_max:
         raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "amount_invalid",
+            Code.AMOUNT_INVALID,
             f"a grant is 1 to {rules.payment_max} points per wallet (the coin's payment_max)",
         )
     if len(wallet_public_ids) > GRANT_WALLETS_MAX:
         raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "batch_too_large",
+            Code.BATCH_TOO_LARGE,
             f"a grant names at most {GRANT_WALLETS_MAX} wallets; split it",
         )
     if len(set(wallet_public_ids)) != len(wallet_public_ids):
         raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "wallet_ids_duplicated",
+            Code.WALLET_IDS_DUPLICATED,
             "each wallet is named once in a grant",
         )
     if expires_at <= at:
-        raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY, "expires_at_invalid", "expires_at is in the future"
-        )
+        raise Problem(Code.EXPIRES_AT_INVALID, "expires_at is in the future")
 
 
 def _wallets(conn: Connection, coin_id: int, wallet_public_ids: Sequence[str]) -> list[Wallet]:
@@ -155,9 +150,7 @@ def _wallets(conn: Connection, coin_id: int, wallet_public_ids: Sequence[str]) -
     found = {row[2]: wallet_from_row(row) for row in rows}
     missing = [pid for pid in wallet_public_ids if pid not in found]
     if missing:
-        raise Problem(
-            HTTPStatus.NOT_FOUND, "wallet_not_found", f"no wallet {missing[0]!r} in this coin"
-        )
+        raise Problem(Code.WALLET_NOT_FOUND, f"no wallet {missing[0]!r} in this coin")
     return [found[pid] for pid in wallet_public_ids]
 
 
@@ -169,8 +162,7 @@ def _check_caps(conn: Connection, rules: CoinRules, wallets: Sequence[Wallet]) -
         cap = rules.balance_cap(wallet.tier)
         if balances[wallet.account_id].posted > cap:
             raise Problem(
-                HTTPStatus.UNPROCESSABLE_ENTITY,
-                "limit_exceeded",
+                Code.LIMIT_EXCEEDED,
                 f"wallet {wallet.public_id} would hold more than its cap of {cap} coin"
                 f" ({wallet.tier}); nothing was granted",
             )

@@ -3,7 +3,9 @@
 from fastapi import APIRouter, Request
 
 from kit.auth import MunicipalityKey
+from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
+from kit.refusal_docs import refusals
 from wallet_api.issuance_schemas import PointsGrantCreate, PointsGrantPublic
 from wallet_api.points_grants import grant_points
 from wallet_api.rules import get_rules
@@ -11,7 +13,19 @@ from wallet_api.rules import get_rules
 router = APIRouter(route_class=IdempotentRoute, tags=["issuance"])
 
 
-@router.post("/points/grants", status_code=201, response_model=PointsGrantPublic)
+@router.post(
+    "/points/grants",
+    status_code=201,
+    response_model=PointsGrantPublic,
+    responses=refusals(
+        Code.WALLET_NOT_FOUND,
+        Code.AMOUNT_INVALID,
+        Code.BATCH_TOO_LARGE,
+        Code.WALLET_IDS_DUPLICATED,
+        Code.EXPIRES_AT_INVALID,
+        Code.LIMIT_EXCEEDED,
+    ),
+)
 def create_points_grant(
     body: PointsGrantCreate, db: Db, key: MunicipalityKey, request: Request
 ) -> PointsGrantPublic:

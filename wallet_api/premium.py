@@ -34,11 +34,11 @@ Result codes:
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from http import HTTPStatus
 from typing import Any
 
 from sqlalchemy import Connection, text
 
+from kit.errors import Code
 from kit.problems import Problem
 from kit.public_ids import public_id
 from ledger.accounts import get_balance
@@ -184,7 +184,7 @@ def _check_campaign(
     at: datetime,
 ) -> None:
     def refuse(detail: str) -> None:
-        raise Problem(HTTPStatus.UNPROCESSABLE_ENTITY, "campaign_invalid", detail)
+        raise Problem(Code.CAMPAIGN_INVALID, detail)
 
     if not 0 < price < face_value:
         refuse("face_value is above price, and price above 0")
@@ -207,7 +207,7 @@ def find_campaign(conn: Connection, *, coin_id: int, campaign_public_id: str) ->
         {"coin": coin_id, "pid": campaign_public_id},
     ).one_or_none()
     if row is None:
-        raise Problem(HTTPStatus.NOT_FOUND, "campaign_not_found", "no such campaign in this coin")
+        raise Problem(Code.CAMPAIGN_NOT_FOUND, "no such campaign in this coin")
     return Campaign(*row)
 
 
@@ -218,7 +218,7 @@ def coin_of_campaign(conn: Connection, campaign_public_id: str) -> int:
         {"pid": campaign_public_id},
     ).scalar_one_or_none()
     if coin_id is None:
-        raise Problem(HTTPStatus.NOT_FOUND, "campaign_not_found", "no such campaign")
+        raise Problem(Code.CAMPAIGN_NOT_FOUND, "no such campaign")
     return coin_id
 
 
@@ -289,8 +289,7 @@ def reserve(
     release_overdue(conn, campaign=campaign, at=at)
     if not campaign.starts_at <= at < campaign.ends_at:
         raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "campaign_closed",
+            Code.CAMPAIGN_CLOSED,
             f"sales run from {campaign.starts_at.isoformat()} to {campaign.ends_at.isoformat()}",
         )
     if not 0 < units <= campaign.per_resident_limit:
@@ -305,7 +304,7 @@ def reserve(
         {"units": units, "coin": campaign.coin_id, "id": campaign.id},
     ).one_or_none()
     if sold is None:
-        raise Problem(HTTPStatus.CONFLICT, "sold_out", f"fewer than {units} units are left")
+        raise Problem(Code.SOLD_OUT, f"fewer than {units} units are left")
     held = conn.execute(
         text(
             "INSERT INTO premium_holdings (coin_id, campaign_id, wallet_id, units,"
@@ -330,8 +329,7 @@ def reserve(
 
 def _over_limit(campaign: Campaign) -> Problem:
     return Problem(
-        HTTPStatus.UNPROCESSABLE_ENTITY,
-        "limit_exceeded",
+        Code.LIMIT_EXCEEDED,
         f"a resident buys at most {campaign.per_resident_limit} units of this campaign",
     )
 
@@ -341,8 +339,7 @@ def _check_cap(conn: Connection, *, rules: CoinRules, wallet: Wallet, face_total
     posted = get_balance(conn, coin_id=wallet.coin_id, account_id=wallet.account_id).posted
     if posted + face_total > cap:
         raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "limit_exceeded",
+            Code.LIMIT_EXCEEDED,
             f"a {wallet.tier} wallet holds at most {cap} coin; this purchase would take it"
             f" to {posted + face_total}",
         )
@@ -404,7 +401,7 @@ def find_purchase(conn: Connection, *, coin_id: int, purchase_public_id: str) ->
         text(_PURCHASE_SELECT), {"coin": coin_id, "pid": purchase_public_id}
     ).one_or_none()
     if row is None:
-        raise Problem(HTTPStatus.NOT_FOUND, "purchase_not_found", "no such purchase in this coin")
+        raise Problem(Code.PURCHASE_NOT_FOUND, "no such purchase in this coin")
     return _purchase(row)
 
 
@@ -423,17 +420,14 @@ def confirm_payment(
         {"coin": rules.coin_id, "pid": purchase_public_id},
     ).one_or_none()
     if row is None:
-        raise Problem(HTTPStatus.NOT_FOUND, "purchase_not_found", "no such purchase in this coin")
+        raise Problem(Code.PURCHASE_NOT_FOUND, "no such purchase in this coin")
     purchase = _purchase(row)
     purchase_id, account_id, tier, premium_expires_at = row[11:]
     if purchase.status != "reserved":
-        raise Problem(
-            HTTPStatus.CONFLICT, "purchase_not_reserved", f"the purchase is {purchase.status}"
-        )
+        raise Problem(Code.PURCHASE_NOT_RESERVED, f"the purchase is {purchase.status}")
     if purchase.pay_by <= at:
         raise Problem(
-            HTTPStatus.CONFLICT,
-            "reservation_expired",
+            Code.RESERVATION_EXPIRED,
             f"the reservation had to be paid by {purchase.pay_by.isoformat()}",
         )
     _check_reference_free(conn, coin_id=rules.coin_id, channel=channel, reference=reference)
@@ -448,8 +442,7 @@ def confirm_payment(
     cap = rules.balance_cap(tier)
     if get_balance(conn, coin_id=rules.coin_id, account_id=account_id).posted > cap:
         raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "limit_exceeded",
+            Code.LIMIT_EXCEEDED,
             f"a {tier} wallet holds at most {cap} coin; the purchase would exceed it",
         )
     conn.execute(
@@ -480,8 +473,7 @@ def _check_reference_free(conn: Connection, *, coin_id: int, channel: str, refer
     ).one_or_none()
     if taken is not None:
         raise Problem(
-            HTTPStatus.CONFLICT,
-            "payment_reference_reused",
+            Code.PAYMENT_REFERENCE_REUSED,
             f"reference {reference!r} paid another purchase",
         )
 

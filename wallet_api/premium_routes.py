@@ -3,7 +3,9 @@
 from fastapi import APIRouter, Request
 
 from kit.auth import CurrentResident, IssuerKey, MunicipalityKey, MunicipalityOrIssuerKey
+from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
+from kit.refusal_docs import refusals
 from wallet_api.issuance_schemas import (
     CampaignCreate,
     CampaignPublic,
@@ -46,7 +48,12 @@ def _purchase(purchase: Purchase) -> PurchasePublic:
     )
 
 
-@router.post("/premium_campaigns", status_code=201, response_model=CampaignPublic)
+@router.post(
+    "/premium_campaigns",
+    status_code=201,
+    response_model=CampaignPublic,
+    responses=refusals(Code.CAMPAIGN_INVALID),
+)
 def create_premium_campaign(
     body: CampaignCreate, db: Db, key: MunicipalityKey, request: Request
 ) -> CampaignPublic:
@@ -67,14 +74,27 @@ def create_premium_campaign(
     return campaign_public(campaign)
 
 
-@router.get("/premium_campaigns/{campaign_id}", response_model=CampaignPublic)
+@router.get(
+    "/premium_campaigns/{campaign_id}",
+    response_model=CampaignPublic,
+    responses=refusals(Code.CAMPAIGN_NOT_FOUND),
+)
 def read_premium_campaign(campaign_id: str, db: Db, key: MunicipalityOrIssuerKey) -> CampaignPublic:
     """The campaign with the units sold so far (reserved or paid)."""
     return campaign_public(find_campaign(db, coin_id=key.coin_id, campaign_public_id=campaign_id))
 
 
 @purchase_router.post(
-    "/premium_campaigns/{campaign_id}/purchases", status_code=201, response_model=PurchasePublic
+    "/premium_campaigns/{campaign_id}/purchases",
+    status_code=201,
+    response_model=PurchasePublic,
+    responses=refusals(
+        Code.CAMPAIGN_NOT_FOUND,
+        Code.WALLET_NOT_FOUND,
+        Code.SOLD_OUT,
+        Code.CAMPAIGN_CLOSED,
+        Code.LIMIT_EXCEEDED,
+    ),
 )
 def create_premium_purchase(
     campaign_id: str, body: PurchaseCreate, db: Db, resident_id: CurrentResident, request: Request
@@ -97,7 +117,17 @@ def create_premium_purchase(
     return _purchase(purchase)
 
 
-@router.post("/premium_purchases/{purchase_id}/confirm", response_model=PurchasePublic)
+@router.post(
+    "/premium_purchases/{purchase_id}/confirm",
+    response_model=PurchasePublic,
+    responses=refusals(
+        Code.PURCHASE_NOT_FOUND,
+        Code.PURCHASE_NOT_RESERVED,
+        Code.RESERVATION_EXPIRED,
+        Code.PAYMENT_REFERENCE_REUSED,
+        Code.LIMIT_EXCEEDED,
+    ),
+)
 def confirm_premium_purchase(
     purchase_id: str, body: PaymentConfirmation, db: Db, key: IssuerKey, request: Request
 ) -> PurchasePublic:

@@ -4,10 +4,9 @@ One resident may hold wallets in several towns' coins; every balance, limit
 and rule stays with the coin, so each call picks its coin first.
 """
 
-from http import HTTPStatus
-
 from sqlalchemy import Connection, text
 
+from kit.errors import Code
 from kit.problems import Problem
 from ledger.coins import Coin, find_coin
 from ledger.errors import LedgerError
@@ -18,7 +17,7 @@ def coin_by_code(conn: Connection, code: str) -> Coin:
     try:
         return find_coin(conn, code)
     except LedgerError as error:
-        raise Problem(HTTPStatus.NOT_FOUND, "coin_not_found", error.detail) from error
+        raise Problem(Code.COIN_NOT_FOUND, error.detail) from error
 
 
 def resident_coin(conn: Connection, *, resident_id: int, code: str | None) -> Coin:
@@ -33,3 +32,12 @@ def resident_coin(conn: Connection, *, resident_id: int, code: str | None) -> Co
         {"id": resident_id},
     ).one()
     return Coin(*row)
+
+
+def home_coin_id(conn: Connection, *, resident_public_id: str) -> int | None:
+    """The id of the coin the resident signed up in; None if no resident has the id."""
+    coin_id: int | None = conn.execute(
+        text("SELECT home_coin_id FROM residents WHERE public_id = :p"),
+        {"p": resident_public_id},
+    ).scalar_one_or_none()
+    return coin_id

@@ -5,13 +5,13 @@ Services only execute statements; the request's unit of work commits.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from http import HTTPStatus
 from typing import Any
 
 import structlog
 from sqlalchemy import Connection, text
 
 from kit.access_tokens import IssuedAccessToken, issue_access_token
+from kit.errors import Code
 from kit.problems import Problem
 from kit.public_ids import public_id
 from ledger.accounts import AccountClass, open_account
@@ -86,17 +86,15 @@ def open_wallet(conn: Connection, *, coin: Coin, resident_id: int, at: datetime)
         },
     ).one_or_none()
     if row is None:
-        raise Problem(
-            HTTPStatus.CONFLICT, "wallet_exists", "the resident has a wallet in this coin"
-        )
+        raise Problem(Code.WALLET_EXISTS, "the resident has a wallet in this coin")
     return Wallet(coin.id, row[0], wallet_public_id, resident_id, account.id, Tier.BASIC)
 
 
 def sign_up(
     conn: Connection, *, coin: Coin, display_name: str, pin: str, hasher: PinHasher, at: datetime
 ) -> tuple[Resident, Wallet]:
-    if not is_valid_pin(pin):
-        raise Problem(HTTPStatus.UNPROCESSABLE_ENTITY, "pin_invalid", "a PIN is 4 to 6 digits")
+    # The request's schema (``ResidentCreate``) refuses any other PIN first.
+    assert is_valid_pin(pin), "a PIN is 4 to 6 digits"
     resident_public_id = public_id("res_")
     resident_id = conn.execute(
         text(
@@ -123,7 +121,7 @@ def find_resident(conn: Connection, public_id_: str) -> Resident:
         {"p": public_id_},
     ).one_or_none()
     if row is None:
-        raise Problem(HTTPStatus.NOT_FOUND, "resident_not_found", "no such resident")
+        raise Problem(Code.RESIDENT_NOT_FOUND, "no such resident")
     return Resident(*row)
 
 
@@ -141,7 +139,7 @@ def log_in(
     resident_id: int | None = conn.execute(
         text("SELECT id FROM residents WHERE public_id = :p"), {"p": resident_public_id}
     ).scalar_one_or_none()
-    refused = Problem(HTTPStatus.UNAUTHORIZED, "credentials_invalid", "wrong resident or PIN")
+    refused = Problem(Code.CREDENTIALS_INVALID, "wrong resident or PIN")
     if resident_id is None:
         return refused
     refusal = check_pin(conn, resident_id=resident_id, pin=pin, hasher=hasher, at=at, via="log_in")
@@ -166,8 +164,7 @@ class PinRefusal:
 
 def locked_problem(until: datetime) -> Problem:
     return Problem(
-        HTTPStatus.LOCKED,
-        "resident_locked",
+        Code.RESIDENT_LOCKED,
         f"too many wrong PINs; try again after {until.isoformat()}",
     )
 
@@ -236,7 +233,7 @@ def wallet_of(conn: Connection, *, coin_id: int, resident_id: int) -> Wallet:
         {"coin": coin_id, "resident": resident_id},
     ).one_or_none()
     if row is None:
-        raise Problem(HTTPStatus.NOT_FOUND, "wallet_not_found", "no wallet in this coin")
+        raise Problem(Code.WALLET_NOT_FOUND, "no wallet in this coin")
     return wallet_from_row(row)
 
 
@@ -255,7 +252,7 @@ def find_wallet(conn: Connection, *, coin_id: int, wallet_public_id: str) -> Wal
         {"coin": coin_id, "pid": wallet_public_id},
     ).one_or_none()
     if row is None:
-        raise Problem(HTTPStatus.NOT_FOUND, "wallet_not_found", "no such wallet in this coin")
+        raise Problem(Code.WALLET_NOT_FOUND, "no such wallet in this coin")
     return wallet_from_row(row)
 
 
@@ -269,12 +266,8 @@ def verify_identity(
     at: datetime,
 ) -> Wallet:
     """The issuer checked the resident's identity: the wallet moves to the verified tier."""
-    if method not in VERIFICATION_METHODS:
-        raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "verification_method_invalid",
-            f"method is one of {sorted(VERIFICATION_METHODS)}",
-        )
+    # The request's schema (``VerificationCreate``) refuses any other method first.
+    assert method in VERIFICATION_METHODS, f"method is one of {sorted(VERIFICATION_METHODS)}"
     resident = find_resident(conn, resident_public_id)
     wallet = wallet_of(conn, coin_id=coin_id, resident_id=resident.id)
     conn.execute(

@@ -1,24 +1,23 @@
 """The resident side's HTTP routes. Thin: parse, authorize, call a service, shape the answer."""
 
 from datetime import timedelta
-from http import HTTPStatus
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import Connection, text
 
 from kit.auth import CurrentResident, IssuerKey
+from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
 from kit.problems import Problem, problem_response
 from kit.rate_limits import LOGIN_FAILURES, give_back, limit_for, take
 from kit.rate_limits import refusal as rate_limit_refusal
-from ledger.clock import Clock
-from ledger.coins import Coin, find_coin, get_coin
-from ledger.errors import LedgerError
+from kit.refusal_docs import refusals
+from kit.request_clock import request_clock
 from ledger.unit_of_work import run_in_transaction
 from wallet_api.balances import wallet_balance
 from wallet_api.pins import PinHasher
+from wallet_api.resident_coins import coin_by_code, home_coin_id, resident_coin
 from wallet_api.residents import (
     find_resident,
     find_wallet,
@@ -48,27 +47,20 @@ router = APIRouter(route_class=IdempotentRoute, tags=["residents"])
 auth_router = APIRouter(tags=["residents"])
 
 
-def _clock(request: Request) -> Clock:
-    clock: Clock = request.app.state.clock
-    return clock
-
-
-def _coin_by_code(conn: Connection, code: str) -> Coin:
-    try:
-        return find_coin(conn, code)
-    except LedgerError as error:
-        raise Problem(HTTPStatus.NOT_FOUND, "coin_not_found", error.detail) from error
-
-
-@router.post("/residents", status_code=201, response_model=ResidentCreated)
+@router.post(
+    "/residents",
+    status_code=201,
+    response_model=ResidentCreated,
+    responses=refusals(Code.COIN_NOT_FOUND, Code.RATE_LIMITED),
+)
 def create_resident(
     body: ResidentCreate, db: Db, request: Request
 ) -> ResidentCreated | JSONResponse:
     """Public sign-up: a resident and a basic wallet in the coin.
 
     Rate-limited per client address: 429 ``rate_limited`` with Retry-After."""
-    coin = _coin_by_code(db, body.coin)
-    limited = limit_signups(request, db, coin_id=coin.id, at=_clock(request).now())
+    coin = coin_by_code(db, body.coin)
+    limited = limit_signups(request, db, coin_id=coin.id, at=request_clock(request).now())
     if limited is not None:
         return limited
     hasher: PinHasher = request.app.state.pin_hasher
@@ -78,26 +70,26 @@ def create_resident(
         display_name=body.display_name,
         pin=body.pin,
         hasher=hasher,
-        at=_clock(request).now(),
+        at=request_clock(request).now(),
     )
     return ResidentCreated(resident_id=resident.public_id, wallet_id=wallet.public_id)
 
 
-@auth_router.post("/auth/token", response_model=TokenResponse)
+@auth_router.post(
+    "/auth/token",
+    response_model=TokenResponse,
+    responses=refusals(Code.CREDENTIALS_INVALID, Code.RESIDENT_LOCKED, Code.RATE_LIMITED),
+)
 def create_token(body: TokenRequest, request: Request) -> TokenResponse | JSONResponse:
     """PIN log-in. Repeated wrong PINs lock the resident for a while (423)."""
     ttl = timedelta(seconds=request.app.state.access_token_ttl_s)
-    now = _clock(request).now()
+    now = request_clock(request).now()
     # Failures per address too: the lockout alone lets one caller try a few PINs each
     # of many residents (kit/rate_limits.py). Counted per address and home coin,
     # like the sign-up limit: one city's residents are what a guesser there goes through.
     engine = request.app.state.engine
     coin = run_in_transaction(
-        engine,
-        lambda conn: conn.execute(
-            text("SELECT home_coin_id FROM residents WHERE public_id = :p"),
-            {"p": body.resident_id},
-        ).scalar_one_or_none(),
+        engine, lambda conn: home_coin_id(conn, resident_public_id=body.resident_id)
     )
     limit = limit_for(request, LOGIN_FAILURES)
     address = f"{client_address(request)}|coin:{coin}"
@@ -116,12 +108,16 @@ def create_token(body: TokenRequest, request: Request) -> TokenResponse | JSONRe
         ),
     )
     if isinstance(outcome, Problem):
-        return problem_response(outcome.status, outcome.code, outcome.detail)
+        return problem_response(outcome.code, outcome.detail)
     give_back(engine, limit, address, at=now)
     return TokenResponse(access_token=outcome.token, expires_in=int(ttl.total_seconds()))
 
 
-@router.get("/wallet", response_model=WalletPublic)
+@router.get(
+    "/wallet",
+    response_model=WalletPublic,
+    responses=refusals(Code.COIN_NOT_FOUND, Code.WALLET_NOT_FOUND),
+)
 def get_wallet(
     db: Db,
     resident_id: CurrentResident,
@@ -130,13 +126,7 @@ def get_wallet(
     ] = None,
 ) -> WalletPublic:
     """The resident's own wallet: balance by kind, held, available, and its lots."""
-    if coin is None:
-        home = db.execute(
-            text("SELECT home_coin_id FROM residents WHERE id = :id"), {"id": resident_id}
-        ).scalar_one()
-        the_coin = get_coin(db, home)
-    else:
-        the_coin = _coin_by_code(db, coin)
+    the_coin = resident_coin(db, resident_id=resident_id, code=coin)
     wallet = wallet_of(db, coin_id=the_coin.id, resident_id=resident_id)
     balance = wallet_balance(db, coin_id=the_coin.id, account_id=wallet.account_id)
     return WalletPublic(
@@ -155,7 +145,11 @@ def get_wallet(
     )
 
 
-@router.post("/residents/{resident_id}/verify", response_model=ResidentPublic)
+@router.post(
+    "/residents/{resident_id}/verify",
+    response_model=ResidentPublic,
+    responses=refusals(Code.RESIDENT_NOT_FOUND, Code.WALLET_NOT_FOUND),
+)
 def verify_resident(
     resident_id: str, body: VerificationCreate, db: Db, key: IssuerKey, request: Request
 ) -> ResidentPublic:
@@ -166,7 +160,7 @@ def verify_resident(
         resident_public_id=resident_id,
         method=body.method,
         reference=body.reference,
-        at=_clock(request).now(),
+        at=request_clock(request).now(),
     )
     resident = find_resident(db, resident_id)
     return ResidentPublic(
@@ -177,7 +171,18 @@ def verify_resident(
     )
 
 
-@router.post("/topups", status_code=201, response_model=TopupPublic)
+@router.post(
+    "/topups",
+    status_code=201,
+    response_model=TopupPublic,
+    responses=refusals(
+        Code.WALLET_NOT_FOUND,
+        Code.INSTITUTION_NOT_FOUND,
+        Code.TOPUP_REFERENCE_REUSED,
+        Code.AMOUNT_INVALID,
+        Code.LIMIT_EXCEEDED,
+    ),
+)
 def create_topup(body: TopupCreate, db: Db, key: IssuerKey, request: Request) -> TopupPublic:
     """A top-up taken at the bank's counter, an ATM, or by debit from a linked account."""
     wallet = find_wallet(db, coin_id=key.coin_id, wallet_public_id=body.wallet_id)
@@ -188,7 +193,7 @@ def create_topup(body: TopupCreate, db: Db, key: IssuerKey, request: Request) ->
         amount=body.amount,
         channel=Channel(body.channel),
         reference=body.reference,
-        at=_clock(request).now(),
+        at=request_clock(request).now(),
         institution_bank_code=body.institution,
     )
     return TopupPublic(

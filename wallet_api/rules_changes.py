@@ -7,10 +7,10 @@ block further credits to it, never take coin away.
 """
 
 from collections.abc import Mapping
-from http import HTTPStatus
 
 from sqlalchemy import Connection, text
 
+from kit.errors import Code
 from kit.problems import Problem
 from ledger.limits import AMOUNT_MAX
 from wallet_api.rules import CoinRules, get_rules
@@ -79,4 +79,4 @@ def _check(rules: Mapping[str, object]) -> None:
 
 
 def _refuse(detail: str) -> None:
-    raise Problem(HTTPStatus.UNPROCESSABLE_ENTITY, "rules_invalid", detail)
+    raise Problem(Code.RULES_INVALID, detail)

@@ -3,7 +3,9 @@
 from fastapi import APIRouter
 
 from kit.auth import InstitutionKey, IssuerOrOperatorKey
+from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
+from kit.refusal_docs import refusals
 from wallet_api.issuance_schemas import CoinRulesChange, CoinRulesPublic
 from wallet_api.rules import CoinRules, get_rules
 from wallet_api.rules_changes import change_rules
@@ -29,7 +31,7 @@ def read_coin_rules(db: Db, key: InstitutionKey) -> CoinRulesPublic:
     return _public(get_rules(db, coin_id=key.coin_id))
 
 
-@router.post("/coin_rules", response_model=CoinRulesPublic)
+@router.post("/coin_rules", response_model=CoinRulesPublic, responses=refusals(Code.RULES_INVALID))
 def update_coin_rules(body: CoinRulesChange, db: Db, key: IssuerOrOperatorKey) -> CoinRulesPublic:
     """Changes the rules named in the body (the others stay); issuer or operator key.
 

@@ -5,6 +5,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from ledger.limits import AMOUNT_MAX
+from wallet_api.payment_tokens import TOKEN_CHARS, TOKEN_TTL_S
 
 
 class ResidentCreate(BaseModel):
@@ -88,3 +89,42 @@ class TopupPublic(BaseModel):
     channel: Literal["counter", "atm", "bank_account"]
     reference: str
     created_at: str
+
+
+class CoinListing(BaseModel):
+    code: str = Field(description="The coin's code, as sign-up takes it.")
+    name: str = Field(description="The name residents see (みどり市コイン).")
+    issuer_name: str = Field(description="The financial institution that issues it.")
+
+
+class CoinDirectory(BaseModel):
+    data: list[CoinListing]
+    has_more: bool
+
+
+class CardTopupCreate(BaseModel):
+    amount: int = Field(gt=0, le=AMOUNT_MAX)
+
+
+class CardTopupPublic(BaseModel):
+    id: str
+    amount: int
+    status: str
+    client_secret: str | None = Field(description="For Stripe's payment sheet in the app.")
+
+
+class PaymentTokenCreate(BaseModel):
+    coin: str | None = Field(
+        default=None,
+        description="The coin's code; default: the resident's home coin.",
+        min_length=2,
+        max_length=16,
+    )
+
+
+class PaymentTokenPublic(BaseModel):
+    token: str = Field(description=f"The signed token, {TOKEN_CHARS} characters.")
+    qr_payload: str = Field(description="What the QR code holds: the token itself.")
+    expires_at: str = Field(description=f"ISO 8601, UTC: {TOKEN_TTL_S} s after issue.")
+    coin: str
+    wallet_id: str

@@ -19,13 +19,13 @@ a load test); otherwise the constant holds.
 """
 
 from datetime import UTC, datetime, timedelta
-from http import HTTPStatus
 from math import ceil
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Connection, text
 
+from kit.errors import Code
 from kit.problems import problem_response
 
 SIGNUPS_PER_WINDOW = 5
@@ -68,8 +68,7 @@ def limit_signups(
         return None
     retry_after_s = max(1, ceil((start + WINDOW - at).total_seconds()))
     refusal = problem_response(
-        HTTPStatus.TOO_MANY_REQUESTS,
-        "rate_limited",
+        Code.RATE_LIMITED,
         f"at most {limit} sign-ups per {WINDOW.seconds // 60} minutes from one address;"
         f" try again in {retry_after_s} seconds",
     )

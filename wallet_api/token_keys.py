@@ -13,13 +13,13 @@ with ``TokenKeys.verifier_for`` and turns refusals into problems with
 """
 
 from dataclasses import dataclass, field
-from http import HTTPStatus
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from fastapi import Request
 
+from kit.errors import Code
 from kit.problems import Problem
 from kit.settings import Settings, get_settings
 from ledger.clock import Clock
@@ -39,18 +39,19 @@ HKDF_INFO = b"localcoin payment token"
 MASTER_KEY_CHARS_MIN = 32
 _SEED_BYTES = 32  # an Ed25519 private key is a 32-byte seed
 
-# Every refusal a merchant may meet, with its HTTP status. A bad token is the
-# request's content, not a missing resource: 422; a replay is a conflict.
-TOKEN_STATUS: dict[TokenCode, HTTPStatus] = {
-    TokenCode.MALFORMED: HTTPStatus.UNPROCESSABLE_ENTITY,
-    TokenCode.UNKNOWN_KEY: HTTPStatus.UNPROCESSABLE_ENTITY,
-    TokenCode.FORGED: HTTPStatus.UNPROCESSABLE_ENTITY,
-    TokenCode.NOT_YET_VALID: HTTPStatus.UNPROCESSABLE_ENTITY,
-    TokenCode.EXPIRED: HTTPStatus.UNPROCESSABLE_ENTITY,
-    TokenCode.WRONG_COIN: HTTPStatus.UNPROCESSABLE_ENTITY,
-    TokenCode.USED: HTTPStatus.CONFLICT,
+# Every refusal a merchant may meet, as the API's code (its status is in the table: a
+# bad token is the request's content, not a missing resource: 422; a replay is a conflict).
+TOKEN_REFUSALS: dict[TokenCode, Code] = {
+    TokenCode.MALFORMED: Code.TOKEN_MALFORMED,
+    TokenCode.UNKNOWN_KEY: Code.TOKEN_UNKNOWN_KEY,
+    TokenCode.FORGED: Code.TOKEN_FORGED,
+    TokenCode.NOT_YET_VALID: Code.TOKEN_NOT_YET_VALID,
+    TokenCode.EXPIRED: Code.TOKEN_EXPIRED,
+    TokenCode.WRONG_COIN: Code.TOKEN_WRONG_COIN,
+    TokenCode.USED: Code.TOKEN_USED,
 }
-assert set(TOKEN_STATUS) == set(TokenCode), "every token code has a status"
+assert set(TOKEN_REFUSALS) == set(TokenCode), "every token code is one of the API's"
+assert all(code.value == api.value for code, api in TOKEN_REFUSALS.items()), "same strings"
 
 
 def derive_signing_key(*, master_key: str, coin_id: int, kid: int) -> Ed25519PrivateKey:
@@ -128,4 +129,4 @@ def verify_payment_token(token: str, *, keys: TokenKeys, coin_id: int, clock: Cl
         verifier = keys.verifier_for(claimed_coin_id(token))
         return verify_token(token, verifier=verifier, coin_id=coin_id, clock=clock)
     except TokenError as error:
-        raise Problem(TOKEN_STATUS[error.code], error.code.value, error.detail) from None
+        raise Problem(TOKEN_REFUSALS[error.code], error.detail) from None

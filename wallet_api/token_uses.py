@@ -9,12 +9,12 @@ through. Nothing in Python can race it.
 """
 
 from datetime import UTC, datetime, timedelta
-from http import HTTPStatus
 
 from sqlalchemy import Connection, text
 
+from kit.errors import Code
 from kit.problems import Problem
-from wallet_api.payment_tokens import TOKEN_ID_BYTES, Claims, TokenCode
+from wallet_api.payment_tokens import TOKEN_ID_BYTES, Claims
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -43,7 +43,7 @@ def record_token_use(
         {"coin": coin_id, "token": token_id, "wallet": wallet_id, "expires": expires_at, "at": at},
     ).one_or_none()
     if inserted is None:
-        raise Problem(HTTPStatus.CONFLICT, TokenCode.USED.value, "this payment token was used")
+        raise Problem(Code.TOKEN_USED, "this payment token was used")
 
 
 def record_claims_use(conn: Connection, claims: Claims, *, at: datetime) -> None:

@@ -13,17 +13,18 @@ they count toward the balance cap like the rest of the wallet.
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from http import HTTPStatus
 
 from sqlalchemy import Connection, text
 
+from kit.errors import Code
 from kit.problems import Problem
 from kit.public_ids import public_id
 from ledger.accounts import get_balance
 from ledger.chart import Standard, standard_account
 from ledger.clock import business_date
 from ledger.entries import EntryRequest, PostResult, credit, debit, post_entry
-from ledger.errors import Code, LedgerError
+from ledger.errors import Code as LedgerCode
+from ledger.errors import LedgerError
 from ledger.limits import AMOUNT_MAX
 from ledger.lots import LotKind
 from wallet_api.residents import Wallet
@@ -77,9 +78,7 @@ def record_topup(
     ``topup_reference_reused`` (409), ``limit_exceeded`` (422).
     """
     if not 0 < amount <= AMOUNT_MAX:
-        raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY, "amount_invalid", f"a top-up is 1 to {AMOUNT_MAX} yen"
-        )
+        raise Problem(Code.AMOUNT_INVALID, f"a top-up is 1 to {AMOUNT_MAX} yen")
     if institution_bank_code is not None:
         _check_institution(conn, rules.coin_id, institution_bank_code)
     reserve = standard_account(conn, coin_id=rules.coin_id, code=Standard.RESERVE_BANK)
@@ -104,11 +103,10 @@ def record_topup(
             posted_at=at,
         )
     except LedgerError as error:
-        if error.code is not Code.IDEMPOTENCY_KEY_REUSED:
+        if error.code is not LedgerCode.IDEMPOTENCY_KEY_REUSED:
             raise
         raise Problem(
-            HTTPStatus.CONFLICT,
-            "topup_reference_reused",
+            Code.TOPUP_REFERENCE_REUSED,
             f"reference {reference!r} was recorded for another top-up",
         ) from error
     if posted.result is PostResult.REPLAYED:
@@ -157,8 +155,7 @@ def _check_limits(conn: Connection, *, rules: CoinRules, wallet: Wallet, at: dat
     cap = rules.balance_cap(wallet.tier)
     if balance.posted > cap:
         raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "limit_exceeded",
+            Code.LIMIT_EXCEEDED,
             f"a {wallet.tier} wallet holds at most {cap} coin",
         )
     today: int = conn.execute(
@@ -170,8 +167,7 @@ def _check_limits(conn: Connection, *, rules: CoinRules, wallet: Wallet, at: dat
     ).scalar_one()
     if today > rules.daily_topup_max:
         raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "limit_exceeded",
+            Code.LIMIT_EXCEEDED,
             f"a wallet is topped up at most {rules.daily_topup_max} yen a day",
         )
 
@@ -198,7 +194,6 @@ def _check_institution(conn: Connection, coin_id: int, bank_code: str) -> None:
     ).first()
     if known is None:
         raise Problem(
-            HTTPStatus.NOT_FOUND,
-            "institution_not_found",
+            Code.INSTITUTION_NOT_FOUND,
             f"bank {bank_code} is not a participating institution of this coin",
         )

@@ -3,8 +3,11 @@
 from fastapi import APIRouter, Request
 
 from kit.auth import CurrentResident
+from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
+from kit.refusal_docs import refusals
 from ledger.clock import Clock
+from ledger.errors import Code as LedgerCode
 from wallet_api.resident_coins import resident_coin
 from wallet_api.residents import wallet_of
 from wallet_api.rules import get_rules
@@ -14,7 +17,19 @@ from wallet_api.transfers import send_money
 router = APIRouter(route_class=IdempotentRoute, tags=["residents"])
 
 
-@router.post("/wallet/transfers", status_code=201, response_model=TransferPublic)
+@router.post(
+    "/wallet/transfers",
+    status_code=201,
+    response_model=TransferPublic,
+    responses=refusals(
+        LedgerCode.INSUFFICIENT_FUNDS,
+        Code.TIER_NOT_ALLOWED,
+        Code.COIN_NOT_FOUND,
+        Code.WALLET_NOT_FOUND,
+        Code.TRANSFER_TO_SELF,
+        Code.LIMIT_EXCEEDED,
+    ),
+)
 def create_transfer(
     body: TransferCreate, db: Db, resident_id: CurrentResident, request: Request
 ) -> TransferPublic:

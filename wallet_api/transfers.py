@@ -23,10 +23,10 @@ top-ups) cannot both slip under it; a refusal rolls the entry back.
 
 from dataclasses import dataclass
 from datetime import datetime
-from http import HTTPStatus
 
 from sqlalchemy import Connection, text
 
+from kit.errors import Code
 from kit.problems import Problem
 from kit.public_ids import public_id
 from ledger.accounts import get_balance
@@ -71,21 +71,17 @@ def send_money(
     assert sender.coin_id == rules.coin_id, "the rules are the sender's coin's"
     if not 0 < amount <= rules.payment_max:
         raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "limit_exceeded",
+            Code.LIMIT_EXCEEDED,
             f"a transfer is 1 to {rules.payment_max} coin",
         )
     if sender.tier is not Tier.VERIFIED:
         raise Problem(
-            HTTPStatus.FORBIDDEN,
-            "tier_not_allowed",
+            Code.TIER_NOT_ALLOWED,
             "only a verified wallet may send coin; ask the issuer to check your identity",
         )
     recipient = find_wallet(conn, coin_id=rules.coin_id, wallet_public_id=to_wallet_public_id)
     if recipient.id == sender.id:
-        raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY, "transfer_to_self", "a wallet cannot send to itself"
-        )
+        raise Problem(Code.TRANSFER_TO_SELF, "a wallet cannot send to itself")
     transfer_public_id = public_id("trf_")
     posted = post_entry(
         conn,
@@ -131,7 +127,6 @@ def _check_cap(conn: Connection, *, rules: CoinRules, recipient: Wallet) -> None
     cap = rules.balance_cap(recipient.tier)
     if balance.posted > cap:
         raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "limit_exceeded",
+            Code.LIMIT_EXCEEDED,
             f"the recipient's wallet holds at most {cap} coin",
         )

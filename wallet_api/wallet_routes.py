@@ -3,7 +3,9 @@
 from fastapi import APIRouter, Request
 
 from kit.auth import CurrentResident
+from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
+from kit.refusal_docs import refusals
 from ledger.clock import Clock
 from wallet_api.resident_coins import coin_by_code
 from wallet_api.residents import open_wallet
@@ -12,7 +14,12 @@ from wallet_api.transfer_schemas import WalletCreate, WalletOpened
 router = APIRouter(route_class=IdempotentRoute, tags=["residents"])
 
 
-@router.post("/wallets", status_code=201, response_model=WalletOpened)
+@router.post(
+    "/wallets",
+    status_code=201,
+    response_model=WalletOpened,
+    responses=refusals(Code.COIN_NOT_FOUND, Code.WALLET_EXISTS),
+)
 def create_wallet(
     body: WalletCreate, db: Db, resident_id: CurrentResident, request: Request
 ) -> WalletOpened:

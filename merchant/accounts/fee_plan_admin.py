@@ -12,10 +12,10 @@ outside 0..10,000 as well; the API checks them first.
 """
 
 import re
-from http import HTTPStatus
 
 from sqlalchemy import Connection, text
 
+from kit.errors import Code
 from kit.problems import Problem
 from merchant.accounts.fees import FeeKind, FeePlan
 from merchant.accounts.merchants import Merchant, get_merchant
@@ -46,8 +46,7 @@ def put_fee_plan(
     """Creates or replaces a group's plan; returns it and whether it was created."""
     if not MEMBER_GROUP_PATTERN.fullmatch(member_group):
         raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "member_group_invalid",
+            Code.MEMBER_GROUP_INVALID,
             "member_group: up to 40 of a-z, 0-9 and _ ('' is the standard plan)",
         )
     row = conn.execute(

@@ -7,7 +7,9 @@ Included under ``/v1`` by ``merchant.accounts.onboarding_routes``. See
 from fastapi import APIRouter, Response
 
 from kit.auth import IssuerOrOperatorKey
+from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
+from kit.refusal_docs import refusals
 from merchant.accounts.fee_plan_admin import list_fee_plans, put_fee_plan, set_fee_overrides
 from merchant.accounts.fees import FeeKind, FeePlan
 from merchant.accounts.merchant_views import merchant_public
@@ -44,7 +46,10 @@ def get_fee_plans(db: Db, key: IssuerOrOperatorKey) -> FeePlanList:
     "/fee_plans",
     status_code=201,
     response_model=FeePlanPublic,
-    responses={200: {"description": "The group's plan was replaced.", "model": FeePlanPublic}},
+    responses={
+        200: {"description": "The group's plan was replaced.", "model": FeePlanPublic},
+        **refusals(Code.MEMBER_GROUP_INVALID),
+    },
 )
 def create_or_replace_fee_plan(
     body: FeePlanPut, db: Db, key: IssuerOrOperatorKey, response: Response
@@ -65,7 +70,11 @@ def create_or_replace_fee_plan(
     return _plan(plan)
 
 
-@router.post("/merchants/{merchant_id}/fees", response_model=MerchantPublic)
+@router.post(
+    "/merchants/{merchant_id}/fees",
+    response_model=MerchantPublic,
+    responses=refusals(Code.MERCHANT_NOT_FOUND),
+)
 def set_merchant_fees(
     merchant_id: str, body: FeeOverridesPatch, db: Db, key: IssuerOrOperatorKey
 ) -> MerchantPublic:

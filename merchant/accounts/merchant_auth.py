@@ -6,13 +6,13 @@ so a stolen terminal cannot empty the wallet.
 """
 
 from dataclasses import dataclass
-from http import HTTPStatus
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from kit.auth import MerchantKey
 from kit.credentials import ApiKey
+from kit.errors import Code
 from kit.problems import Problem
 from kit.request_connection import on_request_connection
 from merchant.accounts.merchants import Merchant, get_merchant
@@ -46,8 +46,7 @@ def current_merchant(request: Request, key: MerchantKey) -> MerchantCaller:
 def merchant_owner(caller: Annotated[MerchantCaller, Depends(current_merchant)]) -> MerchantCaller:
     if caller.terminal_id is not None:
         raise Problem(
-            HTTPStatus.FORBIDDEN,
-            "terminal_key_not_allowed",
+            Code.TERMINAL_KEY_NOT_ALLOWED,
             "a terminal's key only takes payments; use the merchant's own key",
         )
     return caller

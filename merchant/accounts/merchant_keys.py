@@ -14,11 +14,11 @@ Refusal codes: api_key_not_found (404); api_key_in_use (409).
 
 from dataclasses import dataclass
 from datetime import datetime
-from http import HTTPStatus
 
 from sqlalchemy import Connection, text
 
 from kit.credentials import ApiKey, Role, issue_key
+from kit.errors import Code
 from kit.problems import Problem
 from merchant.accounts.merchants import Merchant
 
@@ -83,7 +83,7 @@ def find_merchant_key(
         {"coin": merchant.coin_id, "merchant": merchant.id, "prefix": prefix},
     ).one_or_none()
     if row is None or not key_public_id.startswith(KEY_ID_PREFIX):
-        raise Problem(HTTPStatus.NOT_FOUND, "api_key_not_found", "no such key of this merchant")
+        raise Problem(Code.API_KEY_NOT_FOUND, "no such key of this merchant")
     return MerchantKeyInfo(*row)
 
 
@@ -112,8 +112,7 @@ def revoke_merchant_key(
     key = find_merchant_key(conn, merchant=merchant, key_public_id=key_public_id)
     if key.id == caller.id:
         raise Problem(
-            HTTPStatus.CONFLICT,
-            "api_key_in_use",
+            Code.API_KEY_IN_USE,
             "a key cannot revoke itself; make a new key and revoke this one with it",
         )
     conn.execute(

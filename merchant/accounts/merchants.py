@@ -9,11 +9,11 @@ paid with (points, premium) end at the resident's side.
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from http import HTTPStatus
 from typing import Any
 
 from sqlalchemy import Connection, text
 
+from kit.errors import Code
 from kit.problems import Problem
 from kit.public_ids import public_id
 from ledger.accounts import AccountClass, open_account
@@ -186,7 +186,7 @@ def find_merchant(conn: Connection, *, coin_id: int, merchant_public_id: str) ->
         {"coin": coin_id, "pid": merchant_public_id},
     ).one_or_none()
     if row is None:
-        raise Problem(HTTPStatus.NOT_FOUND, "merchant_not_found", "no such merchant in this coin")
+        raise Problem(Code.MERCHANT_NOT_FOUND, "no such merchant in this coin")
     return merchant_from_row(row)
 
 
@@ -227,6 +227,4 @@ def set_status(
 
 def require_active(merchant: Merchant) -> None:
     if merchant.status is not MerchantStatus.ACTIVE:
-        raise Problem(
-            HTTPStatus.FORBIDDEN, "merchant_suspended", "this merchant may not take payments now"
-        )
+        raise Problem(Code.MERCHANT_SUSPENDED, "this merchant may not take payments now")

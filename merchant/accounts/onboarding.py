@@ -26,7 +26,6 @@ Refusal codes (422, each naming its field):
 import re
 import unicodedata
 from dataclasses import dataclass
-from http import HTTPStatus
 
 from fastapi.responses import JSONResponse
 from sqlalchemy import Connection, text
@@ -34,6 +33,7 @@ from sqlalchemy import Connection, text
 from jp_banking.bank_codes import find_branch
 from jp_banking.kana import to_zengin
 from jp_banking.zengin_errors import ZenginCode, ZenginError
+from kit.errors import Code
 from kit.problems import problem_response
 from merchant.accounts.merchants import AccountType, BankAccount
 
@@ -45,17 +45,22 @@ CATEGORY_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,39}")
 _ACCOUNT_NUMBER_PATTERN = re.compile(r"[0-9]{1,7}")
 
 _BANK_REFUSALS = {
-    ZenginCode.BANK_CODE_INVALID: ("bank_account.bank_code", "bank_code_invalid"),
-    ZenginCode.BANK_UNKNOWN: ("bank_account.bank_code", "bank_not_found"),
-    ZenginCode.BRANCH_CODE_INVALID: ("bank_account.branch_code", "branch_code_invalid"),
-    ZenginCode.BRANCH_UNKNOWN: ("bank_account.branch_code", "branch_not_found"),
+    ZenginCode.BANK_CODE_INVALID: ("bank_account.bank_code", Code.BANK_CODE_INVALID),
+    ZenginCode.BANK_UNKNOWN: ("bank_account.bank_code", Code.BANK_NOT_FOUND),
+    ZenginCode.BRANCH_CODE_INVALID: ("bank_account.branch_code", Code.BRANCH_CODE_INVALID),
+    ZenginCode.BRANCH_UNKNOWN: ("bank_account.branch_code", Code.BRANCH_NOT_FOUND),
+}
+# The kana fields' codes: (empty or outside the Zengin characters, too long).
+_KANA_REFUSALS = {
+    "name_kana": (Code.NAME_KANA_INVALID, Code.NAME_KANA_TOO_LONG),
+    "bank_account.holder_kana": (Code.HOLDER_KANA_INVALID, Code.HOLDER_KANA_TOO_LONG),
 }
 
 
 @dataclass(frozen=True, slots=True)
 class FieldError:
     field: str
-    code: str
+    code: Code
     message: str
 
 
@@ -70,7 +75,6 @@ class OnboardingRefused(Exception):  # noqa: N818 - a refusal, answered as a pro
     def response(self) -> JSONResponse:
         first = self.errors[0]
         return problem_response(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
             first.code,
             str(self),
             field=first.field,
@@ -99,18 +103,19 @@ class BankAccountForm:
 
 
 def _kana(value: str, *, field: str, width: int, errors: list[FieldError]) -> str:
+    invalid, too_long = _KANA_REFUSALS[field]
     try:
         kana = to_zengin(value)
     except ZenginError as error:
-        errors.append(FieldError(field, f"{field.rsplit('.', 1)[-1]}_invalid", error.detail))
+        errors.append(FieldError(field, invalid, error.detail))
         return ""
     if not kana:
-        errors.append(FieldError(field, f"{field.rsplit('.', 1)[-1]}_invalid", "is empty"))
+        errors.append(FieldError(field, invalid, "is empty"))
     elif len(kana) > width:
         errors.append(
             FieldError(
                 field,
-                f"{field.rsplit('.', 1)[-1]}_too_long",
+                too_long,
                 f"{kana!r} is {len(kana)} half-width characters; at most {width}",
             )
         )
@@ -136,7 +141,7 @@ def _bank_account(form: BankAccountForm, errors: list[FieldError]) -> BankAccoun
         errors.append(
             FieldError(
                 "bank_account.account_type",
-                "account_type_invalid",
+                Code.ACCOUNT_TYPE_INVALID,
                 f"{form.account_type!r} is neither ordinary nor current",
             )
         )
@@ -145,7 +150,7 @@ def _bank_account(form: BankAccountForm, errors: list[FieldError]) -> BankAccoun
         errors.append(
             FieldError(
                 "bank_account.account_number",
-                "account_number_invalid",
+                Code.ACCOUNT_NUMBER_INVALID,
                 f"{form.account_number!r} is not 1 to {ACCOUNT_NUMBER_DIGITS} digits",
             )
         )
@@ -188,17 +193,19 @@ def check_application(
     if hidden or not 1 <= len(clean_name) <= NAME_LENGTH_MAX:
         errors.append(
             FieldError(
-                "name", "name_invalid", f"1 to {NAME_LENGTH_MAX} printable characters, not blank"
+                "name", Code.NAME_INVALID, f"1 to {NAME_LENGTH_MAX} printable characters, not blank"
             )
         )
     kana = _kana(name_kana, field="name_kana", width=NAME_KANA_LENGTH_MAX, errors=errors)
     if not CATEGORY_PATTERN.fullmatch(category):
-        errors.append(FieldError("category", "category_invalid", f"{category!r} is not snake_case"))
+        errors.append(
+            FieldError("category", Code.CATEGORY_INVALID, f"{category!r} is not snake_case")
+        )
     if not member_group_exists(conn, coin_id=coin_id, member_group=member_group):
         errors.append(
             FieldError(
                 "member_group",
-                "member_group_not_found",
+                Code.MEMBER_GROUP_NOT_FOUND,
                 f"the coin has no fee plan for the group {member_group!r}",
             )
         )

@@ -13,7 +13,6 @@ balance at ``GET /v1/merchant``; its stores, terminals and keys are in
 static QR in ``merchant.qr.static_qr_routes``.
 """
 
-from http import HTTPStatus
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -21,8 +20,10 @@ from fastapi.responses import JSONResponse
 
 from kit.auth import IssuerOrOperatorKey
 from kit.credentials import ApiKey, Role, issue_key
+from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
 from kit.problems import Problem
+from kit.refusal_docs import refusals
 from ledger.accounts import get_balance
 from merchant.accounts.merchant_auth import MerchantOwnerKey
 from merchant.accounts.merchant_views import merchant_public
@@ -52,7 +53,27 @@ router = APIRouter(route_class=IdempotentRoute, tags=["merchants"])
 # The issuer runs its merchants; the operator of the coin's deployment may stand in.
 
 
-@router.post("/merchants", status_code=201, response_model=MerchantCreated)
+@router.post(
+    "/merchants",
+    status_code=201,
+    response_model=MerchantCreated,
+    responses=refusals(
+        Code.COIN_FORBIDDEN,
+        Code.NAME_INVALID,
+        Code.NAME_KANA_INVALID,
+        Code.NAME_KANA_TOO_LONG,
+        Code.CATEGORY_INVALID,
+        Code.MEMBER_GROUP_NOT_FOUND,
+        Code.BANK_CODE_INVALID,
+        Code.BANK_NOT_FOUND,
+        Code.BRANCH_CODE_INVALID,
+        Code.BRANCH_NOT_FOUND,
+        Code.ACCOUNT_TYPE_INVALID,
+        Code.ACCOUNT_NUMBER_INVALID,
+        Code.HOLDER_KANA_INVALID,
+        Code.HOLDER_KANA_TOO_LONG,
+    ),
+)
 def create_merchant(
     body: MerchantCreate, db: Db, key: IssuerOrOperatorKey, request: Request
 ) -> MerchantCreated | JSONResponse:
@@ -66,9 +87,7 @@ def create_merchant(
     holder_kana_too_long. Nothing is created on a refusal.
     """
     if body.coin is not None and body.coin != coin_code(db, coin_id=key.coin_id):
-        raise Problem(
-            HTTPStatus.FORBIDDEN, "coin_forbidden", "this key onboards in its own coin only"
-        )
+        raise Problem(Code.COIN_FORBIDDEN, "this key onboards in its own coin only")
     account = body.bank_account
     try:
         application = check_application(
@@ -110,7 +129,7 @@ def create_merchant(
     return MerchantCreated(**merchant_public(db, merchant).model_dump(), api_key=secret)
 
 
-@router.get("/merchants", response_model=MerchantPage)
+@router.get("/merchants", response_model=MerchantPage, responses=refusals(Code.MERCHANT_NOT_FOUND))
 def get_merchants(
     db: Db,
     key: IssuerOrOperatorKey,
@@ -126,7 +145,11 @@ def get_merchants(
     return MerchantPage(data=[merchant_public(db, m) for m in merchants], has_more=has_more)
 
 
-@router.get("/merchants/{merchant_id}", response_model=MerchantPublic)
+@router.get(
+    "/merchants/{merchant_id}",
+    response_model=MerchantPublic,
+    responses=refusals(Code.MERCHANT_NOT_FOUND),
+)
 def get_one_merchant(merchant_id: str, db: Db, key: IssuerOrOperatorKey) -> MerchantPublic:
     """One merchant of the coin. Refusals: merchant_not_found (404)."""
     return merchant_public(
@@ -143,7 +166,11 @@ def _set_status(
     )
 
 
-@router.post("/merchants/{merchant_id}/suspend", response_model=MerchantPublic)
+@router.post(
+    "/merchants/{merchant_id}/suspend",
+    response_model=MerchantPublic,
+    responses=refusals(Code.MERCHANT_NOT_FOUND),
+)
 def suspend_merchant(merchant_id: str, db: Db, key: IssuerOrOperatorKey) -> MerchantPublic:
     """Stops the merchant taking payments; suspending a suspended merchant changes nothing.
 
@@ -151,13 +178,19 @@ def suspend_merchant(merchant_id: str, db: Db, key: IssuerOrOperatorKey) -> Merc
     return _set_status(db, key, merchant_id, MerchantStatus.SUSPENDED)
 
 
-@router.post("/merchants/{merchant_id}/reactivate", response_model=MerchantPublic)
+@router.post(
+    "/merchants/{merchant_id}/reactivate",
+    response_model=MerchantPublic,
+    responses=refusals(Code.MERCHANT_NOT_FOUND),
+)
 def reactivate_merchant(merchant_id: str, db: Db, key: IssuerOrOperatorKey) -> MerchantPublic:
     """Lets a suspended merchant take payments again. Refusals: merchant_not_found (404)."""
     return _set_status(db, key, merchant_id, MerchantStatus.ACTIVE)
 
 
-@router.get("/merchant", response_model=MerchantSelf)
+@router.get(
+    "/merchant", response_model=MerchantSelf, responses=refusals(Code.TERMINAL_KEY_NOT_ALLOWED)
+)
 def get_own_merchant(db: Db, caller: MerchantOwnerKey) -> MerchantSelf:
     """The calling merchant: its profile, fees and balance.
 

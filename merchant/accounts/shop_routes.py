@@ -12,7 +12,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
+from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
+from kit.refusal_docs import refusals
 from merchant.accounts.merchant_auth import MerchantOwnerKey
 from merchant.accounts.merchant_keys import (
     KEY_ID_PREFIX,
@@ -81,7 +83,12 @@ def _key(key: MerchantKeyInfo) -> ApiKeyPublic:
     )
 
 
-@router.post("/merchant/stores", status_code=201, response_model=StorePublic)
+@router.post(
+    "/merchant/stores",
+    status_code=201,
+    response_model=StorePublic,
+    responses=refusals(Code.TERMINAL_KEY_NOT_ALLOWED),
+)
 def create_store(
     body: StoreCreate, db: Db, caller: MerchantOwnerKey, request: Request
 ) -> StorePublic:
@@ -91,7 +98,11 @@ def create_store(
     )
 
 
-@router.get("/merchant/stores", response_model=StorePage)
+@router.get(
+    "/merchant/stores",
+    response_model=StorePage,
+    responses=refusals(Code.TERMINAL_KEY_NOT_ALLOWED, Code.STORE_NOT_FOUND),
+)
 def get_stores(
     db: Db, caller: MerchantOwnerKey, limit: Limit = 20, starting_after: Cursor = None
 ) -> StorePage:
@@ -102,7 +113,12 @@ def get_stores(
     return StorePage(data=[_store(s) for s in stores], has_more=has_more)
 
 
-@router.post("/merchant/terminals", status_code=201, response_model=TerminalWithKey)
+@router.post(
+    "/merchant/terminals",
+    status_code=201,
+    response_model=TerminalWithKey,
+    responses=refusals(Code.TERMINAL_KEY_NOT_ALLOWED, Code.STORE_NOT_FOUND),
+)
 def create_terminal(
     body: TerminalCreate, db: Db, caller: MerchantOwnerKey, request: Request
 ) -> TerminalWithKey:
@@ -119,7 +135,11 @@ def create_terminal(
     return TerminalWithKey(**_terminal(terminal).model_dump(), api_key=secret)
 
 
-@router.get("/merchant/terminals", response_model=TerminalPage)
+@router.get(
+    "/merchant/terminals",
+    response_model=TerminalPage,
+    responses=refusals(Code.TERMINAL_KEY_NOT_ALLOWED, Code.TERMINAL_NOT_FOUND),
+)
 def get_terminals(
     db: Db, caller: MerchantOwnerKey, limit: Limit = 20, starting_after: Cursor = None
 ) -> TerminalPage:
@@ -130,7 +150,13 @@ def get_terminals(
     return TerminalPage(data=[_terminal(t) for t in terminals], has_more=has_more)
 
 
-@router.post("/merchant/terminals/{terminal_id}/rotate_key", response_model=TerminalWithKey)
+@router.post(
+    "/merchant/terminals/{terminal_id}/rotate_key",
+    response_model=TerminalWithKey,
+    responses=refusals(
+        Code.TERMINAL_KEY_NOT_ALLOWED, Code.TERMINAL_NOT_FOUND, Code.TERMINAL_DISABLED
+    ),
+)
 def rotate_key(
     terminal_id: str, db: Db, caller: MerchantOwnerKey, request: Request
 ) -> TerminalWithKey:
@@ -146,7 +172,11 @@ def rotate_key(
     return TerminalWithKey(**_terminal(terminal).model_dump(), api_key=secret)
 
 
-@router.post("/merchant/terminals/{terminal_id}/disable", response_model=TerminalPublic)
+@router.post(
+    "/merchant/terminals/{terminal_id}/disable",
+    response_model=TerminalPublic,
+    responses=refusals(Code.TERMINAL_KEY_NOT_ALLOWED, Code.TERMINAL_NOT_FOUND),
+)
 def disable(terminal_id: str, db: Db, caller: MerchantOwnerKey, request: Request) -> TerminalPublic:
     """Disables the terminal for good and revokes its keys. Refusals: terminal_not_found (404)."""
     return _terminal(
@@ -159,7 +189,12 @@ def disable(terminal_id: str, db: Db, caller: MerchantOwnerKey, request: Request
     )
 
 
-@router.post("/merchant/api_keys", status_code=201, response_model=ApiKeyCreated)
+@router.post(
+    "/merchant/api_keys",
+    status_code=201,
+    response_model=ApiKeyCreated,
+    responses=refusals(Code.TERMINAL_KEY_NOT_ALLOWED),
+)
 def create_api_key(
     body: ApiKeyCreate, db: Db, caller: MerchantOwnerKey, request: Request
 ) -> ApiKeyCreated:
@@ -173,7 +208,11 @@ def create_api_key(
     return ApiKeyCreated(**_key(key).model_dump(), api_key=secret)
 
 
-@router.get("/merchant/api_keys", response_model=ApiKeyPage)
+@router.get(
+    "/merchant/api_keys",
+    response_model=ApiKeyPage,
+    responses=refusals(Code.TERMINAL_KEY_NOT_ALLOWED, Code.API_KEY_NOT_FOUND),
+)
 def get_api_keys(
     db: Db, caller: MerchantOwnerKey, limit: Limit = 20, starting_after: Cursor = None
 ) -> ApiKeyPage:
@@ -184,7 +223,11 @@ def get_api_keys(
     return ApiKeyPage(data=[_key(k) for k in keys], has_more=has_more)
 
 
-@router.post("/merchant/api_keys/{key_id}/revoke", response_model=ApiKeyPublic)
+@router.post(
+    "/merchant/api_keys/{key_id}/revoke",
+    response_model=ApiKeyPublic,
+    responses=refusals(Code.TERMINAL_KEY_NOT_ALLOWED, Code.API_KEY_NOT_FOUND, Code.API_KEY_IN_USE),
+)
 def revoke_api_key(key_id: str, db: Db, caller: MerchantOwnerKey, request: Request) -> ApiKeyPublic:
     """Revokes one of the merchant's keys now; never the key making the call.
 

@@ -14,12 +14,12 @@ Refusal codes: store_not_found, terminal_not_found (404); terminal_disabled (409
 
 from dataclasses import dataclass
 from datetime import datetime
-from http import HTTPStatus
 from typing import Any
 
 from sqlalchemy import Connection, text
 
 from kit.credentials import Role, issue_key
+from kit.errors import Code
 from kit.problems import Problem
 from kit.public_ids import public_id
 from merchant.accounts.merchants import Merchant
@@ -78,7 +78,7 @@ def find_store(conn: Connection, *, merchant: Merchant, store_public_id: str) ->
         {"coin": merchant.coin_id, "merchant": merchant.id, "pid": store_public_id},
     ).one_or_none()
     if row is None:
-        raise Problem(HTTPStatus.NOT_FOUND, "store_not_found", "no such store of this merchant")
+        raise Problem(Code.STORE_NOT_FOUND, "no such store of this merchant")
     return Store(*row)
 
 
@@ -161,9 +161,7 @@ def find_terminal(
         {"coin": merchant.coin_id, "merchant": merchant.id, "pid": terminal_public_id},
     ).one_or_none()
     if row is None:
-        raise Problem(
-            HTTPStatus.NOT_FOUND, "terminal_not_found", "no such terminal of this merchant"
-        )
+        raise Problem(Code.TERMINAL_NOT_FOUND, "no such terminal of this merchant")
     return _terminal(row)
 
 
@@ -205,9 +203,7 @@ def rotate_terminal_key(
         conn, merchant=merchant, terminal_public_id=terminal_public_id, lock=True
     )
     if terminal.disabled_at is not None:
-        raise Problem(
-            HTTPStatus.CONFLICT, "terminal_disabled", "a disabled terminal gets no new key"
-        )
+        raise Problem(Code.TERMINAL_DISABLED, "a disabled terminal gets no new key")
     _revoke_terminal_keys(conn, merchant=merchant, terminal_id=terminal.id, at=at)
     return terminal, _issue_terminal_key(conn, merchant=merchant, terminal=terminal, at=at)
 

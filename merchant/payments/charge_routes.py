@@ -4,72 +4,28 @@ Refusal codes are listed in the service module's docstring
 (merchant/payments/terminal_charges.py).
 """
 
-from typing import Annotated, Any, Self
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, model_validator
 
+from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
 from kit.problems import Problem, problem_response
 from kit.rate_limits import CARD_PIN_FAILURES, give_back, limit_for, take
 from kit.rate_limits import refusal as rate_limit_refusal
+from kit.refusal_docs import refusals
 from ledger.clock import Clock
+from ledger.errors import Code as LedgerCode
 from ledger.errors import LedgerError
-from ledger.limits import AMOUNT_MAX
 from merchant.accounts.merchant_auth import AnyMerchantKey
 from merchant.pages import PAGE_DEFAULT, PAGE_MAX
 from merchant.payments.charges import Charge, charge_wallet_public_id, charges_page, find_charge
+from merchant.payments.schemas import ChargeCreate, ChargePage, ChargePublic
 from merchant.payments.terminal_charges import charge_card, charge_token
 from wallet_api.token_keys import token_keys
 
 router = APIRouter(route_class=IdempotentRoute, tags=["charges"])
-
-
-class ChargeCreate(BaseModel):
-    """Exactly one of ``payment_token`` (a phone's QR) and ``card`` (a printed card) + ``pin``."""
-
-    payment_token: str | None = Field(
-        default=None, description="The token the resident's app showed.", max_length=200
-    )
-    card: str | None = Field(
-        default=None, description="The text of the scanned card QR.", max_length=100
-    )
-    pin: str | None = Field(
-        default=None, description="The card holder's PIN, typed at the till.", max_length=6
-    )
-    amount: int = Field(description="Coin to charge.", gt=0, le=AMOUNT_MAX)
-    reference: str | None = Field(
-        default=None, description="The merchant's own reference.", min_length=1, max_length=100
-    )
-
-    @model_validator(mode="after")
-    def one_way_to_pay(self) -> Self:
-        if (self.payment_token is None) == (self.card is None):
-            raise ValueError("send exactly one of payment_token and card")
-        if (self.card is None) != (self.pin is None):
-            raise ValueError("a card needs its pin, and only a card takes one")
-        return self
-
-
-class ChargePublic(BaseModel):
-    id: str = Field(description="ch_…")
-    object: str = "charge"
-    amount: int
-    fee: int = Field(description="The payment fee kept from the amount (rounded down).")
-    net: int = Field(description="What the merchant received: amount - fee.")
-    refunded: int
-    status: str = Field(description="succeeded, partially_refunded or refunded.")
-    source: str = Field(description="payment_token, card, static_qr or payment_intent.")
-    reference: str | None
-    merchant_id: str
-    wallet_id: str
-    created_at: str = Field(description="ISO 8601, UTC.")
-
-
-class ChargePage(BaseModel):
-    data: list[ChargePublic] = Field(description="Newest first.")
-    has_more: bool
 
 
 def charge_public(charge: Charge, merchant_public_id: str, wallet_public_id: str) -> ChargePublic:
@@ -78,10 +34,32 @@ def charge_public(charge: Charge, merchant_public_id: str, wallet_public_id: str
 
 
 # Card refusals that a caller guessing cards or PINs meets: they stay counted.
-GUESSES = frozenset({"card_unknown", "card_pin_incorrect", "resident_locked"})
+GUESSES = frozenset({Code.CARD_UNKNOWN, Code.CARD_PIN_INCORRECT, Code.RESIDENT_LOCKED})
 
 
-@router.post("/charges", status_code=201, response_model=ChargePublic)
+@router.post(
+    "/charges",
+    status_code=201,
+    response_model=ChargePublic,
+    responses=refusals(
+        LedgerCode.INSUFFICIENT_FUNDS,
+        Code.CARD_BLOCKED,
+        Code.CARD_PIN_INCORRECT,
+        Code.MERCHANT_SUSPENDED,
+        Code.CARD_UNKNOWN,
+        Code.TOKEN_USED,
+        Code.RESIDENT_LOCKED,
+        Code.TOKEN_MALFORMED,
+        Code.TOKEN_UNKNOWN_KEY,
+        Code.TOKEN_FORGED,
+        Code.TOKEN_NOT_YET_VALID,
+        Code.TOKEN_EXPIRED,
+        Code.TOKEN_WRONG_COIN,
+        Code.AMOUNT_INVALID,
+        Code.LIMIT_EXCEEDED,
+        Code.RATE_LIMITED,
+    ),
+)
 def create_charge(
     body: ChargeCreate, db: Db, caller: AnyMerchantKey, request: Request
 ) -> ChargePublic | JSONResponse:
@@ -136,11 +114,11 @@ def create_charge(
             give_back(engine, limit, subject, at=clock.now())
     if isinstance(outcome, Problem):
         # Answered, not raised: the PIN failure it counted must commit.
-        return problem_response(outcome.status, outcome.code, outcome.detail)
+        return problem_response(outcome.code, outcome.detail)
     return charge_public(outcome, caller.merchant.public_id, charge_wallet_public_id(db, outcome))
 
 
-@router.get("/charges", response_model=ChargePage)
+@router.get("/charges", response_model=ChargePage, responses=refusals(Code.CURSOR_INVALID))
 def list_charges(
     db: Db,
     caller: AnyMerchantKey,
@@ -164,7 +142,9 @@ def list_charges(
     )
 
 
-@router.get("/charges/{charge_id}", response_model=ChargePublic)
+@router.get(
+    "/charges/{charge_id}", response_model=ChargePublic, responses=refusals(Code.CHARGE_NOT_FOUND)
+)
 def get_charge(charge_id: str, db: Db, caller: AnyMerchantKey) -> ChargePublic:
     """One of the merchant's own charges; another merchant's is 404 ``charge_not_found``."""
     merchant = caller.merchant

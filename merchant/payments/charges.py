@@ -23,11 +23,11 @@ Refusals:
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from http import HTTPStatus
 from typing import Any
 
 from sqlalchemy import Connection, text
 
+from kit.errors import Code
 from kit.problems import Problem
 from kit.public_ids import public_id
 from ledger.chart import Standard, standard_account
@@ -133,13 +133,10 @@ def _charge(row: Any) -> Charge:
 
 def check_amount(rules: CoinRules, amount: int) -> None:
     if type(amount) is not int or amount <= 0:
-        raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY, "amount_invalid", "a payment is a positive integer"
-        )
+        raise Problem(Code.AMOUNT_INVALID, "a payment is a positive integer")
     if amount > rules.payment_max:
         raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "limit_exceeded",
+            Code.LIMIT_EXCEEDED,
             f"a payment is at most {rules.payment_max} coin in this coin",
         )
 
@@ -289,7 +286,7 @@ def find_charge(
         {"coin": coin_id, "merchant": merchant_id, "pid": charge_public_id},
     ).one_or_none()
     if row is None:
-        raise Problem(HTTPStatus.NOT_FOUND, "charge_not_found", "no such charge for this merchant")
+        raise Problem(Code.CHARGE_NOT_FOUND, "no such charge for this merchant")
     return _charge(row)
 
 

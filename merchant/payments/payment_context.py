@@ -15,10 +15,10 @@ that coin is 404 ``wallet_not_found``.
 
 from dataclasses import dataclass
 from datetime import datetime
-from http import HTTPStatus
 
 from sqlalchemy import Connection, text
 
+from kit.errors import Code
 from kit.problems import Problem
 from ledger.coins import COIN_COLUMNS, Coin
 from merchant.accounts.merchants import MERCHANT_COLUMNS, Merchant, merchant_from_row
@@ -81,9 +81,9 @@ def payment_context(
     rest_at = rules_at + _RULES_N
     # A coin of another deployment hides its merchants as well as a made-up one.
     if row is None or row[merchant_at + 1] is None:
-        raise Problem(HTTPStatus.NOT_FOUND, "merchant_not_found", "no such merchant in this coin")
+        raise Problem(Code.MERCHANT_NOT_FOUND, "no such merchant in this coin")
     if row[wallet_at + 1] is None:
-        raise Problem(HTTPStatus.NOT_FOUND, "wallet_not_found", "no wallet in this coin")
+        raise Problem(Code.WALLET_NOT_FOUND, "no wallet in this coin")
     return PaymentContext(
         coin=Coin(*row[:merchant_at]),
         merchant=merchant_from_row(row[merchant_at:wallet_at]),

@@ -6,14 +6,15 @@ A merchant's or terminal's key sees only its own merchant's intents; anyone
 else's is 404 ``payment_intent_not_found``.
 """
 
-from http import HTTPStatus
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
 from kit.qr_images import MODULE_PX_DEFAULT, MODULE_PX_MAX, render_png, render_svg
-from ledger.clock import Clock
+from kit.refusal_docs import refusals
+from kit.request_clock import request_clock
 from merchant.accounts.merchant_auth import AnyMerchantKey
 from merchant.payments.payment_intents import (
     LIST_LIMIT_MAX,
@@ -38,28 +39,25 @@ from wallet_api.rules import get_rules
 
 router = APIRouter(route_class=IdempotentRoute, tags=["payment_intents"])
 
-_NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    HTTPStatus.NOT_FOUND.value: {"description": "not this merchant's (payment_intent_not_found)"}
-}
-
-
-def _clock(request: Request) -> Clock:
-    clock: Clock = request.app.state.clock
-    return clock
+_NOT_FOUND = refusals(Code.PAYMENT_INTENT_NOT_FOUND)
 
 
 def _public(db: Db, intent: PaymentIntent, request: Request) -> PaymentIntentPublic:
-    return PaymentIntentPublic.model_validate(intent_json(db, intent, at=_clock(request).now()))
+    return PaymentIntentPublic.model_validate(
+        intent_json(db, intent, at=request_clock(request).now())
+    )
 
 
 @router.post(
     "/payment_intents",
     status_code=201,
     response_model=PaymentIntentPublic,
-    responses={
-        403: {"description": "merchant_suspended"},
-        422: {"description": "expires_at_invalid, limit_exceeded, validation_error"},
-    },
+    responses=refusals(
+        Code.MERCHANT_SUSPENDED,
+        Code.EXPIRES_AT_INVALID,
+        Code.AMOUNT_INVALID,
+        Code.LIMIT_EXCEEDED,
+    ),
 )
 def create_payment_intent(
     body: PaymentIntentCreate, db: Db, caller: AnyMerchantKey, request: Request
@@ -76,7 +74,7 @@ def create_payment_intent(
         amount=body.amount,
         reference=body.reference,
         capture_method=CaptureMethod(body.capture_method),
-        at=_clock(request).now(),
+        at=request_clock(request).now(),
         expires_at=body.expires_at,
         description=body.description,
         terminal_id=caller.terminal_id,
@@ -84,7 +82,11 @@ def create_payment_intent(
     return _public(db, intent, request)
 
 
-@router.get("/payment_intents", response_model=PaymentIntentList)
+@router.get(
+    "/payment_intents",
+    response_model=PaymentIntentList,
+    responses=refusals(Code.PAYMENT_INTENT_NOT_FOUND),
+)
 def list_payment_intents(
     db: Db,
     caller: AnyMerchantKey,
@@ -130,11 +132,14 @@ def get_payment_intent(
 @router.post(
     "/payment_intents/{intent_id}/capture",
     response_model=PaymentIntentPublic,
-    responses={
-        **_NOT_FOUND,
-        409: {"description": "payment_intent_not_capturable, capture_expired"},
-        422: {"description": "capture_amount_invalid"},
-    },
+    responses=refusals(
+        Code.MERCHANT_SUSPENDED,
+        Code.PAYMENT_INTENT_NOT_FOUND,
+        Code.PAYMENT_INTENT_NOT_CAPTURABLE,
+        Code.CAPTURE_EXPIRED,
+        Code.AMOUNT_INVALID,
+        Code.CAPTURE_AMOUNT_INVALID,
+    ),
 )
 def capture_payment_intent(
     intent_id: str, body: PaymentIntentCapture, db: Db, caller: AnyMerchantKey, request: Request
@@ -146,7 +151,7 @@ def capture_payment_intent(
         db,
         merchant=caller.merchant,
         intent_public_id=intent_id,
-        at=_clock(request).now(),
+        at=request_clock(request).now(),
         amount=body.amount,
     )
     return _public(db, intent, request)
@@ -155,13 +160,12 @@ def capture_payment_intent(
 @router.post(
     "/payment_intents/{intent_id}/cancel",
     response_model=PaymentIntentPublic,
-    responses={
-        **_NOT_FOUND,
-        409: {
-            "description": "payment_intent_already_paid (refund it instead),"
-            " payment_intent_canceled, payment_intent_expired"
-        },
-    },
+    responses=refusals(
+        Code.PAYMENT_INTENT_NOT_FOUND,
+        Code.PAYMENT_INTENT_ALREADY_PAID,
+        Code.PAYMENT_INTENT_CANCELED,
+        Code.PAYMENT_INTENT_EXPIRED,
+    ),
 )
 def cancel_payment_intent(
     intent_id: str,
@@ -177,7 +181,7 @@ def cancel_payment_intent(
         merchant=caller.merchant,
         intent_public_id=intent_id,
         reason=CancellationReason(reason),
-        at=_clock(request).now(),
+        at=request_clock(request).now(),
     )
     return _public(db, intent, request)
 

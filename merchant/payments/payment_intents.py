@@ -37,11 +37,11 @@ Refusals:
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from http import HTTPStatus
 from typing import Any
 
 from sqlalchemy import Connection, text
 
+from kit.errors import Code
 from kit.problems import Problem
 from kit.public_ids import public_id
 from ledger.chart import Standard, standard_account
@@ -242,8 +242,7 @@ def create_intent(
     deadline = at + EXPIRES_IN_DEFAULT if expires_at is None else expires_at
     if not (at < deadline <= at + EXPIRES_IN_MAX):
         raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "expires_at_invalid",
+            Code.EXPIRES_AT_INVALID,
             f"expires_at is in the future and at most {EXPIRES_IN_MAX.days} days away",
         )
     intent_public_id = public_id("pi_")
@@ -303,7 +302,7 @@ def find_intent(
         {"coin": coin_id, "merchant": merchant_id, "pid": intent_public_id},
     ).one_or_none()
     if row is None:
-        raise Problem(HTTPStatus.NOT_FOUND, "payment_intent_not_found", "no such payment intent")
+        raise Problem(Code.PAYMENT_INTENT_NOT_FOUND, "no such payment intent")
     return intent_of(row)
 
 
@@ -341,17 +340,11 @@ def require_payable(intent: PaymentIntent, at: datetime) -> None:
     """Refuses an intent that may not be paid now, with the code that says why."""
     status = intent.status_at(at)
     if status in (IntentStatus.SUCCEEDED, IntentStatus.REQUIRES_CAPTURE):
-        raise Problem(
-            HTTPStatus.CONFLICT, "payment_intent_already_paid", "this payment intent is paid"
-        )
+        raise Problem(Code.PAYMENT_INTENT_ALREADY_PAID, "this payment intent is paid")
     if status is IntentStatus.CANCELED:
-        raise Problem(
-            HTTPStatus.CONFLICT, "payment_intent_canceled", "this payment intent was canceled"
-        )
+        raise Problem(Code.PAYMENT_INTENT_CANCELED, "this payment intent was canceled")
     if status is IntentStatus.EXPIRED:
-        raise Problem(
-            HTTPStatus.CONFLICT, "payment_intent_expired", "this payment intent has expired"
-        )
+        raise Problem(Code.PAYMENT_INTENT_EXPIRED, "this payment intent has expired")
 
 
 def mark_succeeded(
@@ -425,26 +418,21 @@ def capture_intent(
     )
     if intent.status is not IntentStatus.REQUIRES_CAPTURE:
         raise Problem(
-            HTTPStatus.CONFLICT,
-            "payment_intent_not_capturable",
+            Code.PAYMENT_INTENT_NOT_CAPTURABLE,
             f"this payment intent is {intent.status_at(at).value}; only a held one is captured",
         )
     assert intent.wallet_id is not None and intent.capture_before is not None
     if at >= intent.capture_before:
         raise Problem(
-            HTTPStatus.CONFLICT,
-            "capture_expired",
+            Code.CAPTURE_EXPIRED,
             f"the hold had to be captured before {intent.capture_before.isoformat()}",
         )
     take = intent.amount if amount is None else amount
     if type(take) is not int or take <= 0:
-        raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY, "amount_invalid", "a capture is a positive integer"
-        )
+        raise Problem(Code.AMOUNT_INVALID, "a capture is a positive integer")
     if take > intent.amount:
         raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "capture_amount_invalid",
+            Code.CAPTURE_AMOUNT_INVALID,
             f"at most the {intent.amount} held can be captured",
         )
     require_active(merchant)

@@ -24,11 +24,11 @@ Refusals, in the order they are checked:
 
 from dataclasses import dataclass
 from datetime import datetime
-from http import HTTPStatus
 from typing import Any
 
 from sqlalchemy import Connection
 
+from kit.errors import Code
 from kit.problems import Problem
 from ledger.coins import Coin
 from ledger.expiry import expire_due_lots_of
@@ -100,9 +100,7 @@ def read_qr(payload: str) -> MerchantQr:
     try:
         return parse(payload)
     except QrError as error:
-        raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_qr", f"{error.reason.value}: {error.detail}"
-        ) from error
+        raise Problem(Code.INVALID_QR, f"{error.reason.value}: {error.detail}") from error
 
 
 def pay_qr(
@@ -121,8 +119,7 @@ def pay_qr(
     if qr.initiation is Initiation.STATIC:
         if amount is None:
             raise Problem(
-                HTTPStatus.UNPROCESSABLE_ENTITY,
-                "amount_required",
+                Code.AMOUNT_REQUIRED,
                 "a static code carries no amount: enter the amount to pay",
             )
         charge = record_charge(
@@ -146,8 +143,7 @@ def _pay_intent(
     assert qr.amount_yen is not None and qr.reference is not None, "parse checks dynamic codes"
     if amount is not None and amount != qr.amount_yen:
         raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "amount_mismatch",
+            Code.AMOUNT_MISMATCH,
             f"this code asks for {qr.amount_yen}; pay it without an amount or with that one",
         )
     intent = find_intent(
@@ -160,8 +156,7 @@ def _pay_intent(
     # The CRC is a checksum, not a signature: the amount that counts is the intent's.
     if qr.amount_yen != intent.amount:
         raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "invalid_qr",
+            Code.INVALID_QR,
             "amount_mismatch: the code's amount is not its payment intent's",
         )
     require_payable(intent, at)

@@ -1,13 +1,14 @@
 """Refunds of a merchant's charges (HTTP); the rules are in merchant/payments/refunds.py."""
 
-from typing import Annotated, Any, Self
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field, model_validator
 
+from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
+from kit.refusal_docs import refusals
 from ledger.clock import Clock
-from ledger.limits import AMOUNT_MAX
+from ledger.errors import Code as LedgerCode
 from merchant.accounts.merchant_auth import AnyMerchantKey
 from merchant.pages import PAGE_DEFAULT, PAGE_MAX
 from merchant.payments.refunds import (
@@ -17,52 +18,9 @@ from merchant.payments.refunds import (
     refund_charge,
     refunds_page,
 )
+from merchant.payments.schemas import RefundCreate, RefundPage, RefundPublic
 
 router = APIRouter(route_class=IdempotentRoute, tags=["charges"])
-
-
-class RefundCreate(BaseModel):
-    """Exactly one of ``charge_id`` and ``payment_intent_id``."""
-
-    charge_id: str | None = Field(default=None, description="ch_…", max_length=40)
-    payment_intent_id: str | None = Field(default=None, description="pi_…", max_length=40)
-    amount: int | None = Field(
-        default=None,
-        description="Coin to give back; default: all that is left.",
-        gt=0,
-        le=AMOUNT_MAX,
-    )
-    reason: str | None = Field(default=None, min_length=1, max_length=200)
-
-    @model_validator(mode="after")
-    def one_charge(self) -> Self:
-        if (self.charge_id is None) == (self.payment_intent_id is None):
-            raise ValueError("send exactly one of charge_id and payment_intent_id")
-        return self
-
-
-class RestoredLotPublic(BaseModel):
-    kind: str = Field(description="money, premium or points.")
-    amount: int
-    expires_at: str | None = Field(description="The lot's original expiry (ISO 8601); null: never.")
-
-
-class RefundPublic(BaseModel):
-    id: str = Field(description="re_…")
-    object: str = "refund"
-    charge_id: str
-    merchant_id: str
-    amount: int
-    fee_refunded: int = Field(description="The part of the charge's fee given back.")
-    reason: str | None
-    restored: list[RestoredLotPublic] = Field(description="The resident's lots it went back to.")
-    status: str = Field(description="succeeded.")
-    created_at: str = Field(description="ISO 8601, UTC.")
-
-
-class RefundPage(BaseModel):
-    data: list[RefundPublic] = Field(description="Newest first.")
-    has_more: bool
 
 
 def _public(refund: Refund, merchant_public_id: str) -> RefundPublic:
@@ -70,7 +28,18 @@ def _public(refund: Refund, merchant_public_id: str) -> RefundPublic:
     return RefundPublic.model_validate(body)
 
 
-@router.post("/refunds", status_code=201, response_model=RefundPublic)
+@router.post(
+    "/refunds",
+    status_code=201,
+    response_model=RefundPublic,
+    responses=refusals(
+        LedgerCode.INSUFFICIENT_FUNDS,
+        Code.CHARGE_NOT_FOUND,
+        Code.PAYMENT_INTENT_NOT_FOUND,
+        Code.PAYMENT_INTENT_NOT_PAID,
+        Code.REFUND_EXCEEDS_CHARGE,
+    ),
+)
 def create_refund(
     body: RefundCreate, db: Db, caller: AnyMerchantKey, request: Request
 ) -> RefundPublic:
@@ -103,7 +72,7 @@ def create_refund(
     return _public(refund, merchant.public_id)
 
 
-@router.get("/refunds", response_model=RefundPage)
+@router.get("/refunds", response_model=RefundPage, responses=refusals(Code.CURSOR_INVALID))
 def list_refunds(
     db: Db,
     caller: AnyMerchantKey,
@@ -120,7 +89,9 @@ def list_refunds(
     )
 
 
-@router.get("/refunds/{refund_id}", response_model=RefundPublic)
+@router.get(
+    "/refunds/{refund_id}", response_model=RefundPublic, responses=refusals(Code.REFUND_NOT_FOUND)
+)
 def get_refund(refund_id: str, db: Db, caller: AnyMerchantKey) -> RefundPublic:
     """One of the merchant's own refunds; another's is 404 ``refund_not_found``."""
     refund = find_refund(db, merchant=caller.merchant, refund_public_id=refund_id)

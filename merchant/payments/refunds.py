@@ -33,11 +33,11 @@ Refusals, in the order they are checked:
 
 from dataclasses import dataclass
 from datetime import datetime
-from http import HTTPStatus
 from typing import Any
 
 from sqlalchemy import Connection, text
 
+from kit.errors import Code
 from kit.problems import Problem
 from kit.public_ids import public_id
 from ledger.chart import Standard, standard_account
@@ -126,11 +126,9 @@ def charge_of_intent(
         {"coin": coin_id, "merchant": merchant_id, "pid": intent_public_id},
     ).one_or_none()
     if row is None:
-        raise Problem(HTTPStatus.NOT_FOUND, "payment_intent_not_found", "no such payment intent")
+        raise Problem(Code.PAYMENT_INTENT_NOT_FOUND, "no such payment intent")
     if row[0] is None:
-        raise Problem(
-            HTTPStatus.CONFLICT, "payment_intent_not_paid", "this payment intent was not paid"
-        )
+        raise Problem(Code.PAYMENT_INTENT_NOT_PAID, "this payment intent was not paid")
     charge_public_id: str = row[0]
     return charge_public_id
 
@@ -157,8 +155,7 @@ def refund_charge(
     wanted = left if amount is None else amount
     if not 0 < wanted <= left:
         raise Problem(
-            HTTPStatus.CONFLICT,
-            "refund_exceeds_charge",
+            Code.REFUND_EXCEEDS_CHARGE,
             f"{left} of this charge is left to refund",
         )
     fee_so_far = _fee_refunded(conn, charge)
@@ -319,7 +316,7 @@ def find_refund(conn: Connection, *, merchant: Merchant, refund_public_id: str) 
         {"coin": merchant.coin_id, "merchant": merchant.id, "pid": refund_public_id},
     ).one_or_none()
     if row is None:
-        raise Problem(HTTPStatus.NOT_FOUND, "refund_not_found", "no such refund for this merchant")
+        raise Problem(Code.REFUND_NOT_FOUND, "no such refund for this merchant")
     return _refund(conn, merchant.coin_id, row)
 
 

@@ -1,11 +1,13 @@
-"""Bodies of payment intents and of residents' QR payments (separate Create and Public shapes)."""
+"""Bodies of payments: charges at the till, refunds, payment intents, residents' QR
+payments and a day's sales (separate Create and Public shapes)."""
 
-from datetime import datetime
-from typing import Literal
+from datetime import date, datetime
+from typing import Literal, Self
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from ledger.limits import AMOUNT_MAX
+from merchant.payments.daily_sales import DaySales
 from merchant.qr.emvco_qr import PAYLOAD_LENGTH_MAX
 
 IntentStatusName = Literal[
@@ -102,3 +104,125 @@ class WalletPaymentPublic(BaseModel):
     charge_id: str | None
     payment_intent_id: str | None
     created_at: str
+
+
+class ChargeCreate(BaseModel):
+    """Exactly one of ``payment_token`` (a phone's QR) and ``card`` (a printed card) + ``pin``."""
+
+    payment_token: str | None = Field(
+        default=None, description="The token the resident's app showed.", max_length=200
+    )
+    card: str | None = Field(
+        default=None, description="The text of the scanned card QR.", max_length=100
+    )
+    pin: str | None = Field(
+        default=None, description="The card holder's PIN, typed at the till.", max_length=6
+    )
+    amount: int = Field(description="Coin to charge.", gt=0, le=AMOUNT_MAX)
+    reference: str | None = Field(
+        default=None, description="The merchant's own reference.", min_length=1, max_length=100
+    )
+
+    @model_validator(mode="after")
+    def one_way_to_pay(self) -> Self:
+        if (self.payment_token is None) == (self.card is None):
+            raise ValueError("send exactly one of payment_token and card")
+        if (self.card is None) != (self.pin is None):
+            raise ValueError("a card needs its pin, and only a card takes one")
+        return self
+
+
+class ChargePublic(BaseModel):
+    id: str = Field(description="ch_…")
+    object: str = "charge"
+    amount: int
+    fee: int = Field(description="The payment fee kept from the amount (rounded down).")
+    net: int = Field(description="What the merchant received: amount - fee.")
+    refunded: int
+    status: str = Field(description="succeeded, partially_refunded or refunded.")
+    source: str = Field(description="payment_token, card, static_qr or payment_intent.")
+    reference: str | None
+    merchant_id: str
+    wallet_id: str
+    created_at: str = Field(description="ISO 8601, UTC.")
+
+
+class ChargePage(BaseModel):
+    data: list[ChargePublic] = Field(description="Newest first.")
+    has_more: bool
+
+
+class RefundCreate(BaseModel):
+    """Exactly one of ``charge_id`` and ``payment_intent_id``."""
+
+    charge_id: str | None = Field(default=None, description="ch_…", max_length=40)
+    payment_intent_id: str | None = Field(default=None, description="pi_…", max_length=40)
+    amount: int | None = Field(
+        default=None,
+        description="Coin to give back; default: all that is left.",
+        gt=0,
+        le=AMOUNT_MAX,
+    )
+    reason: str | None = Field(default=None, min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def one_charge(self) -> Self:
+        if (self.charge_id is None) == (self.payment_intent_id is None):
+            raise ValueError("send exactly one of charge_id and payment_intent_id")
+        return self
+
+
+class RestoredLotPublic(BaseModel):
+    kind: str = Field(description="money, premium or points.")
+    amount: int
+    expires_at: str | None = Field(description="The lot's original expiry (ISO 8601); null: never.")
+
+
+class RefundPublic(BaseModel):
+    id: str = Field(description="re_…")
+    object: str = "refund"
+    charge_id: str
+    merchant_id: str
+    amount: int
+    fee_refunded: int = Field(description="The part of the charge's fee given back.")
+    reason: str | None
+    restored: list[RestoredLotPublic] = Field(description="The resident's lots it went back to.")
+    status: str = Field(description="succeeded.")
+    created_at: str = Field(description="ISO 8601, UTC.")
+
+
+class RefundPage(BaseModel):
+    data: list[RefundPublic] = Field(description="Newest first.")
+    has_more: bool
+
+
+class HourSalesPublic(BaseModel):
+    hour: int = Field(ge=0, le=23, description="The Tokyo wall-clock hour.")
+    count: int
+    amount: int
+    refunded: int
+
+
+class DaySalesPublic(BaseModel):
+    business_date: date = Field(description="The business date in Asia/Tokyo.")
+    count: int = Field(description="Charges taken that day.")
+    amount: int = Field(description="Their total amount.")
+    refunded: int = Field(description="Refunded of those charges, whenever refunded.")
+    fee: int = Field(description="Fees kept on them, less fees given back with refunds.")
+    net: int = Field(description="amount - refunded - fee: what the merchant keeps.")
+    hours: list[HourSalesPublic] = Field(description="Always 24 buckets, hour 0 to 23.")
+
+    @classmethod
+    def of(cls, sales: DaySales) -> "DaySalesPublic":
+        return cls(
+            business_date=sales.business_date,
+            count=sales.count,
+            amount=sales.amount,
+            refunded=sales.refunded,
+            fee=sales.fee,
+            net=sales.net,
+            hours=[
+                HourSalesPublic(hour=h.hour, count=h.count, amount=h.amount, refunded=h.refunded)
+                for h in sales.hours
+            ],
+        )

@@ -11,8 +11,11 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from kit.auth import CurrentResident
+from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
+from kit.refusal_docs import refusals
 from ledger.clock import Clock
+from ledger.errors import Code as LedgerCode
 from merchant.payments.qr_payments import pay_qr
 from merchant.payments.schemas import WalletPaymentCreate, WalletPaymentPublic
 
@@ -24,15 +27,21 @@ router = APIRouter(route_class=IdempotentRoute, tags=["payment_intents"])
     status_code=201,
     response_model=WalletPaymentPublic,
     tags=["residents"],
-    responses={
-        402: {"description": "insufficient_funds"},
-        404: {"description": "merchant_not_found, wallet_not_found, payment_intent_not_found"},
-        409: {
-            "description": "payment_intent_already_paid, payment_intent_canceled,"
-            " payment_intent_expired"
-        },
-        422: {"description": "invalid_qr, amount_required, amount_mismatch, limit_exceeded"},
-    },
+    responses=refusals(
+        LedgerCode.INSUFFICIENT_FUNDS,
+        Code.MERCHANT_SUSPENDED,
+        Code.MERCHANT_NOT_FOUND,
+        Code.WALLET_NOT_FOUND,
+        Code.PAYMENT_INTENT_NOT_FOUND,
+        Code.PAYMENT_INTENT_ALREADY_PAID,
+        Code.PAYMENT_INTENT_CANCELED,
+        Code.PAYMENT_INTENT_EXPIRED,
+        Code.INVALID_QR,
+        Code.AMOUNT_REQUIRED,
+        Code.AMOUNT_MISMATCH,
+        Code.AMOUNT_INVALID,
+        Code.LIMIT_EXCEEDED,
+    ),
 )
 async def create_wallet_payment(
     body: WalletPaymentCreate, db: Db, resident_id: CurrentResident, request: Request

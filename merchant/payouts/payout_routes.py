@@ -8,11 +8,12 @@ merchant/payouts/payouts.py for the rules.
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field
 
+from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
+from kit.refusal_docs import refusals
 from ledger.clock import Clock
-from ledger.limits import AMOUNT_MAX
+from ledger.errors import Code as LedgerCode
 from merchant.accounts.merchant_auth import MerchantOwnerKey
 from merchant.pages import PAGE_DEFAULT, PAGE_MAX
 from merchant.payouts.payouts import (
@@ -23,31 +24,9 @@ from merchant.payouts.payouts import (
     payouts_page,
     request_payout,
 )
+from merchant.payouts.schemas import PayoutCreate, PayoutPage, PayoutPublic
 
 router = APIRouter(route_class=IdempotentRoute, tags=["charges", "payouts"])
-
-
-class PayoutCreate(BaseModel):
-    amount: int = Field(
-        description="Coin to cash out; the fee comes out of it.", gt=0, le=AMOUNT_MAX
-    )
-
-
-class PayoutPublic(BaseModel):
-    id: str = Field(description="po_…")
-    object: str = "payout"
-    merchant_id: str
-    source: str = Field(description="request or schedule.")
-    amount: int
-    fee: int = Field(description="The cash-out fee (rounded down), fixed when asked.")
-    net: int = Field(description="The yen the bank transfers: amount - fee.")
-    status: str = Field(description="pending, in_batch, paid, returned or canceled.")
-    requested_at: str = Field(description="ISO 8601, UTC.")
-
-
-class PayoutPage(BaseModel):
-    data: list[PayoutPublic] = Field(description="Newest first.")
-    has_more: bool
 
 
 def _public(payout: Payout, merchant_public_id: str) -> PayoutPublic:
@@ -55,7 +34,18 @@ def _public(payout: Payout, merchant_public_id: str) -> PayoutPublic:
     return PayoutPublic.model_validate(body)
 
 
-@router.post("/payouts", status_code=201, response_model=PayoutPublic)
+@router.post(
+    "/payouts",
+    status_code=201,
+    response_model=PayoutPublic,
+    responses=refusals(
+        LedgerCode.INSUFFICIENT_FUNDS,
+        Code.TERMINAL_KEY_NOT_ALLOWED,
+        Code.MERCHANT_SUSPENDED,
+        Code.AMOUNT_INVALID,
+        Code.PAYOUT_BELOW_FEE,
+    ),
+)
 def create_payout(
     body: PayoutCreate, db: Db, caller: MerchantOwnerKey, request: Request
 ) -> PayoutPublic:
@@ -75,7 +65,11 @@ def create_payout(
     return _public(payout, caller.merchant.public_id)
 
 
-@router.get("/payouts", response_model=PayoutPage)
+@router.get(
+    "/payouts",
+    response_model=PayoutPage,
+    responses=refusals(Code.TERMINAL_KEY_NOT_ALLOWED, Code.CURSOR_INVALID),
+)
 def list_payouts(
     db: Db,
     caller: MerchantOwnerKey,
@@ -92,7 +86,11 @@ def list_payouts(
     )
 
 
-@router.get("/payouts/{payout_id}", response_model=PayoutPublic)
+@router.get(
+    "/payouts/{payout_id}",
+    response_model=PayoutPublic,
+    responses=refusals(Code.TERMINAL_KEY_NOT_ALLOWED, Code.PAYOUT_NOT_FOUND),
+)
 def get_payout(payout_id: str, db: Db, caller: MerchantOwnerKey) -> PayoutPublic:
     """One of the merchant's payouts; another's is 404 ``payout_not_found``."""
     merchant = caller.merchant
@@ -102,7 +100,13 @@ def get_payout(payout_id: str, db: Db, caller: MerchantOwnerKey) -> PayoutPublic
     return _public(payout, merchant.public_id)
 
 
-@router.post("/payouts/{payout_id}/cancel", response_model=PayoutPublic)
+@router.post(
+    "/payouts/{payout_id}/cancel",
+    response_model=PayoutPublic,
+    responses=refusals(
+        Code.TERMINAL_KEY_NOT_ALLOWED, Code.PAYOUT_NOT_FOUND, Code.PAYOUT_NOT_PENDING
+    ),
+)
 def cancel(payout_id: str, db: Db, caller: MerchantOwnerKey, request: Request) -> PayoutPublic:
     """Cancels a pending payout: its hold is voided and the coin is available again.
 

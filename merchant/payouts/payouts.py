@@ -20,11 +20,11 @@ Refusals: ``payout_not_found`` (404; another merchant's included),
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from http import HTTPStatus
 from typing import Any
 
 from sqlalchemy import Connection, text
 
+from kit.errors import Code
 from kit.problems import Problem
 from kit.public_ids import public_id
 from ledger.holds import place_hold, void_hold
@@ -133,15 +133,12 @@ def request_payout(
     ledger when the merchant's available coin is too small.
     """
     if type(amount) is not int or not 0 < amount <= AMOUNT_MAX:
-        raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY, "amount_invalid", f"a payout is 1 to {AMOUNT_MAX}"
-        )
+        raise Problem(Code.AMOUNT_INVALID, f"a payout is 1 to {AMOUNT_MAX}")
     require_active(merchant)
     fee = merchant_fee(conn, merchant, FeeKind.CASHOUT, amount)
     if fee >= amount:
         raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "payout_below_fee",
+            Code.PAYOUT_BELOW_FEE,
             f"a payout of {amount} would be all fee ({fee}); ask for more",
         )
     payout_public_id = public_id("po_")
@@ -186,7 +183,7 @@ def find_payout(
         {"coin": coin_id, "merchant": merchant_id, "pid": payout_public_id},
     ).one_or_none()
     if row is None:
-        raise Problem(HTTPStatus.NOT_FOUND, "payout_not_found", "no such payout for this merchant")
+        raise Problem(Code.PAYOUT_NOT_FOUND, "no such payout for this merchant")
     return payout_from_row(row)
 
 
@@ -204,8 +201,7 @@ def cancel_payout(
     payout = payout_from_row(row)
     if payout.status is not PayoutStatus.PENDING:
         raise Problem(
-            HTTPStatus.CONFLICT,
-            "payout_not_pending",
+            Code.PAYOUT_NOT_PENDING,
             f"this payout is {payout.status.value}; only a pending one can be canceled",
         )
     void_hold(conn, coin_id=payout.coin_id, hold_id=payout.hold_id, at=at)

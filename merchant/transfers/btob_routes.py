@@ -3,11 +3,12 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field
 
+from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
+from kit.refusal_docs import refusals
 from ledger.clock import Clock
-from ledger.limits import AMOUNT_MAX
+from ledger.errors import Code as LedgerCode
 from merchant.accounts.merchant_auth import MerchantOwnerKey
 from merchant.pages import PAGE_DEFAULT, PAGE_MAX
 from merchant.transfers.btob_transfers import (
@@ -15,32 +16,13 @@ from merchant.transfers.btob_transfers import (
     merchant_transfers_page,
     send_to_merchant,
 )
+from merchant.transfers.schemas import (
+    MerchantTransferCreate,
+    MerchantTransferPage,
+    MerchantTransferPublic,
+)
 
 router = APIRouter(route_class=IdempotentRoute, tags=["charges", "merchants"])
-
-
-class MerchantTransferCreate(BaseModel):
-    to_merchant_id: str = Field(description="The receiving merchant (mer_…).", max_length=40)
-    amount: int = Field(
-        description="Coin taken from the sender; the fee comes out of it.", gt=0, le=AMOUNT_MAX
-    )
-
-
-class MerchantTransferPublic(BaseModel):
-    id: str = Field(description="mtr_…")
-    object: str = "merchant_transfer"
-    direction: str = Field(description="sent or received, as the caller sees it.")
-    from_merchant_id: str
-    to_merchant_id: str
-    amount: int
-    fee: int = Field(description="The BtoB fee (rounded down), kept from the amount.")
-    net: int = Field(description="What the receiver got: amount - fee.")
-    created_at: str = Field(description="ISO 8601, UTC.")
-
-
-class MerchantTransferPage(BaseModel):
-    data: list[MerchantTransferPublic] = Field(description="Newest first.")
-    has_more: bool
 
 
 def _public(transfer: MerchantTransfer, viewer_public_id: str) -> MerchantTransferPublic:
@@ -48,7 +30,19 @@ def _public(transfer: MerchantTransfer, viewer_public_id: str) -> MerchantTransf
     return MerchantTransferPublic.model_validate(body)
 
 
-@router.post("/merchant/transfers", status_code=201, response_model=MerchantTransferPublic)
+@router.post(
+    "/merchant/transfers",
+    status_code=201,
+    response_model=MerchantTransferPublic,
+    responses=refusals(
+        LedgerCode.INSUFFICIENT_FUNDS,
+        Code.TERMINAL_KEY_NOT_ALLOWED,
+        Code.MERCHANT_SUSPENDED,
+        Code.MERCHANT_NOT_FOUND,
+        Code.TRANSFER_TO_SELF,
+        Code.TRANSFER_BELOW_FEE,
+    ),
+)
 def create_merchant_transfer(
     body: MerchantTransferCreate, db: Db, caller: MerchantOwnerKey, request: Request
 ) -> MerchantTransferPublic:
@@ -69,7 +63,11 @@ def create_merchant_transfer(
     return _public(transfer, caller.merchant.public_id)
 
 
-@router.get("/merchant/transfers", response_model=MerchantTransferPage)
+@router.get(
+    "/merchant/transfers",
+    response_model=MerchantTransferPage,
+    responses=refusals(Code.TERMINAL_KEY_NOT_ALLOWED, Code.CURSOR_INVALID),
+)
 def list_merchant_transfers(
     db: Db,
     caller: MerchantOwnerKey,

@@ -19,11 +19,11 @@ Refusals, in the order they are checked:
 
 from dataclasses import dataclass
 from datetime import datetime
-from http import HTTPStatus
 from typing import Any
 
 from sqlalchemy import Connection, text
 
+from kit.errors import Code
 from kit.problems import Problem
 from kit.public_ids import public_id
 from ledger.chart import Standard, standard_account
@@ -75,16 +75,13 @@ def send_to_merchant(
     """Moves ``amount`` from the sender's wallet to another merchant of its coin, less the fee."""
     receiver = find_merchant(conn, coin_id=sender.coin_id, merchant_public_id=to_merchant_public_id)
     if receiver.id == sender.id:
-        raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY, "transfer_to_self", "a merchant cannot pay itself"
-        )
+        raise Problem(Code.TRANSFER_TO_SELF, "a merchant cannot pay itself")
     require_active(sender)
     require_active(receiver)
     fee = merchant_fee(conn, sender, FeeKind.BTOB, amount)
     if fee >= amount:
         raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "transfer_below_fee",
+            Code.TRANSFER_BELOW_FEE,
             f"a transfer of {amount} would be all fee ({fee}); send more",
         )
     transfer_public_id = public_id("mtr_")

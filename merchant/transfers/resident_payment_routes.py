@@ -3,42 +3,26 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field
 
+from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
+from kit.refusal_docs import refusals
 from ledger.clock import Clock
-from ledger.limits import AMOUNT_MAX
+from ledger.errors import Code as LedgerCode
 from merchant.accounts.merchant_auth import MerchantOwnerKey
 from merchant.pages import PAGE_DEFAULT, PAGE_MAX
 from merchant.transfers.resident_payments import (
-    PaymentReason,
     ResidentPayment,
     pay_resident,
     resident_payments_page,
 )
+from merchant.transfers.schemas import (
+    ResidentPaymentCreate,
+    ResidentPaymentPage,
+    ResidentPaymentPublic,
+)
 
 router = APIRouter(route_class=IdempotentRoute, tags=["charges", "merchants"])
-
-
-class ResidentPaymentCreate(BaseModel):
-    wallet_id: str = Field(description="The resident's wallet (wal_…).", max_length=40)
-    amount: int = Field(description="Coin to credit, as money.", gt=0, le=AMOUNT_MAX)
-    reason: PaymentReason
-
-
-class ResidentPaymentPublic(BaseModel):
-    id: str = Field(description="rpy_…")
-    object: str = "resident_payment"
-    merchant_id: str
-    wallet_id: str
-    amount: int
-    reason: PaymentReason
-    created_at: str = Field(description="ISO 8601, UTC.")
-
-
-class ResidentPaymentPage(BaseModel):
-    data: list[ResidentPaymentPublic] = Field(description="Newest first.")
-    has_more: bool
 
 
 def _public(payment: ResidentPayment, merchant_public_id: str) -> ResidentPaymentPublic:
@@ -46,7 +30,19 @@ def _public(payment: ResidentPayment, merchant_public_id: str) -> ResidentPaymen
     return ResidentPaymentPublic.model_validate(body)
 
 
-@router.post("/merchant/resident_payments", status_code=201, response_model=ResidentPaymentPublic)
+@router.post(
+    "/merchant/resident_payments",
+    status_code=201,
+    response_model=ResidentPaymentPublic,
+    responses=refusals(
+        LedgerCode.INSUFFICIENT_FUNDS,
+        Code.TERMINAL_KEY_NOT_ALLOWED,
+        Code.NOT_ALLOWED_BY_COIN,
+        Code.MERCHANT_SUSPENDED,
+        Code.WALLET_NOT_FOUND,
+        Code.LIMIT_EXCEEDED,
+    ),
+)
 def create_resident_payment(
     body: ResidentPaymentCreate, db: Db, caller: MerchantOwnerKey, request: Request
 ) -> ResidentPaymentPublic:
@@ -68,7 +64,11 @@ def create_resident_payment(
     return _public(payment, caller.merchant.public_id)
 
 
-@router.get("/merchant/resident_payments", response_model=ResidentPaymentPage)
+@router.get(
+    "/merchant/resident_payments",
+    response_model=ResidentPaymentPage,
+    responses=refusals(Code.TERMINAL_KEY_NOT_ALLOWED, Code.CURSOR_INVALID),
+)
 def list_resident_payments(
     db: Db,
     caller: MerchantOwnerKey,

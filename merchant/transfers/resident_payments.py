@@ -26,11 +26,11 @@ Refusals, in the order they are checked:
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from http import HTTPStatus
 from typing import Any
 
 from sqlalchemy import Connection, text
 
+from kit.errors import Code
 from kit.problems import Problem
 from kit.public_ids import public_id
 from ledger.accounts import get_balance
@@ -100,15 +100,13 @@ def pay_resident(
     """Credits a resident's wallet with ``amount`` of the merchant's coin, as money."""
     if not merchant_to_resident_allowed(conn, coin_id=merchant.coin_id):
         raise Problem(
-            HTTPStatus.FORBIDDEN,
-            "not_allowed_by_coin",
+            Code.NOT_ALLOWED_BY_COIN,
             "this coin does not let merchants pay residents",
         )
     rules = get_rules(conn, coin_id=merchant.coin_id)
     if amount > rules.payment_max:
         raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "limit_exceeded",
+            Code.LIMIT_EXCEEDED,
             f"a payment is at most {rules.payment_max} coin in this coin",
         )
     require_active(merchant)
@@ -159,8 +157,7 @@ def _check_cap(conn: Connection, *, rules: CoinRules, wallet: Wallet) -> None:
     cap = rules.balance_cap(wallet.tier)
     if balance.posted > cap:
         raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "limit_exceeded",
+            Code.LIMIT_EXCEEDED,
             f"the resident's wallet holds at most {cap} coin",
         )
 

@@ -19,11 +19,11 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from http import HTTPStatus
 from typing import Any
 
 from sqlalchemy import Connection, text
 
+from kit.errors import Code
 from kit.problems import Problem
 from kit.public_ids import public_id
 from merchant.accounts.merchants import Merchant
@@ -126,8 +126,7 @@ def check_events(events: list[str]) -> tuple[str, ...]:
     unknown = sorted({e for e in events if e != ALL_EVENTS and e not in EVENT_TYPES})
     if unknown:
         raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "webhook_event_type_unknown",
+            Code.WEBHOOK_EVENT_TYPE_UNKNOWN,
             f"unknown event types: {', '.join(unknown)[:200]}",
         )
     if ALL_EVENTS in events:
@@ -139,7 +138,7 @@ def allowed_url(url: str, *, allow_private: bool, resolver: Resolver = resolve) 
     try:
         return check_url(url, allow_private=allow_private, resolver=resolver)
     except UrlRefusedError as refused:
-        raise Problem(HTTPStatus.UNPROCESSABLE_ENTITY, refused.code, refused.detail) from refused
+        raise Problem(refused.code, refused.detail) from refused
 
 
 def create_endpoint(
@@ -169,8 +168,7 @@ def create_endpoint(
     ).scalar_one()
     if enabled >= ENDPOINTS_PER_MERCHANT_MAX:
         raise Problem(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "limit_exceeded",
+            Code.LIMIT_EXCEEDED,
             f"a merchant has at most {ENDPOINTS_PER_MERCHANT_MAX} enabled webhook endpoints",
         )
     row = conn.execute(
@@ -205,9 +203,7 @@ def find_endpoint(
         {"coin": merchant.coin_id, "merchant": merchant.id, "pid": endpoint_public_id},
     ).one_or_none()
     if row is None:
-        raise Problem(
-            HTTPStatus.NOT_FOUND, "webhook_endpoint_not_found", "no such webhook endpoint"
-        )
+        raise Problem(Code.WEBHOOK_ENDPOINT_NOT_FOUND, "no such webhook endpoint")
     return _endpoint(row)
 
 
@@ -262,7 +258,7 @@ def rotate_secret(
         conn, merchant=merchant, endpoint_public_id=endpoint_public_id, lock=True
     )
     if endpoint.status is EndpointStatus.DISABLED:
-        raise Problem(HTTPStatus.CONFLICT, "webhook_endpoint_disabled", "the endpoint is disabled")
+        raise Problem(Code.WEBHOOK_ENDPOINT_DISABLED, "the endpoint is disabled")
     row = conn.execute(
         text(
             "UPDATE webhook_endpoints SET previous_secret = secret,"

@@ -11,11 +11,11 @@ Refusals: 404 ``event_not_found`` (not the caller's), 409 ``webhook_endpoint_non
 
 from dataclasses import dataclass
 from datetime import datetime
-from http import HTTPStatus
 from typing import Any
 
 from sqlalchemy import Connection, text
 
+from kit.errors import Code
 from kit.problems import Problem
 from merchant.accounts.merchants import Merchant
 from merchant.pages import page_of
@@ -102,7 +102,7 @@ def find_event(
         {"coin": merchant.coin_id, "merchant": merchant.id, "pid": event_public_id},
     ).one_or_none()
     if row is None:
-        raise Problem(HTTPStatus.NOT_FOUND, "event_not_found", "no such event")
+        raise Problem(Code.EVENT_NOT_FOUND, "no such event")
     return _event(row)
 
 
@@ -218,8 +218,7 @@ def redeliver(
     )
     if not made:
         raise Problem(
-            HTTPStatus.CONFLICT,
-            "webhook_endpoint_none",
+            Code.WEBHOOK_ENDPOINT_NONE,
             "no enabled webhook endpoint subscribes to this event's type",
         )
     rows = conn.execute(

@@ -11,8 +11,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 
+from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
-from ledger.clock import Clock
+from kit.refusal_docs import refusals
+from kit.request_clock import request_clock
 from merchant.accounts.merchant_auth import MerchantOwnerKey
 from merchant.pages import PAGE_DEFAULT, PAGE_MAX
 from merchant.webhooks.endpoints import (
@@ -50,12 +52,18 @@ EndpointId = Annotated[str, Path(max_length=64)]
 EventId = Annotated[str, Path(max_length=64)]
 
 
-def _clock(request: Request) -> Clock:
-    clock: Clock = request.app.state.clock
-    return clock
-
-
-@router.post("/webhook_endpoints", status_code=201, response_model=EndpointWithSecret)
+@router.post(
+    "/webhook_endpoints",
+    status_code=201,
+    response_model=EndpointWithSecret,
+    responses=refusals(
+        Code.TERMINAL_KEY_NOT_ALLOWED,
+        Code.WEBHOOK_EVENT_TYPE_UNKNOWN,
+        Code.WEBHOOK_URL_INVALID,
+        Code.WEBHOOK_URL_NOT_ALLOWED,
+        Code.LIMIT_EXCEEDED,
+    ),
+)
 def create_webhook_endpoint(
     body: EndpointCreate, db: Db, caller: MerchantOwnerKey, request: Request
 ) -> EndpointWithSecret:
@@ -66,12 +74,16 @@ def create_webhook_endpoint(
         url=body.url,
         events=body.events,
         allow_private=request.app.state.webhook_allow_private_urls,
-        at=_clock(request).now(),
+        at=request_clock(request).now(),
     )
     return EndpointWithSecret.revealing(endpoint)
 
 
-@router.get("/webhook_endpoints", response_model=EndpointPage)
+@router.get(
+    "/webhook_endpoints",
+    response_model=EndpointPage,
+    responses=refusals(Code.TERMINAL_KEY_NOT_ALLOWED, Code.CURSOR_INVALID),
+)
 def list_webhook_endpoints(
     db: Db, caller: MerchantOwnerKey, limit: Limit = PAGE_DEFAULT, starting_after: After = None
 ) -> EndpointPage:
@@ -82,7 +94,11 @@ def list_webhook_endpoints(
     return EndpointPage(data=[EndpointPublic.of(e) for e in endpoints], has_more=has_more)
 
 
-@router.get("/webhook_endpoints/{endpoint_id}", response_model=EndpointPublic)
+@router.get(
+    "/webhook_endpoints/{endpoint_id}",
+    response_model=EndpointPublic,
+    responses=refusals(Code.TERMINAL_KEY_NOT_ALLOWED, Code.WEBHOOK_ENDPOINT_NOT_FOUND),
+)
 def get_webhook_endpoint(
     endpoint_id: EndpointId, db: Db, caller: MerchantOwnerKey
 ) -> EndpointPublic:
@@ -92,29 +108,53 @@ def get_webhook_endpoint(
     )
 
 
-@router.post("/webhook_endpoints/{endpoint_id}/disable", response_model=EndpointPublic)
+@router.post(
+    "/webhook_endpoints/{endpoint_id}/disable",
+    response_model=EndpointPublic,
+    responses=refusals(Code.TERMINAL_KEY_NOT_ALLOWED, Code.WEBHOOK_ENDPOINT_NOT_FOUND),
+)
 def disable_webhook_endpoint(
     endpoint_id: EndpointId, db: Db, caller: MerchantOwnerKey, request: Request
 ) -> EndpointPublic:
     """Stops sending to the endpoint; its pending deliveries are canceled."""
     endpoint = disable_endpoint(
-        db, merchant=caller.merchant, endpoint_public_id=endpoint_id, at=_clock(request).now()
+        db,
+        merchant=caller.merchant,
+        endpoint_public_id=endpoint_id,
+        at=request_clock(request).now(),
     )
     return EndpointPublic.of(endpoint)
 
 
-@router.post("/webhook_endpoints/{endpoint_id}/rotate_secret", response_model=EndpointWithSecret)
+@router.post(
+    "/webhook_endpoints/{endpoint_id}/rotate_secret",
+    response_model=EndpointWithSecret,
+    responses=refusals(
+        Code.TERMINAL_KEY_NOT_ALLOWED,
+        Code.WEBHOOK_ENDPOINT_NOT_FOUND,
+        Code.WEBHOOK_ENDPOINT_DISABLED,
+    ),
+)
 def rotate_webhook_secret(
     endpoint_id: EndpointId, db: Db, caller: MerchantOwnerKey, request: Request
 ) -> EndpointWithSecret:
     """A new secret, shown once; the old one keeps signing beside it for 24 hours."""
     endpoint = rotate_secret(
-        db, merchant=caller.merchant, endpoint_public_id=endpoint_id, at=_clock(request).now()
+        db,
+        merchant=caller.merchant,
+        endpoint_public_id=endpoint_id,
+        at=request_clock(request).now(),
     )
     return EndpointWithSecret.revealing(endpoint)
 
 
-@router.get("/webhook_endpoints/{endpoint_id}/deliveries", response_model=DeliveryPage)
+@router.get(
+    "/webhook_endpoints/{endpoint_id}/deliveries",
+    response_model=DeliveryPage,
+    responses=refusals(
+        Code.TERMINAL_KEY_NOT_ALLOWED, Code.WEBHOOK_ENDPOINT_NOT_FOUND, Code.CURSOR_INVALID
+    ),
+)
 def list_endpoint_deliveries(
     endpoint_id: EndpointId,
     db: Db,
@@ -130,7 +170,11 @@ def list_endpoint_deliveries(
     return DeliveryPage(data=[DeliveryPublic.of(d) for d in deliveries], has_more=has_more)
 
 
-@router.get("/events", response_model=EventPage)
+@router.get(
+    "/events",
+    response_model=EventPage,
+    responses=refusals(Code.TERMINAL_KEY_NOT_ALLOWED, Code.CURSOR_INVALID),
+)
 def list_events(
     db: Db, caller: MerchantOwnerKey, limit: Limit = PAGE_DEFAULT, starting_after: After = None
 ) -> EventPage:
@@ -141,7 +185,11 @@ def list_events(
     return EventPage(data=[EventPublic.of(e) for e in events], has_more=has_more)
 
 
-@router.get("/events/{event_id}", response_model=EventWithDeliveries)
+@router.get(
+    "/events/{event_id}",
+    response_model=EventWithDeliveries,
+    responses=refusals(Code.TERMINAL_KEY_NOT_ALLOWED, Code.EVENT_NOT_FOUND),
+)
 def get_event(event_id: EventId, db: Db, caller: MerchantOwnerKey) -> EventWithDeliveries:
     """One event with each delivery and its attempts."""
     event = find_event(db, merchant=caller.merchant, event_public_id=event_id)
@@ -151,7 +199,14 @@ def get_event(event_id: EventId, db: Db, caller: MerchantOwnerKey) -> EventWithD
     )
 
 
-@router.post("/events/{event_id}/redeliver", status_code=202, response_model=DeliveryList)
+@router.post(
+    "/events/{event_id}/redeliver",
+    status_code=202,
+    response_model=DeliveryList,
+    responses=refusals(
+        Code.TERMINAL_KEY_NOT_ALLOWED, Code.EVENT_NOT_FOUND, Code.WEBHOOK_ENDPOINT_NONE
+    ),
+)
 def redeliver_event(
     event_id: EventId, db: Db, caller: MerchantOwnerKey, request: Request
 ) -> DeliveryList:
@@ -160,6 +215,6 @@ def redeliver_event(
     The new deliveries are queued (202); the worker attempts them at once.
     """
     deliveries = redeliver(
-        db, merchant=caller.merchant, event_public_id=event_id, at=_clock(request).now()
+        db, merchant=caller.merchant, event_public_id=event_id, at=request_clock(request).now()
     )
     return DeliveryList(data=[DeliveryPublic.of(d) for d in deliveries])

@@ -21,13 +21,15 @@ import socket
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+from kit.errors import Code
+
 URL_LENGTH_MAX = 2048
 
 Resolver = Callable[[str, int], list[str]]
 
 
 class UrlRefusedError(Exception):
-    def __init__(self, code: str, detail: str) -> None:
+    def __init__(self, code: Code, detail: str) -> None:
         super().__init__(detail)
         self.code = code
         self.detail = detail
@@ -51,27 +53,29 @@ def is_public(address: str) -> bool:
 def check_url(url: str, *, allow_private: bool, resolver: Resolver = resolve) -> str:
     """Returns the URL if webhooks may go there, or raises UrlRefusedError."""
     if len(url) > URL_LENGTH_MAX:
-        raise UrlRefusedError("webhook_url_invalid", f"a URL is at most {URL_LENGTH_MAX} chars")
+        raise UrlRefusedError(Code.WEBHOOK_URL_INVALID, f"a URL is at most {URL_LENGTH_MAX} chars")
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as error:
-        raise UrlRefusedError("webhook_url_invalid", "the URL does not parse") from error
+        raise UrlRefusedError(Code.WEBHOOK_URL_INVALID, "the URL does not parse") from error
     host = parts.hostname
     if parts.scheme not in ("https", "http") or not host:
-        raise UrlRefusedError("webhook_url_invalid", "an absolute https URL with a host is needed")
+        raise UrlRefusedError(
+            Code.WEBHOOK_URL_INVALID, "an absolute https URL with a host is needed"
+        )
     if parts.username is not None or parts.password is not None:
-        raise UrlRefusedError("webhook_url_invalid", "credentials do not belong in the URL")
+        raise UrlRefusedError(Code.WEBHOOK_URL_INVALID, "credentials do not belong in the URL")
     if allow_private:
         return url
     if parts.scheme != "https":
-        raise UrlRefusedError("webhook_url_not_allowed", "webhooks are sent over https only")
+        raise UrlRefusedError(Code.WEBHOOK_URL_NOT_ALLOWED, "webhooks are sent over https only")
     try:
         addresses = resolver(host, port or 443)
     except (OSError, UnicodeError) as error:
-        raise UrlRefusedError("webhook_url_not_allowed", "the host does not resolve") from error
+        raise UrlRefusedError(Code.WEBHOOK_URL_NOT_ALLOWED, "the host does not resolve") from error
     if not addresses or not all(is_public(a) for a in addresses):
         raise UrlRefusedError(
-            "webhook_url_not_allowed", "the host resolves to a private or reserved address"
+            Code.WEBHOOK_URL_NOT_ALLOWED, "the host resolves to a private or reserved address"
         )
     return url

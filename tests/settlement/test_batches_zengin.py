@@ -6,6 +6,7 @@ from sqlalchemy import Engine, text
 from ledger.clock import FixedClock
 from ledger.unit_of_work import run_in_transaction
 from tests.settlement.settlement_day import (
+    ORIGINATOR,
     cashouts,
     closed_batch,
     exported_batch,
@@ -117,3 +118,51 @@ def test_an_originating_account_outside_the_code_list_is_refused(town: Town) -> 
     assert (bad.status_code, bad.json()["code"]) == (422, "branch_unknown")
     settings = town.client.post("/v1/settlement/settings", json={}, headers=town.issuer())
     assert settings.json() == {"cut_off": "15:00", "originator": None}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "code"),
+    [
+        ("requester_code", "12a", "requester_code_invalid"),
+        ("bank_code", "01", "bank_code_invalid"),
+        ("bank_code", "9998", "bank_unknown"),
+        ("branch_code", "1", "branch_code_invalid"),
+        ("account_number", "12a", "account_number_invalid"),
+        ("name", "\u3000", "name_empty"),
+        ("name", "飛騨信用組合", "name_not_representable"),
+        ("name", "ア" * 41, "name_too_long"),
+    ],
+)
+def test_an_originating_account_the_bank_file_cannot_carry_is_refused(
+    town: Town, field: str, value: str, code: str
+) -> None:
+    bad = town.client.post(
+        "/v1/settlement/settings",
+        json={"originator": ORIGINATOR | {field: value}},
+        headers=town.issuer(),
+    )
+    assert (bad.status_code, bad.json()["code"]) == (422, code)
+    settings = town.client.post("/v1/settlement/settings", json={}, headers=town.issuer())
+    assert settings.json()["originator"] is None
+
+
+def test_an_open_batch_has_no_file(town: Town) -> None:
+    cashouts(town, [3_000])
+    set_originator(town)
+    batch = closed_batch(town)
+    # Closing commits with the opening, so no request meets an open batch: one is written
+    # around Python, to prove the file waits for the closing.
+    run_in_transaction(
+        town.engine,
+        lambda c: c.execute(
+            text(
+                "UPDATE settlement_batches SET status = 'open', closed_at = NULL"
+                " WHERE coin_id = :coin"
+            ),
+            {"coin": town.coin.coin.id},
+        ),
+    )
+    refused = town.client.get(f"/v1/settlement/batches/{batch['id']}/zengin", headers=town.issuer())
+    assert (refused.status_code, refused.json()["code"]) == (409, "batch_not_closed")
+    shown = town.client.get(f"/v1/settlement/batches/{batch['id']}", headers=town.issuer())
+    assert shown.json()["status"] == "open"

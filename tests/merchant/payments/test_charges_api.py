@@ -23,7 +23,7 @@ from tests.merchant.tills import (
     wallet_balance,
 )
 from tests.wallet_api.test_residents_api import Town, new_town
-from wallet_api.payment_tokens import TOKEN_TTL_S
+from wallet_api.payment_tokens import CLOCK_SKEW_S, TOKEN_TTL_S
 
 
 @pytest.fixture
@@ -132,6 +132,21 @@ def test_an_expired_token_is_refused(town: Town) -> None:
         "token_expired",
     )
     assert wallet_balance(town, payer)["total"] == 5_000
+
+
+def test_a_token_issued_further_ahead_than_the_clock_skew_is_refused(town: Town) -> None:
+    shop = open_shop(town)
+    payer = funded_resident(town, 5_000)
+    token = payment_token(town, payer)
+    # The till's server reads a clock behind the one that issued the token.
+    town.clock.set(town.clock.now() - timedelta(seconds=CLOCK_SKEW_S + 1))
+    assert code_of(charge(town.client, shop.headers, amount=100, token=token)) == (
+        422,
+        "token_not_yet_valid",
+    )
+    assert wallet_balance(town, payer)["total"] == 5_000
+    town.clock.advance(timedelta(seconds=1))
+    assert charge(town.client, shop.headers, amount=100, token=token).status_code == 201
 
 
 def test_a_forged_token_is_refused(town: Town) -> None:

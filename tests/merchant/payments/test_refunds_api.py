@@ -240,3 +240,17 @@ def test_an_unknown_payment_intent_is_not_found(town: Town) -> None:
     shop = open_shop(town)
     response = refund(town, shop.headers, payment_intent_id="pi_doesnotexist0000000")
     assert code_of(response) == (404, "payment_intent_not_found")
+
+
+def test_another_merchants_refund_or_a_made_up_one_is_not_found(town: Town) -> None:
+    shop, rival = open_shop(town), open_shop(town)
+    payer = funded_resident(town, 5_000)
+    paid = charged(town, shop, payer, 1_000)
+    given = refund(town, shop.headers, charge_id=paid["id"], amount=300).json()
+    for refund_id, headers in (
+        (given["id"], rival.headers),
+        ("re_doesnotexist00000000", shop.headers),
+    ):
+        response = town.client.get(f"/v1/refunds/{refund_id}", headers=headers)
+        assert code_of(response) == (404, "refund_not_found")
+    assert town.client.get(f"/v1/refunds/{given['id']}", headers=shop.headers).status_code == 200
