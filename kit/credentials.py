@@ -14,6 +14,8 @@ from enum import StrEnum
 
 from sqlalchemy import Connection, text
 
+from ledger.records import RecordColumns
+
 
 class Role(StrEnum):
     OPERATOR = "operator"
@@ -39,6 +41,9 @@ class ApiKey:
     label: str
     merchant_id: int | None = None
     terminal_id: int | None = None
+
+
+_API_KEY = RecordColumns(ApiKey, role=Role)
 
 
 def _digest(key: str) -> bytes:
@@ -89,14 +94,14 @@ def authenticate(conn: Connection, key: str) -> ApiKey | None:
         return None
     row = conn.execute(
         text(
-            "SELECT coin_id, id, role, label, secret_hash, merchant_id, terminal_id FROM api_keys"
+            f"SELECT {_API_KEY.sql}, secret_hash FROM api_keys"
             " WHERE prefix = :prefix AND revoked_at IS NULL"
         ),
         {"prefix": parts[2]},
     ).one_or_none()
-    if row is None or not hmac.compare_digest(bytes(row[4]), _digest(key)):
+    if row is None or not hmac.compare_digest(bytes(row.secret_hash), _digest(key)):
         return None
-    return ApiKey(row[0], row[1], Role(row[2]), row[3], row[5], row[6])
+    return _API_KEY.read(row)
 
 
 def revoke_key(conn: Connection, *, coin_id: int, key_id: int, at: datetime) -> bool:

@@ -236,7 +236,7 @@ def _claim(
 ) -> None:
     """Inserts the key's row, or replays or refuses if the key was used already."""
     try:
-        claimed, first_hash, status, media_type, body = conn.execute(
+        claim = conn.execute(
             _CLAIM,
             {
                 "scope": scope,
@@ -257,16 +257,18 @@ def _claim(
                 )
             ) from error
         raise
-    if claimed:
+    if claim.claimed:
         return
-    if bytes(first_hash) != fingerprint:
+    if bytes(claim.request_hash) != fingerprint:
         raise _Replay(
             problem_response(
                 Code.IDEMPOTENCY_KEY_REUSED,
                 "this idempotency key was used with a different request",
             )
         )
-    replay = Response(content=bytes(body), status_code=status, media_type=media_type)
+    replay = Response(
+        content=bytes(claim.body), status_code=claim.status_code, media_type=claim.media_type
+    )
     replay.headers[REPLAYED_HEADER] = "true"
     raise _Replay(replay)
 

@@ -14,5 +14,6 @@ Modules, one idea each:
     chain, verify            tamper evidence and integrity checks
     unit_of_work             the one commit point, with conflict retries
     idempotency, limits, errors, clock
+    records                  frozen records read from rows by column name
     sql                      the server-side functions and triggers, versioned
 """

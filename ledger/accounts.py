@@ -8,6 +8,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 
 from ledger.errors import Code, LedgerError
+from ledger.records import Column, RecordColumns
 
 
 class AccountClass(StrEnum):
@@ -71,12 +72,7 @@ class Balance:
         return self.posted - self.held
 
 
-_ACCOUNT_COLUMNS = "coin_id, id, code, class, allow_negative, tracks_lots, balance_slots"
-
-
-def _account(row: tuple[int, int, str, str, bool, bool, int]) -> Account:
-    coin_id, id_, code, cls, allow_negative, tracks_lots, slots = row
-    return Account(coin_id, id_, code, AccountClass(cls), allow_negative, tracks_lots, slots)
+_ACCOUNT = RecordColumns(Account, account_class=Column("class", AccountClass))
 
 
 def open_account(
@@ -98,7 +94,7 @@ def open_account(
                 text(
                     "INSERT INTO accounts (coin_id, code, class, allow_negative, tracks_lots,"
                     " balance_slots, created_at) VALUES (:coin, :code, :cls, :neg, :lots,"
-                    f" :slots, :at) RETURNING {_ACCOUNT_COLUMNS}"
+                    f" :slots, :at) RETURNING {_ACCOUNT.sql}"
                 ),
                 {
                     "coin": coin_id,
@@ -118,27 +114,27 @@ def open_account(
         if constraint == "accounts_coin_id_fkey":
             raise LedgerError(Code.COIN_NOT_FOUND, f"no coin {coin_id}") from error
         raise LedgerError(Code.KIND_INVALID, f"account {code!r} refused: {error.orig}") from error
-    return _account(tuple(row))
+    return _ACCOUNT.read(row)
 
 
 def get_account(conn: Connection, *, coin_id: int, account_id: int) -> Account:
     row = conn.execute(
-        text(f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE coin_id = :coin AND id = :id"),
+        text(f"SELECT {_ACCOUNT.sql} FROM accounts WHERE coin_id = :coin AND id = :id"),
         {"coin": coin_id, "id": account_id},
     ).one_or_none()
     if row is None:
         raise LedgerError(Code.ACCOUNT_NOT_FOUND, f"no account {account_id} in coin {coin_id}")
-    return _account(tuple(row))
+    return _ACCOUNT.read(row)
 
 
 def find_account(conn: Connection, *, coin_id: int, code: str) -> Account:
     row = conn.execute(
-        text(f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE coin_id = :coin AND code = :code"),
+        text(f"SELECT {_ACCOUNT.sql} FROM accounts WHERE coin_id = :coin AND code = :code"),
         {"coin": coin_id, "code": code},
     ).one_or_none()
     if row is None:
         raise LedgerError(Code.ACCOUNT_NOT_FOUND, f"no account {code!r} in coin {coin_id}")
-    return _account(tuple(row))
+    return _ACCOUNT.read(row)
 
 
 def get_balance(conn: Connection, *, coin_id: int, account_id: int) -> Balance:

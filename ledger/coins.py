@@ -7,6 +7,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 
 from ledger.errors import Code, LedgerError
+from ledger.records import RecordColumns
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +29,7 @@ class Coin:
     created_at: datetime
 
 
-COIN_COLUMNS = "id, code, name, issuer_name, created_at"
+COIN = RecordColumns(Coin)
 
 
 def create_coin(conn: Connection, *, code: str, name: str, issuer_name: str, at: datetime) -> Coin:
@@ -38,7 +39,7 @@ def create_coin(conn: Connection, *, code: str, name: str, issuer_name: str, at:
                 text(
                     "INSERT INTO coins (code, name, issuer_name, created_at)"
                     " VALUES (:code, :name, :issuer, :at)"
-                    f" RETURNING {COIN_COLUMNS}"
+                    f" RETURNING {COIN.sql}"
                 ),
                 {"code": code, "name": name, "issuer": issuer_name, "at": at},
             ).one()
@@ -46,26 +47,24 @@ def create_coin(conn: Connection, *, code: str, name: str, issuer_name: str, at:
         if "coins_code_key" in str(error.orig):
             raise LedgerError(Code.COIN_EXISTS, f"a coin with code {code!r} exists") from error
         raise LedgerError(Code.KIND_INVALID, f"coin code or name invalid: {code!r}") from error
-    return Coin(*row)
+    return COIN.read(row)
 
 
 def find_coin(conn: Connection, code: str) -> Coin:
     row = conn.execute(
-        text(f"SELECT {COIN_COLUMNS} FROM coins WHERE code = :code"), {"code": code}
+        text(f"SELECT {COIN.sql} FROM coins WHERE code = :code"), {"code": code}
     ).one_or_none()
     if row is None:
         raise LedgerError(Code.COIN_NOT_FOUND, f"no coin with code {code!r}")
-    return Coin(*row)
+    return COIN.read(row)
 
 
 def get_coin(conn: Connection, coin_id: int) -> Coin:
     """The coin with this id, which the caller knows exists (a key or a row names it)."""
-    row = conn.execute(
-        text(f"SELECT {COIN_COLUMNS} FROM coins WHERE id = :id"), {"id": coin_id}
-    ).one()
-    return Coin(*row)
+    row = conn.execute(text(f"SELECT {COIN.sql} FROM coins WHERE id = :id"), {"id": coin_id}).one()
+    return COIN.read(row)
 
 
 def list_coins(conn: Connection) -> list[Coin]:
-    rows = conn.execute(text(f"SELECT {COIN_COLUMNS} FROM coins ORDER BY id")).all()
-    return [Coin(*row) for row in rows]
+    rows = conn.execute(text(f"SELECT {COIN.sql} FROM coins ORDER BY id")).all()
+    return [COIN.read(row) for row in rows]

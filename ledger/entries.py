@@ -40,6 +40,7 @@ from ledger.limits import (
     POSTINGS_PER_ENTRY_MAX,
 )
 from ledger.lots import LotKind
+from ledger.records import GIVEN, RecordColumns, optional
 from ledger.unit_of_work import run_as_one_statement
 
 
@@ -429,39 +430,30 @@ class Entry:
     postings: tuple[Posting, ...]
 
 
+def _spend_kinds(kinds: list[str] | None) -> frozenset[LotKind] | None:
+    # An empty array restricts nothing, like NULL.
+    return frozenset(LotKind(kind) for kind in kinds) if kinds else None
+
+
+_ENTRY = RecordColumns(Entry, postings=GIVEN)
+_POSTING = RecordColumns(Posting, lot_kind=optional(LotKind), spend_kinds=_spend_kinds)
+
+
 def get_entry(conn: Connection, *, coin_id: int, entry_id: int) -> Entry:
     head = conn.execute(
-        text(
-            "SELECT kind, posted_at, idempotency_key, reverses_entry_id, metadata FROM entries"
-            " WHERE coin_id = :coin AND id = :id"
-        ),
+        text(f"SELECT {_ENTRY.sql} FROM entries WHERE coin_id = :coin AND id = :id"),
         {"coin": coin_id, "id": entry_id},
     ).one_or_none()
     if head is None:
         raise LedgerError(Code.ENTRY_NOT_FOUND, f"no entry {entry_id} in coin {coin_id}")
     rows = conn.execute(
         text(
-            "SELECT entry_id, idx, account_id, amount, lot_kind, lot_expires_at, spend_kinds,"
-            " lot_id, lot_entry_id FROM postings WHERE coin_id = :coin AND entry_id = :id"
+            f"SELECT {_POSTING.sql} FROM postings WHERE coin_id = :coin AND entry_id = :id"
             " ORDER BY idx"
         ),
         {"coin": coin_id, "id": entry_id},
     ).all()
-    postings = tuple(
-        Posting(
-            entry_id=r[0],
-            idx=r[1],
-            account_id=r[2],
-            amount=r[3],
-            lot_kind=LotKind(r[4]) if r[4] else None,
-            lot_expires_at=r[5],
-            spend_kinds=frozenset(LotKind(k) for k in r[6]) if r[6] else None,
-            lot_id=r[7],
-            lot_entry_id=r[8],
-        )
-        for r in rows
-    )
-    return Entry(coin_id, entry_id, head[0], head[1], head[2], head[3], head[4], postings)
+    return _ENTRY.read(head, postings=tuple(_POSTING.read(row) for row in rows))
 
 
 def reverse_entry(

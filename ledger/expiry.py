@@ -51,7 +51,7 @@ def expire_lots(
         ),
         {"coin": coin_id, "as_of": as_of, "limit": limit, "acc": account_id},
     ).all()
-    wallets = sorted({row[1] for row in lots})
+    wallets = sorted({lot.account_id for lot in lots})
     lock_balances(
         conn,
         coin_id=coin_id,
@@ -60,7 +60,7 @@ def expire_lots(
     available = _available(conn, coin_id, wallets)
     # Read again now that the wallets are locked: a payment that committed while
     # this sweep waited for the lock may have spent some of these lots.
-    remaining = _remaining(conn, coin_id, [row[0] for row in lots])
+    remaining = _remaining(conn, coin_id, [lot.id for lot in lots])
     expired: list[ExpiredLot] = []
     for lot_id, wallet_id, _ in lots:
         amount = min(remaining[lot_id], available[wallet_id])

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, text
 from ledger.accounts import get_account
 from ledger.errors import Code, LedgerError
 from ledger.limits import HISTORY_PAGE_MAX
+from ledger.records import Column, RecordColumns
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -69,6 +70,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, int, int]:
         raise LedgerError(Code.CURSOR_INVALID, "the cursor is not one this ledger gave") from error
 
 
+# A line is a posting (p) with its entry's (e) kind and metadata.
+_LINE = RecordColumns(HistoryLine, kind=Column("e.kind"), metadata=Column("e.metadata"))
+
+
 def account_history(
     conn: Connection,
     *,
@@ -93,14 +98,14 @@ def account_history(
         params |= {"at": at, "entry": entry_id, "idx": idx}
     rows = conn.execute(
         text(
-            "SELECT p.entry_id, p.idx, p.posted_at, p.amount, e.kind, e.metadata"
+            f"SELECT {_LINE.select('p')}"
             " FROM postings p JOIN entries e ON e.coin_id = p.coin_id AND e.id = p.entry_id"
             f" WHERE p.coin_id = :coin AND p.account_id = :acc{after}"
             " ORDER BY p.posted_at DESC, p.entry_id DESC, p.idx DESC LIMIT :limit"
         ),
         params,
     ).all()
-    lines = [HistoryLine(r[0], r[1], r[2], sign * r[3], r[4], r[5]) for r in rows[:limit]]
+    lines = [_LINE.read(row, amount=sign * row.amount) for row in rows[:limit]]
     return HistoryPage(lines=lines, has_more=len(rows) > limit)
 
 

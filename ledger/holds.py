@@ -31,6 +31,7 @@ from ledger.entries import (
 from ledger.errors import Code, LedgerError, translate_db_error
 from ledger.idempotency import check_key, request_hash
 from ledger.limits import AMOUNT_MAX, HOLD_TTL_S_MAX
+from ledger.records import GIVEN, RecordColumns
 
 
 class HoldStatus(StrEnum):
@@ -68,37 +69,18 @@ class Hold:
     replayed: bool = False
 
 
-_HOLD_COLUMNS = (
-    "coin_id, id, account_id, amount, status, created_at, expires_at, closed_at,"
-    " captured_amount, capture_entry_id"
-)
-
-
-def _hold(row: Any, *, replayed: bool = False) -> Hold:
-    return Hold(
-        coin_id=row[0],
-        id=row[1],
-        account_id=row[2],
-        amount=row[3],
-        status=HoldStatus(row[4]),
-        created_at=row[5],
-        expires_at=row[6],
-        closed_at=row[7],
-        captured_amount=row[8],
-        capture_entry_id=row[9],
-        replayed=replayed,
-    )
+_HOLD = RecordColumns(Hold, status=HoldStatus, replayed=GIVEN)
 
 
 def get_hold(conn: Connection, *, coin_id: int, hold_id: int, for_update: bool = False) -> Hold:
     lock = " FOR NO KEY UPDATE" if for_update else ""
     row = conn.execute(
-        text(f"SELECT {_HOLD_COLUMNS} FROM holds WHERE coin_id = :coin AND id = :id{lock}"),
+        text(f"SELECT {_HOLD.sql} FROM holds WHERE coin_id = :coin AND id = :id{lock}"),
         {"coin": coin_id, "id": hold_id},
     ).one_or_none()
     if row is None:
         raise LedgerError(Code.HOLD_NOT_FOUND, f"no hold {hold_id} in coin {coin_id}")
-    return _hold(row)
+    return _HOLD.read(row)
 
 
 def place_hold(
@@ -131,7 +113,7 @@ def place_hold(
             " idempotency_key, request_hash, metadata) VALUES (:coin, :acc, :amount, 'active',"
             " :at, :expires, :key, :hash, CAST(:meta AS jsonb))"
             " ON CONFLICT (coin_id, idempotency_key) WHERE idempotency_key IS NOT NULL"
-            f" DO NOTHING RETURNING {_HOLD_COLUMNS}"
+            f" DO NOTHING RETURNING {_HOLD.sql}"
         ),
         {
             "coin": coin_id,
@@ -146,7 +128,7 @@ def place_hold(
     ).one_or_none()
     if row is None:
         return _replayed_hold(conn, coin_id, idempotency_key, fingerprint)
-    hold = _hold(row)
+    hold = _HOLD.read(row)
     _change_held(conn, coin_id=coin_id, account_id=account_id, delta=amount)
     return hold
 
@@ -156,16 +138,16 @@ def _replayed_hold(
 ) -> Hold:
     row = conn.execute(
         text(
-            f"SELECT {_HOLD_COLUMNS}, request_hash FROM holds"
+            f"SELECT {_HOLD.sql}, request_hash FROM holds"
             " WHERE coin_id = :coin AND idempotency_key = :key"
         ),
         {"coin": coin_id, "key": key},
     ).one()
-    if bytes(row[10]) != fingerprint:
+    if bytes(row.request_hash) != fingerprint:
         raise LedgerError(
             Code.IDEMPOTENCY_KEY_REUSED, f"idempotency key {key!r} was used for another hold"
         )
-    return _hold(row, replayed=True)
+    return _HOLD.read(row, replayed=True)
 
 
 def _change_held(conn: Connection, *, coin_id: int, account_id: int, delta: int) -> None:
@@ -196,11 +178,11 @@ def _close(conn: Connection, hold: Hold, status: HoldStatus, at: datetime) -> Ho
     row = conn.execute(
         text(
             "UPDATE holds SET status = :status, closed_at = :at"
-            f" WHERE coin_id = :coin AND id = :id RETURNING {_HOLD_COLUMNS}"
+            f" WHERE coin_id = :coin AND id = :id RETURNING {_HOLD.sql}"
         ),
         {"status": status.value, "at": at, "coin": hold.coin_id, "id": hold.id},
     ).one()
-    return _hold(row)
+    return _HOLD.read(row)
 
 
 def _active(conn: Connection, coin_id: int, hold_id: int, at: datetime) -> Hold:
@@ -254,11 +236,11 @@ def capture_hold(
         text(
             "UPDATE holds SET status = 'captured', closed_at = :at, captured_amount = :take,"
             " capture_entry_id = :entry WHERE coin_id = :coin AND id = :id"
-            f" RETURNING {_HOLD_COLUMNS}"
+            f" RETURNING {_HOLD.sql}"
         ),
         {"at": at, "take": take, "entry": posted.entry_id, "coin": coin_id, "id": hold_id},
     ).one()
-    return _hold(row), posted
+    return _HOLD.read(row), posted
 
 
 def void_hold(conn: Connection, *, coin_id: int, hold_id: int, at: datetime) -> Hold:
@@ -270,14 +252,14 @@ def expire_holds(conn: Connection, *, coin_id: int, at: datetime, limit: int = 1
     """Releases active holds whose deadline has passed; returns how many."""
     rows = conn.execute(
         text(
-            f"SELECT {_HOLD_COLUMNS} FROM holds WHERE coin_id = :coin AND status = 'active'"
+            f"SELECT {_HOLD.sql} FROM holds WHERE coin_id = :coin AND status = 'active'"
             " AND expires_at <= :at ORDER BY account_id, id LIMIT :limit"
             " FOR NO KEY UPDATE SKIP LOCKED"
         ),
         {"coin": coin_id, "at": at, "limit": limit},
     ).all()
     for row in rows:
-        _close(conn, _hold(row), HoldStatus.EXPIRED, at)
+        _close(conn, _HOLD.read(row), HoldStatus.EXPIRED, at)
     return len(rows)
 
 

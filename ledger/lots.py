@@ -18,6 +18,8 @@ from enum import StrEnum
 
 from sqlalchemy import Connection, text
 
+from ledger.records import RecordColumns
+
 
 class LotKind(StrEnum):
     """What a lot of coin is, which fixes who paid for it and what it may do.
@@ -49,18 +51,21 @@ class Lot:
     remaining: int
 
 
+_LOT = RecordColumns(Lot, kind=LotKind)
+
+
 def open_lots(conn: Connection, *, coin_id: int, account_id: int) -> list[Lot]:
     """A wallet's lots with something left, in the order a debit spends them."""
     rows = conn.execute(
         text(
-            "SELECT id, account_id, kind, expires_at, remaining FROM lots"
+            f"SELECT {_LOT.sql} FROM lots"
             " WHERE coin_id = :coin AND account_id = :acc AND remaining > 0"
             " ORDER BY expires_at ASC NULLS LAST,"
             " CASE kind WHEN 'points' THEN 0 WHEN 'premium' THEN 1 ELSE 2 END, id"
         ),
         {"coin": coin_id, "acc": account_id},
     ).all()
-    return [Lot(r[0], r[1], LotKind(r[2]), r[3], r[4]) for r in rows]
+    return [_LOT.read(row) for row in rows]
 
 
 def totals_by_kind(lots: Sequence[Lot]) -> dict[LotKind, int]:

@@ -23,40 +23,36 @@ from jp_banking.zengin import AccountType, Transfer, write_transfer_file
 from jp_banking.zengin_errors import ZenginError
 from kit.errors import Code
 from kit.problems import Problem
+from ledger.records import GIVEN, Column, RecordColumns
 from settlement.batches import Batch, BatchStatus, find_batch, move_batch
 from settlement.originator import require_originator
 from settlement.zengin_refusals import zengin_problem
 
 _ACCOUNT_TYPES = {"ordinary": AccountType.ORDINARY, "current": AccountType.CURRENT}
+# A payout's (p) transfer to its merchant's (m) bank account; the payout's id is
+# the customer code the bank's results name it by.
+_TRANSFER = RecordColumns(
+    Transfer,
+    account_type=_ACCOUNT_TYPES.__getitem__,
+    recipient_name=Column("holder_kana"),
+    amount_yen=Column("p.amount - p.fee"),
+    customer_code_1=Column("p.id", str),
+    customer_code_2=GIVEN,
+)
 
 
 def batch_transfers(conn: Connection, *, batch: Batch) -> list[tuple[str, Transfer]]:
     """(payout public id, transfer) for each payout the batch pays, in id order."""
     rows = conn.execute(
         text(
-            "SELECT p.public_id, p.id, p.amount - p.fee, m.bank_code, m.branch_code,"
-            " m.account_type, m.account_number, m.holder_kana FROM payouts p"
+            f"SELECT p.public_id, {_TRANSFER.select('m')} FROM payouts p"
             " JOIN merchants m ON m.coin_id = p.coin_id AND m.id = p.merchant_id"
             " WHERE p.coin_id = :coin AND p.batch_id = :batch"
             " AND p.status IN ('in_batch', 'paid', 'returned') ORDER BY p.id"
         ),
         {"coin": batch.coin_id, "batch": batch.id},
     ).all()
-    return [
-        (
-            row[0],
-            Transfer(
-                bank_code=row[3],
-                branch_code=row[4],
-                account_type=_ACCOUNT_TYPES[row[5]],
-                account_number=row[6],
-                recipient_name=row[7],
-                amount_yen=row[2],
-                customer_code_1=str(row[1]),
-            ),
-        )
-        for row in rows
-    ]
+    return [(row.public_id, _TRANSFER.read(row)) for row in rows]
 
 
 def build_file(conn: Connection, *, batch: Batch) -> bytes:

@@ -54,7 +54,8 @@ from ledger.clock import BUSINESS_TZ
 from ledger.clock import business_date as business_date_of
 from ledger.entries import credit, debit
 from ledger.holds import capture_hold, expire_holds
-from merchant.payouts.payouts import PAYOUT_COLUMNS, Payout, payout_from_row
+from ledger.records import Column, RecordColumns
+from merchant.payouts.payouts import PAYOUT, Payout
 from merchant.webhooks.outbox import record_event
 from settlement.originator import get_settings
 from settlement.payout_schedules import request_scheduled_payouts
@@ -122,36 +123,7 @@ class Batch:
     confirmed_at: datetime | None
 
 
-BATCH_COLUMNS = (
-    "coin_id, id, public_id, business_date, transfer_date, cut_off_at, status, payout_count,"
-    " amount_total, fee_total, net_total, canceled_count, paid_count, paid_total,"
-    " returned_count, returned_total, created_at, closed_at, exported_at, confirmed_at"
-)
-
-
-def batch_from_row(row: Any) -> Batch:
-    return Batch(
-        coin_id=row[0],
-        id=row[1],
-        public_id=row[2],
-        business_date=row[3],
-        transfer_date=row[4],
-        cut_off_at=row[5],
-        status=BatchStatus(row[6]),
-        payout_count=row[7],
-        amount_total=row[8],
-        fee_total=row[9],
-        net_total=row[10],
-        canceled_count=row[11],
-        paid_count=row[12],
-        paid_total=row[13],
-        returned_count=row[14],
-        returned_total=row[15],
-        created_at=row[16],
-        closed_at=row[17],
-        exported_at=row[18],
-        confirmed_at=row[19],
-    )
+_BATCH = RecordColumns(Batch, status=BatchStatus)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +133,10 @@ class BatchPayout:
     payout: Payout
     merchant_public_id: str
     return_reason: str | None
+
+
+# A payout (p) with its merchant's (m) public id and the reason the bank returned it.
+_BATCH_PAYOUT = RecordColumns(BatchPayout, payout=PAYOUT, merchant_public_id=Column("m.public_id"))
 
 
 def cut_off_instant(conn: Connection, *, coin_id: int, day: date) -> datetime:
@@ -177,14 +153,14 @@ def find_batch(
     lock = " FOR UPDATE" if for_update else ""
     row = conn.execute(
         text(
-            f"SELECT {BATCH_COLUMNS} FROM settlement_batches"
+            f"SELECT {_BATCH.sql} FROM settlement_batches"
             f" WHERE coin_id = :coin AND public_id = :pid{lock}"
         ),
         {"coin": coin_id, "pid": batch_public_id},
     ).one_or_none()
     if row is None:
         raise Problem(Code.BATCH_NOT_FOUND, "no such batch in this coin")
-    return batch_from_row(row)
+    return _BATCH.read(row)
 
 
 def list_batches(
@@ -196,38 +172,37 @@ def list_batches(
         after = find_batch(conn, coin_id=coin_id, batch_public_id=starting_after).business_date
     rows = conn.execute(
         text(
-            f"SELECT {BATCH_COLUMNS} FROM settlement_batches WHERE coin_id = :coin"
+            f"SELECT {_BATCH.sql} FROM settlement_batches WHERE coin_id = :coin"
             " AND (CAST(:after AS date) IS NULL OR business_date < :after)"
             " ORDER BY business_date DESC LIMIT :limit"
         ),
         {"coin": coin_id, "after": after, "limit": limit + 1},
     ).all()
-    return [batch_from_row(row) for row in rows[:limit]], len(rows) > limit
+    return [_BATCH.read(row) for row in rows[:limit]], len(rows) > limit
 
 
 def batches_between(conn: Connection, *, coin_id: int, first: date, last: date) -> list[Batch]:
     rows = conn.execute(
         text(
-            f"SELECT {BATCH_COLUMNS} FROM settlement_batches WHERE coin_id = :coin"
+            f"SELECT {_BATCH.sql} FROM settlement_batches WHERE coin_id = :coin"
             " AND business_date BETWEEN :first AND :last ORDER BY business_date"
         ),
         {"coin": coin_id, "first": first, "last": last},
     ).all()
-    return [batch_from_row(row) for row in rows]
+    return [_BATCH.read(row) for row in rows]
 
 
 def batch_payouts(conn: Connection, *, batch: Batch) -> list[BatchPayout]:
     """Every payout the batch took in (in_batch, paid, returned or canceled), by id."""
-    columns = ", ".join(f"p.{name.strip()}" for name in PAYOUT_COLUMNS.split(","))
     rows = conn.execute(
         text(
-            f"SELECT {columns}, m.public_id, p.return_reason FROM payouts p"
+            f"SELECT {_BATCH_PAYOUT.select('p')} FROM payouts p"
             " JOIN merchants m ON m.coin_id = p.coin_id AND m.id = p.merchant_id"
             " WHERE p.coin_id = :coin AND p.batch_id = :batch ORDER BY p.id"
         ),
         {"coin": batch.coin_id, "batch": batch.id},
     ).all()
-    return [BatchPayout(payout_from_row(row[:12]), row[12], row[13]) for row in rows]
+    return [_BATCH_PAYOUT.read(row) for row in rows]
 
 
 def batch_events(conn: Connection, *, batch: Batch) -> list[dict[str, Any]]:
@@ -238,7 +213,10 @@ def batch_events(conn: Connection, *, batch: Batch) -> list[dict[str, Any]]:
         ),
         {"coin": batch.coin_id, "batch": batch.id},
     ).all()
-    return [{"from": r[0], "to": r[1], "actor": r[2], "at": r[3].isoformat()} for r in rows]
+    return [
+        {"from": r.from_status, "to": r.to_status, "actor": r.actor, "at": r.at.isoformat()}
+        for r in rows
+    ]
 
 
 def move_batch(
@@ -251,12 +229,12 @@ def move_batch(
     row = conn.execute(
         text(
             f"UPDATE settlement_batches SET status = :to, {_STAMP[to]} = :at"
-            f" WHERE coin_id = :coin AND id = :id RETURNING {BATCH_COLUMNS}"
+            f" WHERE coin_id = :coin AND id = :id RETURNING {_BATCH.sql}"
         ),
         {"to": to.value, "at": at, "coin": batch.coin_id, "id": batch.id},
     ).one()
     _record_event(conn, batch=batch, from_status=batch.status, to=to, actor=actor, at=at)
-    return batch_from_row(row)
+    return _BATCH.read(row)
 
 
 def _record_event(
@@ -355,7 +333,7 @@ def _open_and_lock(
         text(
             "INSERT INTO settlement_batches (coin_id, public_id, business_date, transfer_date,"
             " cut_off_at, created_at) VALUES (:coin, :pid, :day, :transfer, :cut_off, :at)"
-            f" ON CONFLICT (coin_id, business_date) DO NOTHING RETURNING {BATCH_COLUMNS}"
+            f" ON CONFLICT (coin_id, business_date) DO NOTHING RETURNING {_BATCH.sql}"
         ),
         {
             "coin": coin_id,
@@ -367,17 +345,17 @@ def _open_and_lock(
         },
     ).one_or_none()
     if row is not None:
-        batch = batch_from_row(row)
+        batch = _BATCH.read(row)
         _record_event(conn, batch=batch, from_status=None, to=BatchStatus.OPEN, actor=actor, at=at)
         return batch
     locked = conn.execute(
         text(
-            f"SELECT {BATCH_COLUMNS} FROM settlement_batches"
+            f"SELECT {_BATCH.sql} FROM settlement_batches"
             " WHERE coin_id = :coin AND business_date = :day FOR UPDATE"
         ),
         {"coin": coin_id, "day": day},
     ).one()
-    return batch_from_row(locked)
+    return _BATCH.read(locked)
 
 
 @dataclass(frozen=True, slots=True)
@@ -402,14 +380,17 @@ class _MerchantRef:
     hold_active: bool
 
 
+# Labelled m_…: a payout has a public id of its own.
+_MERCHANT_REF = RecordColumns(_MerchantRef, hold_active=Column("h.status = 'active'"))
+
+
 def _pending_payouts(
     conn: Connection, *, batch: Batch, also_ids: list[int]
 ) -> list[tuple[Payout, _MerchantRef]]:
     """The payouts that belong to the batch, locked, in id order (the lock order)."""
-    columns = ", ".join(f"p.{name.strip()}" for name in PAYOUT_COLUMNS.split(","))
     rows = conn.execute(
         text(
-            f"SELECT {columns}, m.public_id, m.account_id, h.status = 'active' FROM payouts p"
+            f"SELECT {PAYOUT.select('p')}, {_MERCHANT_REF.select('m', prefix='m_')} FROM payouts p"
             " JOIN merchants m ON m.coin_id = p.coin_id AND m.id = p.merchant_id"
             " JOIN holds h ON h.coin_id = p.coin_id AND h.id = p.hold_id"
             " WHERE p.coin_id = :coin AND p.status = 'pending'"
@@ -418,7 +399,7 @@ def _pending_payouts(
         ),
         {"coin": batch.coin_id, "cut_off": batch.cut_off_at, "also": also_ids},
     ).all()
-    return [(payout_from_row(row[:12]), _MerchantRef(row[12], row[13], row[14])) for row in rows]
+    return [(PAYOUT.read(row), _MERCHANT_REF.read(row, prefix="m_")) for row in rows]
 
 
 def close_payout(

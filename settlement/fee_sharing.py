@@ -28,6 +28,7 @@ from sqlalchemy import Connection, text
 
 from kit.errors import Code
 from kit.problems import Problem
+from ledger.records import RecordColumns
 
 WHOLE_BP = 10_000
 # Serializes replacements of one coin's rule (two-key advisory lock: this, coin id).
@@ -107,16 +108,19 @@ def set_rule(
     return get_rule(conn, coin_id=coin_id)
 
 
+_SHARE = RecordColumns(Share)
+
+
 def get_rule(conn: Connection, *, coin_id: int) -> list[Share]:
     """The coin's rule, largest share first; empty when none was set."""
     rows = conn.execute(
         text(
-            "SELECT party, share_bp FROM fee_sharing WHERE coin_id = :coin"
+            f"SELECT {_SHARE.sql} FROM fee_sharing WHERE coin_id = :coin"
             " ORDER BY share_bp DESC, party"
         ),
         {"coin": coin_id},
     ).all()
-    return [Share(row[0], row[1]) for row in rows]
+    return [_SHARE.read(row) for row in rows]
 
 
 def allocate(total: int, shares: Sequence[Share]) -> dict[str, int]:

@@ -45,6 +45,7 @@ from kit.errors import Code
 from kit.problems import Problem
 from ledger.chart import Standard, standard_account
 from ledger.clock import end_of_business_date
+from ledger.records import RecordColumns
 from settlement.zengin_refusals import zengin_problem
 
 
@@ -61,6 +62,9 @@ class Institution:
     name: str
     issuing: bool
     created_at: datetime
+
+
+INSTITUTION = RecordColumns(Institution)
 
 
 def check_known_bank(bank_code: str) -> None:
@@ -82,7 +86,7 @@ def add_institution(
                 text(
                     "INSERT INTO institutions (coin_id, bank_code, name, issuing, created_at)"
                     " VALUES (:coin, :bank, :name, :issuing, :at)"
-                    " RETURNING bank_code, name, issuing, created_at"
+                    f" RETURNING {INSTITUTION.sql}"
                 ),
                 {"coin": coin_id, "bank": bank_code, "name": name, "issuing": issuing, "at": at},
             ).one()
@@ -91,7 +95,7 @@ def add_institution(
         if constraint == "institutions_one_issuer":
             raise Problem(Code.ISSUER_EXISTS, "the coin has an issuing institution") from error
         raise Problem(Code.INSTITUTION_EXISTS, f"{bank_code} is an institution already") from error
-    return Institution(*row)
+    return INSTITUTION.read(row)
 
 
 def list_institutions(
@@ -100,12 +104,12 @@ def list_institutions(
     """A page of the coin's institutions by bank code, and whether more follow."""
     rows = conn.execute(
         text(
-            "SELECT bank_code, name, issuing, created_at FROM institutions"
+            f"SELECT {INSTITUTION.sql} FROM institutions"
             " WHERE coin_id = :coin AND bank_code > :after ORDER BY bank_code LIMIT :limit"
         ),
         {"coin": coin_id, "after": starting_after or "", "limit": limit + 1},
     ).all()
-    return [Institution(*row) for row in rows[:limit]], len(rows) > limit
+    return [INSTITUTION.read(row) for row in rows[:limit]], len(rows) > limit
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -170,13 +174,13 @@ class Positions:
 
 def net_positions(conn: Connection, *, coin_id: int, business_date: date) -> Positions:
     registered = {
-        row[0]: row
+        row.bank_code: row
         for row in conn.execute(
             text("SELECT bank_code, name, issuing FROM institutions WHERE coin_id = :coin"),
             {"coin": coin_id},
         ).all()
     }
-    issuer = next((code for code, row in registered.items() if row[2]), None)
+    issuer = next((code for code, row in registered.items() if row.issuing), None)
     # Per bank: top-ups count and yen, payouts count and yen, returned yen.
     tallies: dict[str | None, list[int]] = {}
     for bank, count, amount in _topups(conn, coin_id, business_date):
@@ -203,7 +207,7 @@ def net_positions(conn: Connection, *, coin_id: int, business_date: date) -> Pos
 
 def _position(bank: str | None, tally: list[int], row: Any) -> Position:
     if row is not None:
-        name, issuing = str(row[1]), bool(row[2])
+        name, issuing = str(row.name), bool(row.issuing)
     else:
         known = Bank.all.get(bank) if bank is not None else None
         name, issuing = (str(known.name) if known is not None else ""), False

@@ -38,6 +38,7 @@ from kit.errors import Code
 from kit.problems import Problem
 from ledger.accounts import sum_balances
 from ledger.clock import end_of_business_date
+from ledger.records import Column, RecordColumns
 
 PERIOD_DAYS_MAX = 366
 BP_PER_UNIT = 10_000
@@ -195,13 +196,19 @@ def _topups(conn: Connection, coin_id: int, date_from: date, date_to: date) -> t
     return int(row[0]), int(row[1])
 
 
+# Per category of merchant (m), its charges (c).
+_CATEGORY_PAYMENTS = RecordColumns(
+    CategoryPayments, count=Column("count(*)"), amount=Column("sum(c.amount)::bigint")
+)
+
+
 def _payments(
     conn: Connection, coin_id: int, date_from: date, date_to: date
 ) -> tuple[list[CategoryPayments], int]:
     params = {"coin": coin_id, "from": date_from, "to": date_to}
     rows = conn.execute(
         text(
-            "SELECT m.category, count(*), sum(c.amount)::bigint FROM charges c"
+            f"SELECT {_CATEGORY_PAYMENTS.select('m')} FROM charges c"
             " JOIN merchants m ON m.coin_id = c.coin_id AND m.id = c.merchant_id"
             " WHERE c.coin_id = :coin AND c.business_date BETWEEN :from AND :to"
             " GROUP BY 1 ORDER BY 1"
@@ -215,7 +222,7 @@ def _payments(
         ),
         params,
     ).scalar_one()
-    return [CategoryPayments(row[0], row[1], row[2]) for row in rows], active
+    return [_CATEGORY_PAYMENTS.read(row) for row in rows], active
 
 
 def _entry_flows(conn: Connection, coin_id: int, start: datetime, end: datetime) -> dict[str, int]:

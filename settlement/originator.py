@@ -30,6 +30,7 @@ from jp_banking.zengin import REQUESTER_NAME_BYTES, AccountType, Originator
 from jp_banking.zengin_errors import ZenginCode, ZenginError
 from kit.errors import Code
 from kit.problems import Problem
+from ledger.records import Column, RecordColumns
 
 DEFAULT_CUT_OFF = time(15, 0)
 
@@ -65,29 +66,20 @@ class SettlementSettings:
         }
 
 
+_ORIGINATOR = RecordColumns(
+    Originator, name=Column("originator_name"), account_type=_ACCOUNT_TYPES.__getitem__
+)
+
+
 def get_settings(conn: Connection, *, coin_id: int) -> SettlementSettings:
     row = conn.execute(
-        text(
-            "SELECT cut_off, requester_code, originator_name, bank_code, branch_code,"
-            " account_type, account_number FROM settlement_settings WHERE coin_id = :coin"
-        ),
+        text(f"SELECT cut_off, {_ORIGINATOR.sql} FROM settlement_settings WHERE coin_id = :coin"),
         {"coin": coin_id},
     ).one_or_none()
     if row is None:
         return SettlementSettings(DEFAULT_CUT_OFF, None)
-    originator = (
-        None
-        if row[1] is None
-        else Originator(
-            requester_code=row[1],
-            name=row[2],
-            bank_code=row[3],
-            branch_code=row[4],
-            account_type=_ACCOUNT_TYPES[row[5]],
-            account_number=row[6],
-        )
-    )
-    return SettlementSettings(row[0], originator)
+    originator = None if row.requester_code is None else _ORIGINATOR.read(row)
+    return SettlementSettings(row.cut_off, originator)
 
 
 def require_originator(conn: Connection, *, coin_id: int) -> Originator:

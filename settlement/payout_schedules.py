@@ -30,6 +30,7 @@ from sqlalchemy import Connection, text
 from jp_banking.business_days import is_business_day, next_business_day
 from kit.errors import Code
 from kit.problems import Problem
+from ledger.records import RecordColumns
 from merchant.accounts.merchants import Merchant, get_merchant
 from merchant.payouts.payouts import Payout, PayoutSource, request_payout
 
@@ -105,12 +106,15 @@ def set_schedule(
     return PayoutSchedule(merchant.id, frequency, weekday, min_amount)
 
 
+_SCHEDULE = RecordColumns(PayoutSchedule, frequency=Frequency)
+
+
 def schedules_of(conn: Connection, *, coin_id: int) -> list[tuple[PayoutSchedule, int]]:
     """Each schedule of the coin's active merchants, with the merchant's available coin."""
     rows = conn.execute(
         text(
-            "SELECT s.merchant_id, s.frequency, s.weekday, s.min_amount,"
-            " (sum(b.posted) - sum(b.held))::bigint FROM payout_schedules s"
+            f"SELECT {_SCHEDULE.select('s')},"
+            " (sum(b.posted) - sum(b.held))::bigint AS available FROM payout_schedules s"
             " JOIN merchants m ON m.coin_id = s.coin_id AND m.id = s.merchant_id"
             " JOIN account_balances b ON b.coin_id = m.coin_id AND b.account_id = m.account_id"
             " WHERE s.coin_id = :coin AND m.status = 'active'"
@@ -118,7 +122,7 @@ def schedules_of(conn: Connection, *, coin_id: int) -> list[tuple[PayoutSchedule
         ),
         {"coin": coin_id},
     ).all()
-    return [(PayoutSchedule(r[0], Frequency(r[1]), r[2], r[3]), r[4]) for r in rows]
+    return [(_SCHEDULE.read(row), row.available) for row in rows]
 
 
 def request_scheduled_payouts(

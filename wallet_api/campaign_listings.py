@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, text
 
-from wallet_api.premium import Campaign, find_campaign
+from wallet_api.premium import CAMPAIGN, Campaign, find_campaign
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,9 +32,7 @@ def open_campaigns(
     """The coin's campaigns on sale at ``at``, the one ending soonest first, and if more follow."""
     rows = conn.execute(
         text(
-            "SELECT coin_id, id, public_id, name, price, face_value, per_resident_limit,"
-            " total_units, sold_units, starts_at, ends_at, premium_expires_at"
-            " FROM premium_campaigns"
+            f"SELECT {CAMPAIGN.sql} FROM premium_campaigns"
             " WHERE coin_id = :coin AND starts_at <= :now AND ends_at > :now"
             " AND (CAST(:after AS text) IS NULL OR (ends_at, public_id) > ("
             "   SELECT ends_at, public_id FROM premium_campaigns"
@@ -43,7 +41,7 @@ def open_campaigns(
         ),
         {"coin": coin_id, "now": at, "after": starting_after, "limit": limit + 1},
     ).all()
-    campaigns = [Campaign(**row._mapping) for row in rows]
+    campaigns = [CAMPAIGN.read(row) for row in rows]
     return campaigns[:limit], len(campaigns) > limit
 
 

@@ -33,6 +33,7 @@ from ledger.entries import EntryRequest, credit, debit, post_entry
 from ledger.errors import Code as LedgerCode
 from ledger.errors import LedgerError
 from ledger.lots import LotKind
+from ledger.records import Column, RecordColumns
 from wallet_api.residents import Wallet
 from wallet_api.rules import CoinRules
 
@@ -154,17 +155,45 @@ def apply_event(conn: Connection, *, event: stripe.Event, at: datetime) -> str:
     return "ignored"
 
 
-def _locked(conn: Connection, payment_intent_id: str) -> tuple[Any, ...] | None:
+@dataclass(frozen=True, slots=True)
+class _Settling:
+    """A card top-up that a Stripe event settles, with the wallet it credits.
+
+    Attributes:
+        coin_id, id: its key.
+        public_id: its id in the API (``ctu_…``).
+        amount: yen charged to the card, coin to credit.
+        status: where it stands.
+        account_id: the wallet's ledger account.
+        tier: the wallet's tier, as stored.
+    """
+
+    coin_id: int
+    id: int
+    public_id: str
+    amount: int
+    status: CardTopupStatus
+    account_id: int
+    tier: str
+
+
+# A top-up (t) with its wallet's (w) account and tier.
+_SETTLING = RecordColumns(
+    _Settling, status=CardTopupStatus, account_id=Column("w.account_id"), tier=Column("w.tier")
+)
+
+
+def _locked(conn: Connection, payment_intent_id: str) -> _Settling | None:
     row = conn.execute(
         text(
-            "SELECT t.coin_id, t.id, t.public_id, t.amount, t.status, w.account_id, w.tier"
+            f"SELECT {_SETTLING.select('t')}"
             " FROM card_topups t JOIN wallets w ON w.coin_id = t.coin_id"
             " AND w.id = t.wallet_id WHERE t.stripe_payment_intent_id = :intent"
             " FOR NO KEY UPDATE OF t"
         ),
         {"intent": payment_intent_id},
     ).one_or_none()
-    return tuple(row) if row is not None else None
+    return _SETTLING.read(row) if row is not None else None
 
 
 def _set_status(
@@ -186,11 +215,12 @@ def _set_status(
 
 
 def _succeeded(conn: Connection, *, payment_intent_id: str, amount: int, at: datetime) -> str:
-    row = _locked(conn, payment_intent_id)
-    if row is None:
+    topup = _locked(conn, payment_intent_id)
+    if topup is None:
         return "unknown_payment_intent"
-    coin_id, topup_id, topup_public_id, expected, status, account_id, tier = row
-    if status != CardTopupStatus.REQUIRES_PAYMENT:
+    coin_id, topup_id, topup_public_id = topup.coin_id, topup.id, topup.public_id
+    expected, account_id = topup.amount, topup.account_id
+    if topup.status != CardTopupStatus.REQUIRES_PAYMENT:
         return "already_settled"
     if amount != expected:
         log.error(
@@ -210,7 +240,7 @@ def _succeeded(conn: Connection, *, payment_intent_id: str, amount: int, at: dat
         ),
         posted_at=at,
     )
-    cap = _cap(conn, coin_id, tier)
+    cap = _cap(conn, coin_id, topup.tier)
     if get_balance(conn, coin_id=coin_id, account_id=account_id).posted > cap:
         # Paid, but the wallet filled up meanwhile: the card is refunded
         # instead, so the entry above must not stand.
@@ -246,29 +276,30 @@ def settle_over_cap(conn: Connection, *, event: stripe.Event, at: datetime) -> s
         {"id": event.id, "type": event.type, "at": at},
     )
     payload: Any = event.data.object
-    row = _locked(conn, payload["id"])
-    assert row is not None, "OverCap names a top-up that exists"
-    log.warning("card_topup_over_cap", topup=row[2])
-    _set_status(conn, row[0], row[1], CardTopupStatus.REFUND_REQUIRED, at)
+    topup = _locked(conn, payload["id"])
+    assert topup is not None, "OverCap names a top-up that exists"
+    log.warning("card_topup_over_cap", topup=topup.public_id)
+    _set_status(conn, topup.coin_id, topup.id, CardTopupStatus.REFUND_REQUIRED, at)
     return "refund_required"
 
 
 def _failed(conn: Connection, *, payment_intent_id: str, at: datetime) -> str:
-    row = _locked(conn, payment_intent_id)
-    if row is None:
+    topup = _locked(conn, payment_intent_id)
+    if topup is None:
         return "unknown_payment_intent"
-    if row[4] != CardTopupStatus.REQUIRES_PAYMENT:
+    if topup.status != CardTopupStatus.REQUIRES_PAYMENT:
         return "already_settled"
-    _set_status(conn, row[0], row[1], CardTopupStatus.FAILED, at)
+    _set_status(conn, topup.coin_id, topup.id, CardTopupStatus.FAILED, at)
     return "failed"
 
 
 def _refunded(conn: Connection, *, payment_intent_id: str, at: datetime) -> str:
-    row = _locked(conn, payment_intent_id)
-    if row is None:
+    topup = _locked(conn, payment_intent_id)
+    if topup is None:
         return "unknown_payment_intent"
-    coin_id, topup_id, topup_public_id, amount, status, account_id, _ = row
-    if status != CardTopupStatus.SUCCEEDED:
+    coin_id, topup_id, topup_public_id = topup.coin_id, topup.id, topup.public_id
+    amount, account_id = topup.amount, topup.account_id
+    if topup.status != CardTopupStatus.SUCCEEDED:
         return "nothing_to_take_back"
     receivable = standard_account(conn, coin_id=coin_id, code=Standard.RECEIVABLE_CARD)
     taken = conn.begin_nested()

@@ -30,12 +30,12 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import Connection, text
 
 from kit.errors import Code
 from kit.problems import Problem
+from ledger.records import Column, RecordColumns
 from wallet_api.pins import PinHasher
 from wallet_api.residents import Wallet, check_pin, get_wallet, locked_problem
 
@@ -49,10 +49,6 @@ BLOCK_REASON_CHARS_MAX = 200
 assert CARD_PAYLOAD_CHARS == 46
 
 _BASE32 = re.compile(r"[A-Z2-7]+")
-_COLUMNS = (
-    "c.coin_id, c.id, c.public_id, c.wallet_id, w.public_id, c.status, c.issued_at,"
-    " c.blocked_at, c.block_reason"
-)
 
 
 class CardStatus(StrEnum):
@@ -100,18 +96,8 @@ class IssuedCard:
     qr_payload: str = field(repr=False)
 
 
-def _card(row: Any) -> Card:
-    return Card(
-        coin_id=row[0],
-        id=row[1],
-        public_id=row[2],
-        wallet_id=row[3],
-        wallet_public_id=row[4],
-        status=CardStatus(row[5]),
-        issued_at=row[6],
-        blocked_at=row[7],
-        block_reason=row[8],
-    )
+# A card (c) with its wallet's (w) public id.
+_CARD = RecordColumns(Card, wallet_public_id=Column("w.public_id"), status=CardStatus)
 
 
 def _digest(secret: bytes) -> bytes:
@@ -191,7 +177,7 @@ def find_card(conn: Connection, *, coin_id: int, card_public_id: str) -> Card:
     """A card of the coin, or 404 ``card_not_found`` (other coins' cards included)."""
     row = conn.execute(
         text(
-            f"SELECT {_COLUMNS} FROM cards c JOIN wallets w"
+            f"SELECT {_CARD.select('c')} FROM cards c JOIN wallets w"
             " ON w.coin_id = c.coin_id AND w.id = c.wallet_id"
             " WHERE c.coin_id = :coin AND c.public_id = :pid"
         ),
@@ -199,7 +185,7 @@ def find_card(conn: Connection, *, coin_id: int, card_public_id: str) -> Card:
     ).one_or_none()
     if row is None:
         raise Problem(Code.CARD_NOT_FOUND, "no such card in this coin")
-    return _card(row)
+    return _CARD.read(row)
 
 
 def block_card(
@@ -230,7 +216,7 @@ def scan_card(conn: Connection, *, coin_id: int, qr_payload: str) -> Card:
     card_public_id, secret = decoded
     row = conn.execute(
         text(
-            f"SELECT {_COLUMNS}, c.secret_hash FROM cards c JOIN wallets w"
+            f"SELECT {_CARD.select('c')}, c.secret_hash FROM cards c JOIN wallets w"
             " ON w.coin_id = c.coin_id AND w.id = c.wallet_id"
             " WHERE c.coin_id = :coin AND c.public_id = :pid FOR SHARE OF c"
         ),
@@ -238,9 +224,9 @@ def scan_card(conn: Connection, *, coin_id: int, qr_payload: str) -> Card:
     ).one_or_none()
     # The secret is checked before the status, so only the card's holder
     # learns that it is blocked.
-    if row is None or not hmac.compare_digest(bytes(row[-1]), _digest(secret)):
+    if row is None or not hmac.compare_digest(bytes(row.secret_hash), _digest(secret)):
         raise unknown
-    card = _card(row[:-1])
+    card = _CARD.read(row)
     if card.status is not CardStatus.ACTIVE:
         raise Problem(Code.CARD_BLOCKED, "this card was blocked")
     return card

@@ -2,7 +2,7 @@
 
 from sqlalchemy import Connection, text
 
-from ledger.coins import COIN_COLUMNS, Coin
+from ledger.coins import COIN, Coin
 
 
 def coins_page(
@@ -11,11 +11,11 @@ def coins_page(
     """Up to ``limit`` coins after the code ``starting_after``, by code, and if more follow."""
     rows = conn.execute(
         text(
-            f"SELECT {COIN_COLUMNS} FROM coins"
+            f"SELECT {COIN.sql} FROM coins"
             " WHERE (CAST(:after AS text) IS NULL OR code > :after)"
             " ORDER BY code LIMIT :limit"
         ),
         {"after": starting_after, "limit": limit + 1},
     ).all()
-    coins = [Coin(*row) for row in rows]
+    coins = [COIN.read(row) for row in rows]
     return coins[:limit], len(coins) > limit

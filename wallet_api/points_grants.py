@@ -34,7 +34,7 @@ from ledger.chart import Standard, standard_account
 from ledger.entries import EntryRequest, PostedEntry, credit, debit, post_batch
 from ledger.limits import BATCH_ENTRIES_MAX
 from ledger.lots import LotKind
-from wallet_api.residents import WALLET_COLUMNS, Wallet, wallet_from_row
+from wallet_api.residents import WALLET, Wallet
 from wallet_api.rules import CoinRules
 
 # One grant is one ledger batch (one entry per wallet).
@@ -142,12 +142,10 @@ def _check_request(
 def _wallets(conn: Connection, coin_id: int, wallet_public_ids: Sequence[str]) -> list[Wallet]:
     """The wallets named, in the order named; refuses the first unknown one."""
     rows = conn.execute(
-        text(
-            f"SELECT {WALLET_COLUMNS} FROM wallets WHERE coin_id = :coin AND public_id = ANY(:pids)"
-        ),
+        text(f"SELECT {WALLET.sql} FROM wallets WHERE coin_id = :coin AND public_id = ANY(:pids)"),
         {"coin": coin_id, "pids": list(wallet_public_ids)},
     ).all()
-    found = {row[2]: wallet_from_row(row) for row in rows}
+    found = {wallet.public_id: wallet for wallet in map(WALLET.read, rows)}
     missing = [pid for pid in wallet_public_ids if pid not in found]
     if missing:
         raise Problem(Code.WALLET_NOT_FOUND, f"no wallet {missing[0]!r} in this coin")

@@ -34,7 +34,6 @@ Result codes:
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import Connection, text
 
@@ -46,6 +45,7 @@ from ledger.chart import Standard, standard_account
 from ledger.entries import EntryRequest, credit, debit, post_entry
 from ledger.limits import AMOUNT_MAX
 from ledger.lots import LotKind
+from ledger.records import Column, RecordColumns
 from wallet_api.residents import Wallet
 from wallet_api.rules import CoinRules
 
@@ -118,10 +118,7 @@ class Purchase:
         return self.face_total - self.price_total
 
 
-_CAMPAIGN_COLUMNS = (
-    "coin_id, id, public_id, name, price, face_value, per_resident_limit, total_units,"
-    " sold_units, starts_at, ends_at, premium_expires_at"
-)
+CAMPAIGN = RecordColumns(Campaign)
 
 
 def create_campaign(
@@ -153,7 +150,7 @@ def create_campaign(
             "INSERT INTO premium_campaigns (coin_id, public_id, name, price, face_value,"
             " per_resident_limit, total_units, starts_at, ends_at, premium_expires_at,"
             " created_at) VALUES (:coin, :pid, :name, :price, :face, :limit, :total, :starts,"
-            f" :ends, :expires, :at) RETURNING {_CAMPAIGN_COLUMNS}"
+            f" :ends, :expires, :at) RETURNING {CAMPAIGN.sql}"
         ),
         {
             "coin": coin_id,
@@ -169,7 +166,7 @@ def create_campaign(
             "at": at,
         },
     ).one()
-    return Campaign(*row)
+    return CAMPAIGN.read(row)
 
 
 def _check_campaign(
@@ -201,14 +198,14 @@ def _check_campaign(
 def find_campaign(conn: Connection, *, coin_id: int, campaign_public_id: str) -> Campaign:
     row = conn.execute(
         text(
-            f"SELECT {_CAMPAIGN_COLUMNS} FROM premium_campaigns"
+            f"SELECT {CAMPAIGN.sql} FROM premium_campaigns"
             " WHERE coin_id = :coin AND public_id = :pid"
         ),
         {"coin": coin_id, "pid": campaign_public_id},
     ).one_or_none()
     if row is None:
         raise Problem(Code.CAMPAIGN_NOT_FOUND, "no such campaign in this coin")
-    return Campaign(*row)
+    return CAMPAIGN.read(row)
 
 
 def coin_of_campaign(conn: Connection, campaign_public_id: str) -> int:
@@ -382,18 +379,17 @@ def _insert_purchase(
     return purchase
 
 
+# A purchase (p) with its campaign (c) and wallet (w), and what paying it needs.
+_PURCHASE = RecordColumns(
+    Purchase, campaign_public_id=Column("c.public_id"), wallet_public_id=Column("w.public_id")
+)
 _PURCHASE_SELECT = (
-    "SELECT p.public_id, c.public_id, w.public_id, p.units, p.price_total, p.face_total,"
-    " p.status, p.pay_by, p.paid_at, p.channel, p.reference, p.id, w.account_id, w.tier,"
-    " c.premium_expires_at FROM premium_purchases p"
+    f"SELECT {_PURCHASE.select('p')}, p.id, w.account_id, w.tier, c.premium_expires_at"
+    " FROM premium_purchases p"
     " JOIN premium_campaigns c ON c.coin_id = p.coin_id AND c.id = p.campaign_id"
     " JOIN wallets w ON w.coin_id = p.coin_id AND w.id = p.wallet_id"
     " WHERE p.coin_id = :coin AND p.public_id = :pid"
 )
-
-
-def _purchase(row: Any) -> Purchase:
-    return Purchase(*row[:11])
 
 
 def find_purchase(conn: Connection, *, coin_id: int, purchase_public_id: str) -> Purchase:
@@ -402,7 +398,7 @@ def find_purchase(conn: Connection, *, coin_id: int, purchase_public_id: str) ->
     ).one_or_none()
     if row is None:
         raise Problem(Code.PURCHASE_NOT_FOUND, "no such purchase in this coin")
-    return _purchase(row)
+    return _PURCHASE.read(row)
 
 
 def confirm_payment(
@@ -421,8 +417,8 @@ def confirm_payment(
     ).one_or_none()
     if row is None:
         raise Problem(Code.PURCHASE_NOT_FOUND, "no such purchase in this coin")
-    purchase = _purchase(row)
-    purchase_id, account_id, tier, premium_expires_at = row[11:]
+    purchase = _PURCHASE.read(row)
+    purchase_id, account_id, tier = row.id, row.account_id, row.tier
     if purchase.status != "reserved":
         raise Problem(Code.PURCHASE_NOT_RESERVED, f"the purchase is {purchase.status}")
     if purchase.pay_by <= at:
@@ -436,7 +432,7 @@ def confirm_payment(
         coin_id=rules.coin_id,
         purchase=purchase,
         account_id=account_id,
-        premium_expires_at=premium_expires_at,
+        premium_expires_at=row.premium_expires_at,
         at=at,
     )
     cap = rules.balance_cap(tier)

@@ -8,7 +8,7 @@ from sqlalchemy import Connection, text
 
 from kit.errors import Code
 from kit.problems import Problem
-from ledger.coins import Coin, find_coin
+from ledger.coins import COIN, Coin, find_coin
 from ledger.errors import LedgerError
 
 
@@ -26,12 +26,12 @@ def resident_coin(conn: Connection, *, resident_id: int, code: str | None) -> Co
         return coin_by_code(conn, code)
     row = conn.execute(
         text(
-            "SELECT c.id, c.code, c.name, c.issuer_name, c.created_at FROM residents r"
+            f"SELECT {COIN.select('c')} FROM residents r"
             " JOIN coins c ON c.id = r.home_coin_id WHERE r.id = :id"
         ),
         {"id": resident_id},
     ).one()
-    return Coin(*row)
+    return COIN.read(row)
 
 
 def home_coin_id(conn: Connection, *, resident_public_id: str) -> int | None:

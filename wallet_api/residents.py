@@ -5,7 +5,6 @@ Services only execute statements; the request's unit of work commits.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import structlog
 from sqlalchemy import Connection, text
@@ -16,6 +15,7 @@ from kit.problems import Problem
 from kit.public_ids import public_id
 from ledger.accounts import AccountClass, open_account
 from ledger.coins import Coin
+from ledger.records import RecordColumns
 from wallet_api.pins import PinHasher, is_valid_pin, lock_duration
 from wallet_api.rules import Tier
 
@@ -113,16 +113,17 @@ def sign_up(
     return Resident(resident_id, resident_public_id, display_name, coin.id), wallet
 
 
+_RESIDENT = RecordColumns(Resident)
+
+
 def find_resident(conn: Connection, public_id_: str) -> Resident:
     row = conn.execute(
-        text(
-            "SELECT id, public_id, display_name, home_coin_id FROM residents WHERE public_id = :p"
-        ),
+        text(f"SELECT {_RESIDENT.sql} FROM residents WHERE public_id = :p"),
         {"p": public_id_},
     ).one_or_none()
     if row is None:
         raise Problem(Code.RESIDENT_NOT_FOUND, "no such resident")
-    return Resident(*row)
+    return _RESIDENT.read(row)
 
 
 def log_in(
@@ -177,22 +178,22 @@ def check_pin(
     merchant's terminal) shares one failure count and lock. The caller must
     commit the count even when it refuses: return the refusal, don't raise it.
     ``via`` says where the PIN was typed, for the log."""
-    public_id_, pin_hash, failures, locked_until = conn.execute(
+    resident = conn.execute(
         text(
             "SELECT public_id, pin_hash, failed_pin_count, locked_until FROM residents"
             " WHERE id = :id FOR NO KEY UPDATE"
         ),
         {"id": resident_id},
     ).one()
-    if locked_until is not None and locked_until > at:
-        return PinRefusal(locked_until)
-    if hasher.verify(pin_hash, pin):
+    if resident.locked_until is not None and resident.locked_until > at:
+        return PinRefusal(resident.locked_until)
+    if hasher.verify(resident.pin_hash, pin):
         conn.execute(
             text("UPDATE residents SET failed_pin_count = 0, locked_until = NULL WHERE id = :id"),
             {"id": resident_id},
         )
         return None
-    failures += 1
+    failures = resident.failed_pin_count + 1
     lock = lock_duration(failures)
     until = at + lock if lock is not None else None
     conn.execute(
@@ -202,7 +203,7 @@ def check_pin(
     if until is not None:
         log.warning(
             "resident_locked",
-            resident=public_id_,
+            resident=resident.public_id,
             via=via,
             failures=failures,
             locked_until=until.isoformat(),
@@ -210,50 +211,36 @@ def check_pin(
     return PinRefusal(until)
 
 
-WALLET_COLUMNS = "coin_id, id, public_id, resident_id, account_id, tier"
-
-
-def wallet_from_row(row: Any) -> Wallet:
-    return Wallet(
-        coin_id=row[0],
-        id=row[1],
-        public_id=row[2],
-        resident_id=row[3],
-        account_id=row[4],
-        tier=Tier(row[5]),
-    )
+WALLET = RecordColumns(Wallet, tier=Tier)
 
 
 def wallet_of(conn: Connection, *, coin_id: int, resident_id: int) -> Wallet:
     row = conn.execute(
-        text(
-            f"SELECT {WALLET_COLUMNS} FROM wallets"
-            " WHERE coin_id = :coin AND resident_id = :resident"
-        ),
+        text(f"SELECT {WALLET.sql} FROM wallets WHERE coin_id = :coin AND resident_id = :resident"),
         {"coin": coin_id, "resident": resident_id},
     ).one_or_none()
     if row is None:
         raise Problem(Code.WALLET_NOT_FOUND, "no wallet in this coin")
-    return wallet_from_row(row)
+    return WALLET.read(row)
 
 
 def get_wallet(conn: Connection, *, coin_id: int, wallet_id: int) -> Wallet:
     """The wallet with this id, which the caller knows exists (a card or a token names it)."""
     row = conn.execute(
-        text(f"SELECT {WALLET_COLUMNS} FROM wallets WHERE coin_id = :coin AND id = :id"),
+        text(f"SELECT {WALLET.sql} FROM wallets WHERE coin_id = :coin AND id = :id"),
         {"coin": coin_id, "id": wallet_id},
     ).one()
-    return wallet_from_row(row)
+    return WALLET.read(row)
 
 
 def find_wallet(conn: Connection, *, coin_id: int, wallet_public_id: str) -> Wallet:
     row = conn.execute(
-        text(f"SELECT {WALLET_COLUMNS} FROM wallets WHERE coin_id = :coin AND public_id = :pid"),
+        text(f"SELECT {WALLET.sql} FROM wallets WHERE coin_id = :coin AND public_id = :pid"),
         {"coin": coin_id, "pid": wallet_public_id},
     ).one_or_none()
     if row is None:
         raise Problem(Code.WALLET_NOT_FOUND, "no such wallet in this coin")
-    return wallet_from_row(row)
+    return WALLET.read(row)
 
 
 def verify_identity(

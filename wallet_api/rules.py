@@ -2,9 +2,10 @@
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import Connection, text
+
+from ledger.records import RecordColumns
 
 
 class Tier(StrEnum):
@@ -64,27 +65,11 @@ def open_rules(conn: Connection, *, coin_id: int) -> None:
     )
 
 
-RULES_COLUMNS = (
-    "coin_id, basic_balance_cap, verified_balance_cap, payment_max, daily_topup_max,"
-    " topup_bonus_bp, topup_bonus_excluded_channels, merchant_to_resident_allowed"
-)
-
-
-def rules_from_row(row: Any) -> CoinRules:
-    return CoinRules(
-        coin_id=row[0],
-        basic_balance_cap=row[1],
-        verified_balance_cap=row[2],
-        payment_max=row[3],
-        daily_topup_max=row[4],
-        topup_bonus_bp=row[5],
-        topup_bonus_excluded_channels=frozenset(row[6]),
-        merchant_to_resident_allowed=row[7],
-    )
+COIN_RULES = RecordColumns(CoinRules, topup_bonus_excluded_channels=frozenset)
 
 
 def get_rules(conn: Connection, *, coin_id: int) -> CoinRules:
     row = conn.execute(
-        text(f"SELECT {RULES_COLUMNS} FROM coin_rules WHERE coin_id = :coin"), {"coin": coin_id}
+        text(f"SELECT {COIN_RULES.sql} FROM coin_rules WHERE coin_id = :coin"), {"coin": coin_id}
     ).one()
-    return rules_from_row(row)
+    return COIN_RULES.read(row)

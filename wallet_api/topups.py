@@ -27,6 +27,7 @@ from ledger.errors import Code as LedgerCode
 from ledger.errors import LedgerError
 from ledger.limits import AMOUNT_MAX
 from ledger.lots import LotKind
+from ledger.records import Column, RecordColumns
 from wallet_api.residents import Wallet
 from wallet_api.rules import CoinRules
 from wallet_api.topup_bonus import bonus_points, post_bonus
@@ -172,11 +173,14 @@ def _check_limits(conn: Connection, *, rules: CoinRules, wallet: Wallet, at: dat
         )
 
 
+# A top-up (t) with its wallet's (w) public id.
+_TOPUP = RecordColumns(Topup, wallet_public_id=Column("w.public_id"), channel=Channel)
+
+
 def _existing(conn: Connection, coin_id: int, channel: Channel, reference: str) -> Topup | None:
     row = conn.execute(
         text(
-            "SELECT t.public_id, w.public_id, t.amount, t.channel, t.reference, t.entry_id,"
-            " t.created_at FROM topups t JOIN wallets w ON w.coin_id = t.coin_id"
+            f"SELECT {_TOPUP.select('t')} FROM topups t JOIN wallets w ON w.coin_id = t.coin_id"
             " AND w.id = t.wallet_id WHERE t.coin_id = :coin AND t.channel = :channel"
             " AND t.reference = :reference"
         ),
@@ -184,7 +188,7 @@ def _existing(conn: Connection, coin_id: int, channel: Channel, reference: str) 
     ).one_or_none()
     if row is None:
         return None
-    return Topup(row[0], row[1], row[2], Channel(row[3]), row[4], row[5], row[6])
+    return _TOPUP.read(row)
 
 
 def _check_institution(conn: Connection, coin_id: int, bank_code: str) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, text
 
 from kit.errors import Code
 from kit.problems import Problem
-from merchant.accounts.fees import FeeKind, FeePlan
+from merchant.accounts.fees import FEE_PLAN, FeeKind, FeePlan
 from merchant.accounts.merchants import Merchant, get_merchant
 
 MEMBER_GROUP_PATTERN = re.compile(r"[a-z0-9_]{0,40}")
@@ -25,13 +25,10 @@ MEMBER_GROUP_PATTERN = re.compile(r"[a-z0-9_]{0,40}")
 
 def list_fee_plans(conn: Connection, *, coin_id: int) -> list[FeePlan]:
     rows = conn.execute(
-        text(
-            "SELECT coin_id, member_group, payment_bp, cashout_bp, btob_bp FROM fee_plans"
-            " WHERE coin_id = :coin ORDER BY member_group"
-        ),
+        text(f"SELECT {FEE_PLAN.sql} FROM fee_plans WHERE coin_id = :coin ORDER BY member_group"),
         {"coin": coin_id},
     ).all()
-    return [FeePlan(*row) for row in rows]
+    return [FEE_PLAN.read(row) for row in rows]
 
 
 def put_fee_plan(
@@ -55,7 +52,7 @@ def put_fee_plan(
             " VALUES (:coin, :group, :payment, :cashout, :btob)"
             " ON CONFLICT (coin_id, member_group) DO UPDATE SET payment_bp = EXCLUDED.payment_bp,"
             " cashout_bp = EXCLUDED.cashout_bp, btob_bp = EXCLUDED.btob_bp"
-            " RETURNING coin_id, member_group, payment_bp, cashout_bp, btob_bp, xmax = 0"
+            f" RETURNING {FEE_PLAN.sql}, xmax = 0 AS created"
         ),
         {
             "coin": coin_id,
@@ -65,7 +62,7 @@ def put_fee_plan(
             "btob": btob_bp,
         },
     ).one()
-    return FeePlan(*row[:5]), bool(row[5])
+    return FEE_PLAN.read(row), bool(row.created)
 
 
 def set_fee_overrides(

@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from sqlalchemy import Connection, text
 
+from ledger.records import RecordColumns
 from merchant.accounts.merchants import Merchant
 
 BP_PER_UNIT = 10_000
@@ -43,6 +44,8 @@ class FeePlan:
         }[kind]
 
 
+FEE_PLAN = RecordColumns(FeePlan)
+
 # The schemes in use: nothing at payment, 1.6% to cash out, 0.5% between shops.
 STANDARD_RATES = {"payment_bp": 0, "cashout_bp": 160, "btob_bp": 50}
 
@@ -67,12 +70,11 @@ def open_fee_plans(conn: Connection, *, coin_id: int) -> None:
 def get_fee_plan(conn: Connection, *, coin_id: int, member_group: str) -> FeePlan:
     row = conn.execute(
         text(
-            "SELECT coin_id, member_group, payment_bp, cashout_bp, btob_bp FROM fee_plans"
-            " WHERE coin_id = :coin AND member_group = :group"
+            f"SELECT {FEE_PLAN.sql} FROM fee_plans WHERE coin_id = :coin AND member_group = :group"
         ),
         {"coin": coin_id, "group": member_group},
     ).one()
-    return FeePlan(*row)
+    return FEE_PLAN.read(row)
 
 
 def rate_for(conn: Connection, merchant: Merchant, kind: FeeKind) -> int:

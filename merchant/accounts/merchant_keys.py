@@ -20,6 +20,7 @@ from sqlalchemy import Connection, text
 from kit.credentials import ApiKey, Role, issue_key
 from kit.errors import Code
 from kit.problems import Problem
+from ledger.records import Column, RecordColumns
 from merchant.accounts.merchants import Merchant
 
 KEY_ID_PREFIX = "key_"
@@ -50,7 +51,9 @@ class MerchantKeyInfo:
         return KEY_ID_PREFIX + self.prefix
 
 
-_COLUMNS = "k.id, k.prefix, k.label, t.public_id, k.created_at, k.revoked_at"
+# A key (k) with its terminal's (t) public id.
+_KEY = RecordColumns(MerchantKeyInfo, terminal_public_id=Column("t.public_id"))
+_COLUMNS = _KEY.select("k")
 _FROM = (
     "api_keys k LEFT JOIN terminals t ON t.coin_id = k.coin_id AND t.id = k.terminal_id"
     " WHERE k.coin_id = :coin AND k.merchant_id = :merchant"
@@ -84,7 +87,7 @@ def find_merchant_key(
     ).one_or_none()
     if row is None or not key_public_id.startswith(KEY_ID_PREFIX):
         raise Problem(Code.API_KEY_NOT_FOUND, "no such key of this merchant")
-    return MerchantKeyInfo(*row)
+    return _KEY.read(row)
 
 
 def list_merchant_keys(
@@ -102,7 +105,7 @@ def list_merchant_keys(
         ),
         {"coin": merchant.coin_id, "merchant": merchant.id, "after": after, "limit": limit + 1},
     ).all()
-    return [MerchantKeyInfo(*row) for row in rows[:limit]], len(rows) > limit
+    return [_KEY.read(row) for row in rows[:limit]], len(rows) > limit
 
 
 def revoke_merchant_key(

@@ -9,7 +9,6 @@ paid with (points, premium) end at the resident's side.
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import Connection, text
 
@@ -17,6 +16,7 @@ from kit.errors import Code
 from kit.problems import Problem
 from kit.public_ids import public_id
 from ledger.accounts import AccountClass, open_account
+from ledger.records import Derived, RecordColumns
 
 MERCHANT_BALANCE_SLOTS = 8
 
@@ -83,33 +83,19 @@ class Merchant:
     status: MerchantStatus
 
 
-MERCHANT_COLUMNS = (
-    "coin_id, id, public_id, name, name_kana, category, member_group, account_id, bank_code,"
-    " branch_code, account_type, account_number, holder_kana, payment_bp, cashout_bp, btob_bp,"
-    " status, wallet_public_id"
+def _fee_overrides(
+    payment_bp: int | None, cashout_bp: int | None, btob_bp: int | None
+) -> dict[str, int]:
+    rates = {"payment": payment_bp, "cashout": cashout_bp, "btob": btob_bp}
+    return {kind: bp for kind, bp in rates.items() if bp is not None}
+
+
+MERCHANT = RecordColumns(
+    Merchant,
+    bank_account=RecordColumns(BankAccount, account_type=AccountType),
+    fee_overrides=Derived(("payment_bp", "cashout_bp", "btob_bp"), _fee_overrides),
+    status=MerchantStatus,
 )
-
-
-def merchant_from_row(row: Any) -> Merchant:
-    overrides = {
-        kind: bp
-        for kind, bp in (("payment", row[13]), ("cashout", row[14]), ("btob", row[15]))
-        if bp is not None
-    }
-    return Merchant(
-        coin_id=row[0],
-        id=row[1],
-        public_id=row[2],
-        name=row[3],
-        name_kana=row[4],
-        category=row[5],
-        member_group=row[6],
-        account_id=row[7],
-        wallet_public_id=row[17],
-        bank_account=BankAccount(row[8], row[9], AccountType(row[10]), row[11], row[12]),
-        fee_overrides=overrides,
-        status=MerchantStatus(row[16]),
-    )
 
 
 def open_merchant(
@@ -144,7 +130,7 @@ def open_merchant(
             " account_id, wallet_public_id, bank_code, branch_code, account_type, account_number,"
             " holder_kana, created_at) VALUES (:coin, :pid, :name, :kana, :category, :group,"
             " :account, :wallet, :bank, :branch, :type, :number, :holder, :at)"
-            f" RETURNING {MERCHANT_COLUMNS}"
+            f" RETURNING {MERCHANT.sql}"
         ),
         {
             "coin": coin_id,
@@ -163,15 +149,15 @@ def open_merchant(
             "at": at,
         },
     ).one()
-    return merchant_from_row(row)
+    return MERCHANT.read(row)
 
 
 def get_merchant(conn: Connection, *, coin_id: int, merchant_id: int) -> Merchant:
     row = conn.execute(
-        text(f"SELECT {MERCHANT_COLUMNS} FROM merchants WHERE coin_id = :coin AND id = :id"),
+        text(f"SELECT {MERCHANT.sql} FROM merchants WHERE coin_id = :coin AND id = :id"),
         {"coin": coin_id, "id": merchant_id},
     ).one()
-    return merchant_from_row(row)
+    return MERCHANT.read(row)
 
 
 def find_merchant(conn: Connection, *, coin_id: int, merchant_public_id: str) -> Merchant:
@@ -180,14 +166,12 @@ def find_merchant(conn: Connection, *, coin_id: int, merchant_public_id: str) ->
     A merchant of another coin is not found, so nobody learns it exists.
     """
     row = conn.execute(
-        text(
-            f"SELECT {MERCHANT_COLUMNS} FROM merchants WHERE coin_id = :coin AND public_id = :pid"
-        ),
+        text(f"SELECT {MERCHANT.sql} FROM merchants WHERE coin_id = :coin AND public_id = :pid"),
         {"coin": coin_id, "pid": merchant_public_id},
     ).one_or_none()
     if row is None:
         raise Problem(Code.MERCHANT_NOT_FOUND, "no such merchant in this coin")
-    return merchant_from_row(row)
+    return MERCHANT.read(row)
 
 
 def list_merchants(
@@ -203,12 +187,12 @@ def list_merchants(
         after_id = find_merchant(conn, coin_id=coin_id, merchant_public_id=starting_after).id
     rows = conn.execute(
         text(
-            f"SELECT {MERCHANT_COLUMNS} FROM merchants WHERE coin_id = :coin"
+            f"SELECT {MERCHANT.sql} FROM merchants WHERE coin_id = :coin"
             " AND (CAST(:after AS bigint) IS NULL OR id < :after) ORDER BY id DESC LIMIT :limit"
         ),
         {"coin": coin_id, "after": after_id, "limit": limit + 1},
     ).all()
-    return [merchant_from_row(row) for row in rows[:limit]], len(rows) > limit
+    return [MERCHANT.read(row) for row in rows[:limit]], len(rows) > limit
 
 
 def set_status(
@@ -218,11 +202,11 @@ def set_status(
     row = conn.execute(
         text(
             "UPDATE merchants SET status = :status WHERE coin_id = :coin AND id = :id"
-            f" RETURNING {MERCHANT_COLUMNS}"
+            f" RETURNING {MERCHANT.sql}"
         ),
         {"status": status.value, "coin": coin_id, "id": merchant_id},
     ).one()
-    return merchant_from_row(row)
+    return MERCHANT.read(row)
 
 
 def require_active(merchant: Merchant) -> None:

@@ -14,7 +14,6 @@ Refusal codes: store_not_found, terminal_not_found (404); terminal_disabled (409
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Connection, text
 
@@ -22,6 +21,7 @@ from kit.credentials import Role, issue_key
 from kit.errors import Code
 from kit.problems import Problem
 from kit.public_ids import public_id
+from ledger.records import Column, RecordColumns
 from merchant.accounts.merchants import Merchant
 
 
@@ -52,11 +52,14 @@ class Terminal:
     disabled_at: datetime | None
 
 
+_STORE = RecordColumns(Store)
+
+
 def open_store(conn: Connection, *, merchant: Merchant, name: str, at: datetime) -> Store:
     row = conn.execute(
         text(
             "INSERT INTO stores (coin_id, public_id, merchant_id, name, created_at)"
-            " VALUES (:coin, :pid, :merchant, :name, :at) RETURNING id, public_id, name, created_at"
+            f" VALUES (:coin, :pid, :merchant, :name, :at) RETURNING {_STORE.sql}"
         ),
         {
             "coin": merchant.coin_id,
@@ -66,20 +69,20 @@ def open_store(conn: Connection, *, merchant: Merchant, name: str, at: datetime)
             "at": at,
         },
     ).one()
-    return Store(*row)
+    return _STORE.read(row)
 
 
 def find_store(conn: Connection, *, merchant: Merchant, store_public_id: str) -> Store:
     row = conn.execute(
         text(
-            "SELECT id, public_id, name, created_at FROM stores"
+            f"SELECT {_STORE.sql} FROM stores"
             " WHERE coin_id = :coin AND merchant_id = :merchant AND public_id = :pid"
         ),
         {"coin": merchant.coin_id, "merchant": merchant.id, "pid": store_public_id},
     ).one_or_none()
     if row is None:
         raise Problem(Code.STORE_NOT_FOUND, "no such store of this merchant")
-    return Store(*row)
+    return _STORE.read(row)
 
 
 def list_stores(
@@ -91,24 +94,24 @@ def list_stores(
         after = find_store(conn, merchant=merchant, store_public_id=starting_after).id
     rows = conn.execute(
         text(
-            "SELECT id, public_id, name, created_at FROM stores"
+            f"SELECT {_STORE.sql} FROM stores"
             " WHERE coin_id = :coin AND merchant_id = :merchant"
             " AND (CAST(:after AS bigint) IS NULL OR id < :after) ORDER BY id DESC LIMIT :limit"
         ),
         {"coin": merchant.coin_id, "merchant": merchant.id, "after": after, "limit": limit + 1},
     ).all()
-    return [Store(*row) for row in rows[:limit]], len(rows) > limit
+    return [_STORE.read(row) for row in rows[:limit]], len(rows) > limit
 
 
-_TERMINAL_COLUMNS = "t.id, t.public_id, s.public_id, t.name, t.created_at, t.disabled_at"
+# A terminal (t) with its store's (s) public id; a new one is returned with the store's
+# public id it was given.
+_TERMINAL = RecordColumns(Terminal, store_public_id=Column("s.public_id"))
+_NEW_TERMINAL = RecordColumns(Terminal, store_public_id=Column("CAST(:store_pid AS text)"))
+_TERMINAL_COLUMNS = _TERMINAL.select("t")
 _TERMINAL_FROM = (
     "terminals t JOIN stores s ON s.coin_id = t.coin_id AND s.id = t.store_id"
     " WHERE t.coin_id = :coin AND t.merchant_id = :merchant"
 )
-
-
-def _terminal(row: Any) -> Terminal:
-    return Terminal(*row)
 
 
 def open_terminal(
@@ -120,7 +123,7 @@ def open_terminal(
         text(
             "INSERT INTO terminals (coin_id, public_id, merchant_id, store_id, name, created_at)"
             " VALUES (:coin, :pid, :merchant, :store, :name, :at)"
-            " RETURNING id, public_id, CAST(:store_pid AS text), name, created_at, disabled_at"
+            f" RETURNING {_NEW_TERMINAL.sql}"
         ),
         {
             "coin": merchant.coin_id,
@@ -132,7 +135,7 @@ def open_terminal(
             "at": at,
         },
     ).one()
-    terminal = _terminal(row)
+    terminal = _NEW_TERMINAL.read(row)
     return terminal, _issue_terminal_key(conn, merchant=merchant, terminal=terminal, at=at)
 
 
@@ -162,7 +165,7 @@ def find_terminal(
     ).one_or_none()
     if row is None:
         raise Problem(Code.TERMINAL_NOT_FOUND, "no such terminal of this merchant")
-    return _terminal(row)
+    return _TERMINAL.read(row)
 
 
 def list_terminals(
@@ -180,7 +183,7 @@ def list_terminals(
         ),
         {"coin": merchant.coin_id, "merchant": merchant.id, "after": after, "limit": limit + 1},
     ).all()
-    return [_terminal(row) for row in rows[:limit]], len(rows) > limit
+    return [_TERMINAL.read(row) for row in rows[:limit]], len(rows) > limit
 
 
 def _revoke_terminal_keys(

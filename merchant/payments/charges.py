@@ -34,6 +34,7 @@ from ledger.chart import Standard, standard_account
 from ledger.clock import business_date
 from ledger.entries import EntryRequest, Leg, credit, debit, post_entry
 from ledger.expiry import expire_due_lots_of
+from ledger.records import RecordColumns
 from merchant.accounts.fees import FeeKind, fee_for, merchant_fee
 from merchant.accounts.merchants import Merchant, require_active
 from merchant.pages import page_of
@@ -107,28 +108,7 @@ class Charge:
         }
 
 
-_COLUMNS = (
-    "coin_id, id, public_id, merchant_id, wallet_id, source, terminal_id, reference, amount,"
-    " fee, refunded, entry_id, created_at"
-)
-
-
-def _charge(row: Any) -> Charge:
-    return Charge(
-        coin_id=row[0],
-        id=row[1],
-        public_id=row[2],
-        merchant_id=row[3],
-        wallet_id=row[4],
-        source=Source(row[5]),
-        terminal_id=row[6],
-        reference=row[7],
-        amount=row[8],
-        fee=row[9],
-        refunded=row[10],
-        entry_id=row[11],
-        created_at=row[12],
-    )
+_CHARGE = RecordColumns(Charge, source=Source)
 
 
 def check_amount(rules: CoinRules, amount: int) -> None:
@@ -244,7 +224,7 @@ def insert_charge(
             "INSERT INTO charges (coin_id, public_id, merchant_id, wallet_id, source, terminal_id,"
             " reference, amount, fee, entry_id, business_date, created_at) VALUES (:coin, :pid,"
             " :merchant, :wallet, :source, :terminal, :reference, :amount, :fee, :entry, :day,"
-            f" :at) RETURNING {_COLUMNS}"
+            f" :at) RETURNING {_CHARGE.sql}"
         ),
         {
             "coin": merchant.coin_id,
@@ -261,7 +241,7 @@ def insert_charge(
             "at": at,
         },
     ).one()
-    charge = _charge(row)
+    charge = _CHARGE.read(row)
     record_event(
         conn,
         coin_id=merchant.coin_id,
@@ -280,20 +260,20 @@ def find_charge(
     lock = " FOR UPDATE" if for_update else ""
     row = conn.execute(
         text(
-            f"SELECT {_COLUMNS} FROM charges WHERE coin_id = :coin AND merchant_id = :merchant"
+            f"SELECT {_CHARGE.sql} FROM charges WHERE coin_id = :coin AND merchant_id = :merchant"
             f" AND public_id = :pid{lock}"
         ),
         {"coin": coin_id, "merchant": merchant_id, "pid": charge_public_id},
     ).one_or_none()
     if row is None:
         raise Problem(Code.CHARGE_NOT_FOUND, "no such charge for this merchant")
-    return _charge(row)
+    return _CHARGE.read(row)
 
 
 # The paying wallet's public id beside each charge, as the API shows it.
 _WITH_WALLET = (
-    f"{_COLUMNS}, (SELECT w.public_id FROM wallets w"
-    " WHERE w.coin_id = charges.coin_id AND w.id = charges.wallet_id)"
+    f"{_CHARGE.sql}, (SELECT w.public_id FROM wallets w"
+    " WHERE w.coin_id = charges.coin_id AND w.id = charges.wallet_id) AS wallet_public_id"
 )
 
 
@@ -310,7 +290,7 @@ def charges_page(
         limit=limit,
         starting_after=starting_after,
     )
-    return [(_charge(row[:-1]), row[-1]) for row in rows], has_more
+    return [(_CHARGE.read(row), row.wallet_public_id) for row in rows], has_more
 
 
 def charge_wallet_public_id(conn: Connection, charge: Charge) -> str:

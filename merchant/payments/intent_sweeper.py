@@ -24,9 +24,8 @@ from ledger.coins import list_coins
 from ledger.holds import HoldStatus, expire_holds, get_hold
 from ledger.unit_of_work import run_in_transaction
 from merchant.payments.payment_intents import (
-    COLUMNS,
+    INTENT,
     CancellationReason,
-    intent_of,
     mark_canceled,
     mark_expired,
 )
@@ -42,7 +41,7 @@ def sweep_coin_once(conn: Connection, *, coin_id: int, at: datetime) -> tuple[in
     released = 0
     held = conn.execute(
         text(
-            f"SELECT {COLUMNS} FROM payment_intents WHERE coin_id = :coin"
+            f"SELECT {INTENT.sql} FROM payment_intents WHERE coin_id = :coin"
             " AND status = 'requires_capture' AND capture_before <= :at"
             " ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED"
         ),
@@ -51,7 +50,7 @@ def sweep_coin_once(conn: Connection, *, coin_id: int, at: datetime) -> tuple[in
     if held:
         expire_holds(conn, coin_id=coin_id, at=at)
     for row in held:
-        intent = intent_of(row)
+        intent = INTENT.read(row)
         assert intent.hold_id is not None
         hold = get_hold(conn, coin_id=coin_id, hold_id=intent.hold_id)
         if hold.status is HoldStatus.ACTIVE:
@@ -60,14 +59,14 @@ def sweep_coin_once(conn: Connection, *, coin_id: int, at: datetime) -> tuple[in
         released += 1
     unpaid = conn.execute(
         text(
-            f"SELECT {COLUMNS} FROM payment_intents WHERE coin_id = :coin"
+            f"SELECT {INTENT.sql} FROM payment_intents WHERE coin_id = :coin"
             " AND status = 'requires_payment' AND expires_at <= :at"
             " ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED"
         ),
         {"coin": coin_id, "at": at, "limit": SWEEP_BATCH_MAX},
     ).all()
     for row in unpaid:
-        mark_expired(conn, intent_of(row), at=at)
+        mark_expired(conn, INTENT.read(row), at=at)
     return released, len(unpaid)
 
 

@@ -20,10 +20,10 @@ from sqlalchemy import Connection, text
 
 from kit.errors import Code
 from kit.problems import Problem
-from ledger.coins import COIN_COLUMNS, Coin
-from merchant.accounts.merchants import MERCHANT_COLUMNS, Merchant, merchant_from_row
-from wallet_api.residents import WALLET_COLUMNS, Wallet, wallet_from_row
-from wallet_api.rules import RULES_COLUMNS, CoinRules, rules_from_row
+from ledger.coins import COIN, Coin
+from merchant.accounts.merchants import MERCHANT, Merchant
+from wallet_api.residents import WALLET, Wallet
+from wallet_api.rules import COIN_RULES, CoinRules
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,24 +41,15 @@ class PaymentContext:
     lots_due: bool
 
 
-def _prefixed(alias: str, columns: str) -> str:
-    return ", ".join(f"{alias}.{column.strip()}" for column in columns.split(","))
-
-
-def _count(columns: str) -> int:
-    return len(columns.split(","))
-
-
-_COIN_N, _MERCHANT_N = _count(COIN_COLUMNS), _count(MERCHANT_COLUMNS)
-_WALLET_N, _RULES_N = _count(WALLET_COLUMNS), _count(RULES_COLUMNS)
-
+# The four records share column names (id, coin_id), so each one's labels carry
+# its table's alias: c_id, m_id, w_id, r_coin_id.
 PAYMENT_READ = text(
-    f"SELECT {_prefixed('c', COIN_COLUMNS)}, {_prefixed('m', MERCHANT_COLUMNS)},"
-    f" {_prefixed('w', WALLET_COLUMNS)},"
-    f" {_prefixed('r', RULES_COLUMNS)},"
-    " coalesce(m.payment_bp, f.payment_bp),"
+    f"SELECT {COIN.select('c', prefix='c_')}, {MERCHANT.select('m', prefix='m_')},"
+    f" {WALLET.select('w', prefix='w_')},"
+    f" {COIN_RULES.select('r', prefix='r_')},"
+    " coalesce(m.payment_bp, f.payment_bp) AS payment_bp,"
     " EXISTS (SELECT 1 FROM lots l WHERE l.coin_id = c.id AND l.account_id = w.account_id"
-    "   AND l.remaining > 0 AND l.expires_at IS NOT NULL AND l.expires_at <= :at)"
+    "   AND l.remaining > 0 AND l.expires_at IS NOT NULL AND l.expires_at <= :at) AS lots_due"
     " FROM coins c"
     " JOIN coin_rules r ON r.coin_id = c.id"
     " LEFT JOIN merchants m ON m.coin_id = c.id AND m.public_id = :merchant"
@@ -75,20 +66,16 @@ def payment_context(
         PAYMENT_READ,
         {"coin": coin_code, "merchant": merchant_public_id, "resident": resident_id, "at": at},
     ).one_or_none()
-    merchant_at = _COIN_N
-    wallet_at = merchant_at + _MERCHANT_N
-    rules_at = wallet_at + _WALLET_N
-    rest_at = rules_at + _RULES_N
     # A coin of another deployment hides its merchants as well as a made-up one.
-    if row is None or row[merchant_at + 1] is None:
+    if row is None or row.m_id is None:
         raise Problem(Code.MERCHANT_NOT_FOUND, "no such merchant in this coin")
-    if row[wallet_at + 1] is None:
+    if row.w_id is None:
         raise Problem(Code.WALLET_NOT_FOUND, "no wallet in this coin")
     return PaymentContext(
-        coin=Coin(*row[:merchant_at]),
-        merchant=merchant_from_row(row[merchant_at:wallet_at]),
-        wallet=wallet_from_row(row[wallet_at:rules_at]),
-        rules=rules_from_row(row[rules_at:rest_at]),
-        payment_bp=row[rest_at],
-        lots_due=row[rest_at + 1],
+        coin=COIN.read(row, prefix="c_"),
+        merchant=MERCHANT.read(row, prefix="m_"),
+        wallet=WALLET.read(row, prefix="w_"),
+        rules=COIN_RULES.read(row, prefix="r_"),
+        payment_bp=row.payment_bp,
+        lots_due=row.lots_due,
     )

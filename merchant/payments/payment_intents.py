@@ -47,6 +47,7 @@ from kit.public_ids import public_id
 from ledger.chart import Standard, standard_account
 from ledger.entries import Leg, credit, debit
 from ledger.holds import HoldStatus, capture_hold, expire_holds, get_hold, void_hold
+from ledger.records import RecordColumns, optional
 from merchant.accounts.fees import FeeKind, merchant_fee
 from merchant.accounts.merchants import Merchant, require_active
 from merchant.payments.charges import ENTRY_KIND, Charge, Source, check_amount, insert_charge
@@ -134,37 +135,12 @@ class PaymentIntent:
         return self.status
 
 
-COLUMNS = (
-    "coin_id, id, public_id, merchant_id, terminal_id, amount, reference, description,"
-    " capture_method, status, qr_payload, created_at, expires_at, wallet_id, paid_at,"
-    " capture_before, hold_id, charge_id, amount_captured, canceled_at, cancellation_reason"
+INTENT = RecordColumns(
+    PaymentIntent,
+    capture_method=CaptureMethod,
+    status=IntentStatus,
+    cancellation_reason=optional(CancellationReason),
 )
-
-
-def intent_of(row: Any) -> PaymentIntent:
-    return PaymentIntent(
-        coin_id=row[0],
-        id=row[1],
-        public_id=row[2],
-        merchant_id=row[3],
-        terminal_id=row[4],
-        amount=row[5],
-        reference=row[6],
-        description=row[7],
-        capture_method=CaptureMethod(row[8]),
-        status=IntentStatus(row[9]),
-        qr_payload=row[10],
-        created_at=row[11],
-        expires_at=row[12],
-        wallet_id=row[13],
-        paid_at=row[14],
-        capture_before=row[15],
-        hold_id=row[16],
-        charge_id=row[17],
-        amount_captured=row[18],
-        canceled_at=row[19],
-        cancellation_reason=CancellationReason(row[20]) if row[20] else None,
-    )
 
 
 def intent_json(conn: Connection, intent: PaymentIntent, *, at: datetime) -> dict[str, Any]:
@@ -252,7 +228,7 @@ def create_intent(
             "INSERT INTO payment_intents (coin_id, public_id, merchant_id, terminal_id, amount,"
             " reference, description, capture_method, qr_payload, created_at, expires_at)"
             " VALUES (:coin, :pid, :merchant, :terminal, :amount, :reference, :description,"
-            f" :method, :qr, :at, :expires) RETURNING {COLUMNS}"
+            f" :method, :qr, :at, :expires) RETURNING {INTENT.sql}"
         ),
         {
             "coin": merchant.coin_id,
@@ -268,7 +244,7 @@ def create_intent(
             "expires": deadline,
         },
     ).one()
-    intent = intent_of(row)
+    intent = INTENT.read(row)
     _event(conn, intent, "payment_intent.created", at)
     return intent
 
@@ -296,14 +272,14 @@ def find_intent(
     lock = " FOR UPDATE" if for_update else ""
     row = conn.execute(
         text(
-            f"SELECT {COLUMNS} FROM payment_intents WHERE coin_id = :coin"
+            f"SELECT {INTENT.sql} FROM payment_intents WHERE coin_id = :coin"
             f" AND merchant_id = :merchant AND public_id = :pid{lock}"
         ),
         {"coin": coin_id, "merchant": merchant_id, "pid": intent_public_id},
     ).one_or_none()
     if row is None:
         raise Problem(Code.PAYMENT_INTENT_NOT_FOUND, "no such payment intent")
-    return intent_of(row)
+    return INTENT.read(row)
 
 
 def list_intents(
@@ -327,13 +303,13 @@ def list_intents(
         ).id
     rows = conn.execute(
         text(
-            f"SELECT {COLUMNS} FROM payment_intents WHERE coin_id = :coin"
+            f"SELECT {INTENT.sql} FROM payment_intents WHERE coin_id = :coin"
             " AND merchant_id = :merchant AND (CAST(:after AS bigint) IS NULL OR id < :after)"
             " ORDER BY id DESC LIMIT :limit"
         ),
         {"coin": coin_id, "merchant": merchant_id, "after": after_id, "limit": limit + 1},
     ).all()
-    return [intent_of(row) for row in rows[:limit]], len(rows) > limit
+    return [INTENT.read(row) for row in rows[:limit]], len(rows) > limit
 
 
 def require_payable(intent: PaymentIntent, at: datetime) -> None:
@@ -355,7 +331,7 @@ def mark_succeeded(
         text(
             "UPDATE payment_intents SET status = 'succeeded', wallet_id = :wallet,"
             " paid_at = COALESCE(paid_at, :at), charge_id = :charge, amount_captured = :amount"
-            f" WHERE coin_id = :coin AND id = :id RETURNING {COLUMNS}"
+            f" WHERE coin_id = :coin AND id = :id RETURNING {INTENT.sql}"
         ),
         {
             "wallet": wallet.id,
@@ -366,7 +342,7 @@ def mark_succeeded(
             "id": intent.id,
         },
     ).one()
-    succeeded = intent_of(row)
+    succeeded = INTENT.read(row)
     _event(conn, succeeded, "payment_intent.succeeded", at)
     return succeeded
 
@@ -379,7 +355,7 @@ def mark_held(
         text(
             "UPDATE payment_intents SET status = 'requires_capture', wallet_id = :wallet,"
             " paid_at = :at, hold_id = :hold, capture_before = :before"
-            f" WHERE coin_id = :coin AND id = :id RETURNING {COLUMNS}"
+            f" WHERE coin_id = :coin AND id = :id RETURNING {INTENT.sql}"
         ),
         {
             "wallet": wallet.id,
@@ -390,7 +366,7 @@ def mark_held(
             "id": intent.id,
         },
     ).one()
-    held = intent_of(row)
+    held = INTENT.read(row)
     _event(conn, held, "payment_intent.requires_capture", at)
     return held
 
@@ -546,11 +522,11 @@ def mark_canceled(
         text(
             "UPDATE payment_intents SET status = 'canceled', canceled_at = :at,"
             " cancellation_reason = :reason"
-            f" WHERE coin_id = :coin AND id = :id RETURNING {COLUMNS}"
+            f" WHERE coin_id = :coin AND id = :id RETURNING {INTENT.sql}"
         ),
         {"at": at, "reason": reason.value, "coin": intent.coin_id, "id": intent.id},
     ).one()
-    canceled = intent_of(row)
+    canceled = INTENT.read(row)
     _event(conn, canceled, "payment_intent.canceled", at)
     return canceled
 
@@ -559,10 +535,10 @@ def mark_expired(conn: Connection, intent: PaymentIntent, *, at: datetime) -> Pa
     row = conn.execute(
         text(
             "UPDATE payment_intents SET status = 'expired'"
-            f" WHERE coin_id = :coin AND id = :id RETURNING {COLUMNS}"
+            f" WHERE coin_id = :coin AND id = :id RETURNING {INTENT.sql}"
         ),
         {"coin": intent.coin_id, "id": intent.id},
     ).one()
-    expired = intent_of(row)
+    expired = INTENT.read(row)
     _event(conn, expired, "payment_intent.expired", at)
     return expired

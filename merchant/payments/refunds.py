@@ -43,6 +43,7 @@ from kit.public_ids import public_id
 from ledger.chart import Standard, standard_account
 from ledger.entries import EntryRequest, credit, debit, post_entry
 from ledger.lots import LotKind
+from ledger.records import GIVEN, Column, RecordColumns
 from merchant.accounts.merchants import Merchant
 from merchant.pages import page_of
 from merchant.payments.charges import Charge, charge_wallet_public_id, find_charge
@@ -271,11 +272,15 @@ def _refunded_charge_json(
     return body
 
 
+# A lot (l) and what its movements (m) in one entry put back into it.
+_RESTORED = RecordColumns(RestoredLot, kind=LotKind, amount=Column("sum(m.amount)::bigint"))
+
+
 def restored_lots(conn: Connection, *, coin_id: int, entry_id: int) -> list[RestoredLot]:
     """The lots a refund entry credited, from the ledger's lot movements."""
     rows = conn.execute(
         text(
-            "SELECT l.kind, sum(m.amount)::bigint, l.expires_at FROM lot_movements m"
+            f"SELECT {_RESTORED.select('l')} FROM lot_movements m"
             " JOIN lots l ON l.coin_id = m.coin_id AND l.id = m.lot_id"
             " WHERE m.coin_id = :coin AND m.entry_id = :entry AND m.amount > 0"
             " GROUP BY l.id, l.kind, l.expires_at"
@@ -284,33 +289,29 @@ def restored_lots(conn: Connection, *, coin_id: int, entry_id: int) -> list[Rest
         ),
         {"coin": coin_id, "entry": entry_id},
     ).all()
-    return [RestoredLot(LotKind(kind), amount, expires) for kind, amount, expires in rows]
+    return [_RESTORED.read(row) for row in rows]
 
 
-_REFUND_COLUMNS = (
-    "public_id, (SELECT c.public_id FROM charges c WHERE c.coin_id = refunds.coin_id"
-    " AND c.id = refunds.charge_id), amount, fee_refunded, reason, entry_id, created_at"
+_REFUND = RecordColumns(
+    Refund,
+    charge_public_id=Column(
+        "(SELECT c.public_id FROM charges c WHERE c.coin_id = refunds.coin_id"
+        " AND c.id = refunds.charge_id)"
+    ),
+    restored=GIVEN,
 )
 
 
 def _refund(conn: Connection, coin_id: int, row: Any) -> Refund:
-    return Refund(
-        row[0],
-        row[1],
-        row[2],
-        row[3],
-        row[4],
-        restored_lots(conn, coin_id=coin_id, entry_id=row[5]),
-        row[5],
-        row[6],
-    )
+    restored = restored_lots(conn, coin_id=coin_id, entry_id=row.entry_id)
+    return _REFUND.read(row, restored=restored)
 
 
 def find_refund(conn: Connection, *, merchant: Merchant, refund_public_id: str) -> Refund:
     """The merchant's own refund; another's is 404 ``refund_not_found``."""
     row = conn.execute(
         text(
-            f"SELECT {_REFUND_COLUMNS} FROM refunds WHERE coin_id = :coin"
+            f"SELECT {_REFUND.sql} FROM refunds WHERE coin_id = :coin"
             " AND merchant_id = :merchant AND public_id = :pid"
         ),
         {"coin": merchant.coin_id, "merchant": merchant.id, "pid": refund_public_id},
@@ -327,7 +328,7 @@ def refunds_page(
     rows, has_more = page_of(
         conn,
         table="refunds",
-        columns=_REFUND_COLUMNS,
+        columns=_REFUND.sql,
         where="coin_id = :coin AND merchant_id = :merchant",
         params={"coin": merchant.coin_id, "merchant": merchant.id},
         limit=limit,

@@ -29,6 +29,7 @@ from kit.problems import Problem
 from kit.public_ids import public_id
 from ledger.holds import place_hold, void_hold
 from ledger.limits import AMOUNT_MAX, HOLD_TTL_S_MAX
+from ledger.records import RecordColumns
 from merchant.accounts.fees import FeeKind, merchant_fee
 from merchant.accounts.merchants import Merchant, require_active
 from merchant.pages import page_of
@@ -99,27 +100,7 @@ class Payout:
         }
 
 
-PAYOUT_COLUMNS = (
-    "coin_id, id, public_id, merchant_id, source, amount, fee, hold_id, status, batch_id,"
-    " entry_id, requested_at"
-)
-
-
-def payout_from_row(row: Any) -> Payout:
-    return Payout(
-        coin_id=row[0],
-        id=row[1],
-        public_id=row[2],
-        merchant_id=row[3],
-        source=PayoutSource(row[4]),
-        amount=row[5],
-        fee=row[6],
-        hold_id=row[7],
-        status=PayoutStatus(row[8]),
-        batch_id=row[9],
-        entry_id=row[10],
-        requested_at=row[11],
-    )
+PAYOUT = RecordColumns(Payout, source=PayoutSource, status=PayoutStatus)
 
 
 def request_payout(
@@ -155,7 +136,7 @@ def request_payout(
         text(
             "INSERT INTO payouts (coin_id, public_id, merchant_id, source, amount, fee, hold_id,"
             " requested_at) VALUES (:coin, :pid, :merchant, :source, :amount, :fee, :hold, :at)"
-            f" RETURNING {PAYOUT_COLUMNS}"
+            f" RETURNING {PAYOUT.sql}"
         ),
         {
             "coin": merchant.coin_id,
@@ -168,7 +149,7 @@ def request_payout(
             "at": at,
         },
     ).one()
-    return payout_from_row(row)
+    return PAYOUT.read(row)
 
 
 def find_payout(
@@ -177,14 +158,14 @@ def find_payout(
     """The merchant's own payout; another's is not found (404 ``payout_not_found``)."""
     row = conn.execute(
         text(
-            f"SELECT {PAYOUT_COLUMNS} FROM payouts WHERE coin_id = :coin"
+            f"SELECT {PAYOUT.sql} FROM payouts WHERE coin_id = :coin"
             " AND merchant_id = :merchant AND public_id = :pid"
         ),
         {"coin": coin_id, "merchant": merchant_id, "pid": payout_public_id},
     ).one_or_none()
     if row is None:
         raise Problem(Code.PAYOUT_NOT_FOUND, "no such payout for this merchant")
-    return payout_from_row(row)
+    return PAYOUT.read(row)
 
 
 def cancel_payout(
@@ -195,10 +176,10 @@ def cancel_payout(
         conn, coin_id=merchant.coin_id, merchant_id=merchant.id, payout_public_id=payout_public_id
     )
     row = conn.execute(
-        text(f"SELECT {PAYOUT_COLUMNS} FROM payouts WHERE coin_id = :coin AND id = :id FOR UPDATE"),
+        text(f"SELECT {PAYOUT.sql} FROM payouts WHERE coin_id = :coin AND id = :id FOR UPDATE"),
         {"coin": found.coin_id, "id": found.id},
     ).one()
-    payout = payout_from_row(row)
+    payout = PAYOUT.read(row)
     if payout.status is not PayoutStatus.PENDING:
         raise Problem(
             Code.PAYOUT_NOT_PENDING,
@@ -208,11 +189,11 @@ def cancel_payout(
     canceled = conn.execute(
         text(
             "UPDATE payouts SET status = 'canceled' WHERE coin_id = :coin AND id = :id"
-            f" RETURNING {PAYOUT_COLUMNS}"
+            f" RETURNING {PAYOUT.sql}"
         ),
         {"coin": payout.coin_id, "id": payout.id},
     ).one()
-    return payout_from_row(canceled)
+    return PAYOUT.read(canceled)
 
 
 def payouts_page(
@@ -222,10 +203,10 @@ def payouts_page(
     rows, has_more = page_of(
         conn,
         table="payouts",
-        columns=PAYOUT_COLUMNS,
+        columns=PAYOUT.sql,
         where="coin_id = :coin AND merchant_id = :merchant",
         params={"coin": merchant.coin_id, "merchant": merchant.id},
         limit=limit,
         starting_after=starting_after,
     )
-    return [payout_from_row(row) for row in rows], has_more
+    return [PAYOUT.read(row) for row in rows], has_more

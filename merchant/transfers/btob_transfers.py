@@ -28,6 +28,7 @@ from kit.problems import Problem
 from kit.public_ids import public_id
 from ledger.chart import Standard, standard_account
 from ledger.entries import EntryRequest, credit, debit, post_entry
+from ledger.records import Column, RecordColumns
 from merchant.accounts.fees import FeeKind, merchant_fee
 from merchant.accounts.merchants import Merchant, find_merchant, require_active
 from merchant.pages import page_of
@@ -131,13 +132,16 @@ def send_to_merchant(
     )
 
 
-_COLUMNS = (
-    "public_id,"
-    " (SELECT m.public_id FROM merchants m WHERE m.coin_id = merchant_transfers.coin_id"
-    " AND m.id = merchant_transfers.from_merchant_id),"
-    " (SELECT m.public_id FROM merchants m WHERE m.coin_id = merchant_transfers.coin_id"
-    " AND m.id = merchant_transfers.to_merchant_id),"
-    " amount, fee, entry_id, created_at"
+_TRANSFER = RecordColumns(
+    MerchantTransfer,
+    from_merchant=Column(
+        "(SELECT m.public_id FROM merchants m WHERE m.coin_id = merchant_transfers.coin_id"
+        " AND m.id = merchant_transfers.from_merchant_id)"
+    ),
+    to_merchant=Column(
+        "(SELECT m.public_id FROM merchants m WHERE m.coin_id = merchant_transfers.coin_id"
+        " AND m.id = merchant_transfers.to_merchant_id)"
+    ),
 )
 
 
@@ -148,10 +152,10 @@ def merchant_transfers_page(
     rows, has_more = page_of(
         conn,
         table="merchant_transfers",
-        columns=_COLUMNS,
+        columns=_TRANSFER.sql,
         where="coin_id = :coin AND (from_merchant_id = :merchant OR to_merchant_id = :merchant)",
         params={"coin": merchant.coin_id, "merchant": merchant.id},
         limit=limit,
         starting_after=starting_after,
     )
-    return [MerchantTransfer(*row) for row in rows], has_more
+    return [_TRANSFER.read(row) for row in rows], has_more

@@ -36,6 +36,7 @@ from kit.public_ids import public_id
 from ledger.accounts import get_balance
 from ledger.entries import EntryRequest, credit, debit, post_entry
 from ledger.lots import LotKind
+from ledger.records import Column, RecordColumns
 from merchant.accounts.merchants import Merchant, require_active
 from merchant.pages import page_of
 from wallet_api.residents import Wallet, find_wallet
@@ -162,9 +163,13 @@ def _check_cap(conn: Connection, *, rules: CoinRules, wallet: Wallet) -> None:
         )
 
 
-_COLUMNS = (
-    "public_id, (SELECT w.public_id FROM wallets w WHERE w.coin_id = resident_payments.coin_id"
-    " AND w.id = resident_payments.wallet_id), amount, reason, entry_id, created_at"
+_PAYMENT = RecordColumns(
+    ResidentPayment,
+    wallet_public_id=Column(
+        "(SELECT w.public_id FROM wallets w WHERE w.coin_id = resident_payments.coin_id"
+        " AND w.id = resident_payments.wallet_id)"
+    ),
+    reason=PaymentReason,
 )
 
 
@@ -175,14 +180,10 @@ def resident_payments_page(
     rows, has_more = page_of(
         conn,
         table="resident_payments",
-        columns=_COLUMNS,
+        columns=_PAYMENT.sql,
         where="coin_id = :coin AND merchant_id = :merchant",
         params={"coin": merchant.coin_id, "merchant": merchant.id},
         limit=limit,
         starting_after=starting_after,
     )
-    payments = [
-        ResidentPayment(row[0], row[1], row[2], PaymentReason(row[3]), row[4], row[5])
-        for row in rows
-    ]
-    return payments, has_more
+    return [_PAYMENT.read(row) for row in rows], has_more

@@ -41,6 +41,7 @@ from sqlalchemy import Connection, Engine, text
 
 from kit.periodic_pass import PeriodicPass
 from ledger.clock import Clock
+from ledger.records import GIVEN, Column, RecordColumns
 from ledger.unit_of_work import run_in_transaction
 from merchant.webhooks.endpoints import signing_secrets
 from merchant.webhooks.signing import signature_header
@@ -168,11 +169,26 @@ def fan_out(conn: Connection, *, at: datetime, limit: int = FAN_OUT_BATCH_MAX) -
     return int(marked)
 
 
+# A delivery (d) with its event (e) and endpoint (w); the secrets are chosen after.
+_CLAIM = RecordColumns(
+    Claim,
+    delivery_id=Column("id"),
+    delivery_public_id=Column("public_id"),
+    event_public_id=Column("e.public_id"),
+    event_type=Column("e.type"),
+    event_data=Column("e.data"),
+    event_created_at=Column("e.created_at"),
+    endpoint_public_id=Column("w.public_id"),
+    url=Column("w.url"),
+    secrets=GIVEN,
+)
+
+
 def claim_due(conn: Connection, *, at: datetime, limit: int = CLAIM_BATCH_MAX) -> list[Claim]:
     """Leases up to ``limit`` due deliveries to this worker."""
     rows = conn.execute(
         text(
-            """
+            f"""
             WITH due AS (
                 SELECT coin_id, id FROM webhook_deliveries
                 WHERE status = 'pending' AND next_attempt_at <= :at
@@ -186,10 +202,8 @@ def claim_due(conn: Connection, *, at: datetime, limit: int = CLAIM_BATCH_MAX) -
             WHERE d.coin_id = due.coin_id AND d.id = due.id
               AND e.coin_id = d.coin_id AND e.id = d.event_id
               AND w.coin_id = d.coin_id AND w.id = d.endpoint_id
-            RETURNING d.coin_id, d.id, d.public_id, d.lease_token, d.attempt_count, d.give_up_at,
-                      e.public_id AS event_public_id, e.type, e.data, e.created_at,
-                      w.public_id AS endpoint_public_id, w.url, w.secret, w.previous_secret,
-                      w.previous_secret_until
+            RETURNING {_CLAIM.select("d")},
+                      w.secret, w.previous_secret, w.previous_secret_until
             """
         ),
         {"at": at, "limit": limit, "lease_end": at + LEASE},
@@ -198,21 +212,8 @@ def claim_due(conn: Connection, *, at: datetime, limit: int = CLAIM_BATCH_MAX) -
 
 
 def _claim(row: Any, at: datetime) -> Claim:
-    return Claim(
-        coin_id=row.coin_id,
-        delivery_id=row.id,
-        delivery_public_id=row.public_id,
-        lease_token=row.lease_token,
-        attempt_count=row.attempt_count,
-        give_up_at=row.give_up_at,
-        event_public_id=row.event_public_id,
-        event_type=row.type,
-        event_data=row.data,
-        event_created_at=row.created_at,
-        endpoint_public_id=row.endpoint_public_id,
-        url=row.url,
-        secrets=signing_secrets(row.secret, row.previous_secret, row.previous_secret_until, at),
-    )
+    secrets = signing_secrets(row.secret, row.previous_secret, row.previous_secret_until, at)
+    return _CLAIM.read(row, secrets=secrets)
 
 
 def event_body(claim: Claim) -> bytes:

@@ -19,13 +19,13 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import Connection, text
 
 from kit.errors import Code
 from kit.problems import Problem
 from kit.public_ids import public_id
+from ledger.records import RecordColumns
 from merchant.accounts.merchants import Merchant
 from merchant.pages import page_of
 from merchant.webhooks.urls import Resolver, UrlRefusedError, check_url, resolve
@@ -80,27 +80,7 @@ class Endpoint:
         return ALL_EVENTS in self.events or event_type in self.events
 
 
-_COLUMNS = (
-    "coin_id, id, public_id, merchant_id, url, events, status, created_at, disabled_at,"
-    " secret, previous_secret, previous_secret_until"
-)
-
-
-def _endpoint(row: Any) -> Endpoint:
-    return Endpoint(
-        coin_id=row.coin_id,
-        id=row.id,
-        public_id=row.public_id,
-        merchant_id=row.merchant_id,
-        url=row.url,
-        events=tuple(row.events),
-        status=EndpointStatus(row.status),
-        created_at=row.created_at,
-        disabled_at=row.disabled_at,
-        secret=row.secret,
-        previous_secret=row.previous_secret,
-        previous_secret_until=row.previous_secret_until,
-    )
+_ENDPOINT = RecordColumns(Endpoint, events=tuple, status=EndpointStatus)
 
 
 def signing_secrets(
@@ -176,7 +156,7 @@ def create_endpoint(
             "INSERT INTO webhook_endpoints"
             " (coin_id, public_id, merchant_id, url, events, secret, created_at)"
             " VALUES (:coin, :pid, :merchant, :url, :events, :secret, :at)"
-            f" RETURNING {_COLUMNS}"
+            f" RETURNING {_ENDPOINT.sql}"
         ),
         {
             "coin": merchant.coin_id,
@@ -188,7 +168,7 @@ def create_endpoint(
             "at": at,
         },
     ).one()
-    return _endpoint(row)
+    return _ENDPOINT.read(row)
 
 
 def find_endpoint(
@@ -196,7 +176,7 @@ def find_endpoint(
 ) -> Endpoint:
     row = conn.execute(
         text(
-            f"SELECT {_COLUMNS} FROM webhook_endpoints"
+            f"SELECT {_ENDPOINT.sql} FROM webhook_endpoints"
             " WHERE coin_id = :coin AND merchant_id = :merchant AND public_id = :pid"
             + (" FOR NO KEY UPDATE" if lock else "")
         ),
@@ -204,7 +184,7 @@ def find_endpoint(
     ).one_or_none()
     if row is None:
         raise Problem(Code.WEBHOOK_ENDPOINT_NOT_FOUND, "no such webhook endpoint")
-    return _endpoint(row)
+    return _ENDPOINT.read(row)
 
 
 def endpoints_page(
@@ -214,13 +194,13 @@ def endpoints_page(
     rows, has_more = page_of(
         conn,
         table="webhook_endpoints",
-        columns=_COLUMNS,
+        columns=_ENDPOINT.sql,
         where="coin_id = :coin AND merchant_id = :merchant",
         params={"coin": merchant.coin_id, "merchant": merchant.id},
         limit=limit,
         starting_after=starting_after,
     )
-    return [_endpoint(row) for row in rows], has_more
+    return [_ENDPOINT.read(row) for row in rows], has_more
 
 
 def disable_endpoint(
@@ -235,7 +215,7 @@ def disable_endpoint(
     row = conn.execute(
         text(
             "UPDATE webhook_endpoints SET status = 'disabled', disabled_at = :at"
-            f" WHERE coin_id = :coin AND id = :id RETURNING {_COLUMNS}"
+            f" WHERE coin_id = :coin AND id = :id RETURNING {_ENDPOINT.sql}"
         ),
         {"coin": endpoint.coin_id, "id": endpoint.id, "at": at},
     ).one()
@@ -247,7 +227,7 @@ def disable_endpoint(
         ),
         {"coin": endpoint.coin_id, "id": endpoint.id},
     )
-    return _endpoint(row)
+    return _ENDPOINT.read(row)
 
 
 def rotate_secret(
@@ -263,7 +243,7 @@ def rotate_secret(
         text(
             "UPDATE webhook_endpoints SET previous_secret = secret,"
             " previous_secret_until = :until, secret = :secret"
-            f" WHERE coin_id = :coin AND id = :id RETURNING {_COLUMNS}"
+            f" WHERE coin_id = :coin AND id = :id RETURNING {_ENDPOINT.sql}"
         ),
         {
             "coin": endpoint.coin_id,
@@ -272,4 +252,4 @@ def rotate_secret(
             "secret": new_secret(),
         },
     ).one()
-    return _endpoint(row)
+    return _ENDPOINT.read(row)

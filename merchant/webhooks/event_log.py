@@ -17,6 +17,7 @@ from sqlalchemy import Connection, text
 
 from kit.errors import Code
 from kit.problems import Problem
+from ledger.records import GIVEN, Column, RecordColumns
 from merchant.accounts.merchants import Merchant
 from merchant.pages import page_of
 from merchant.webhooks.delivery import GIVE_UP_AFTER
@@ -67,11 +68,7 @@ class Delivery:
     attempts: tuple[Attempt, ...]
 
 
-_EVENT_COLUMNS = "coin_id, id, public_id, type, data, created_at"
-
-
-def _event(row: Any) -> EventRecord:
-    return EventRecord(row.coin_id, row.id, row.public_id, row.type, row.data, row.created_at)
+_EVENT = RecordColumns(EventRecord)
 
 
 def events_page(
@@ -81,13 +78,13 @@ def events_page(
     rows, has_more = page_of(
         conn,
         table="webhook_events",
-        columns=_EVENT_COLUMNS,
+        columns=_EVENT.sql,
         where="coin_id = :coin AND merchant_id = :merchant",
         params={"coin": merchant.coin_id, "merchant": merchant.id},
         limit=limit,
         starting_after=starting_after,
     )
-    return [_event(row) for row in rows], has_more
+    return [_EVENT.read(row) for row in rows], has_more
 
 
 def find_event(
@@ -95,7 +92,7 @@ def find_event(
 ) -> EventRecord:
     row = conn.execute(
         text(
-            f"SELECT {_EVENT_COLUMNS} FROM webhook_events"
+            f"SELECT {_EVENT.sql} FROM webhook_events"
             " WHERE coin_id = :coin AND merchant_id = :merchant AND public_id = :pid"
             + (" FOR NO KEY UPDATE" if lock else "")
         ),
@@ -103,14 +100,19 @@ def find_event(
     ).one_or_none()
     if row is None:
         raise Problem(Code.EVENT_NOT_FOUND, "no such event")
-    return _event(row)
+    return _EVENT.read(row)
 
 
+# A delivery (d) with its event's (e) and endpoint's (w) public ids, and its key.
+_DELIVERY = RecordColumns(
+    Delivery,
+    event_public_id=Column("e.public_id"),
+    endpoint_public_id=Column("w.public_id"),
+    attempts=GIVEN,
+)
+_ATTEMPT = RecordColumns(Attempt)
 _DELIVERY_SELECT = (
-    "SELECT d.coin_id, d.id, d.public_id, e.public_id AS event_public_id,"
-    " w.public_id AS endpoint_public_id, d.round, d.status, d.attempt_count,"
-    " d.next_attempt_at, d.give_up_at, d.delivered_at, d.created_at"
-    " FROM webhook_deliveries d"
+    f"SELECT d.coin_id, d.id, {_DELIVERY.select('d')} FROM webhook_deliveries d"
     " JOIN webhook_events e ON e.coin_id = d.coin_id AND e.id = d.event_id"
     " JOIN webhook_endpoints w ON w.coin_id = d.coin_id AND w.id = d.endpoint_id"
 )
@@ -123,31 +125,13 @@ def _deliveries(conn: Connection, rows: Any) -> list[Delivery]:
     attempts: dict[int, list[Attempt]] = {row.id: [] for row in rows}
     for a in conn.execute(
         text(
-            "SELECT delivery_id, attempted_at, status_code, error, duration_ms"
-            " FROM webhook_attempts WHERE coin_id = :coin AND delivery_id = ANY (:ids)"
-            " ORDER BY id"
+            f"SELECT delivery_id, {_ATTEMPT.sql} FROM webhook_attempts"
+            " WHERE coin_id = :coin AND delivery_id = ANY (:ids) ORDER BY id"
         ),
         {"coin": rows[0].coin_id, "ids": list(attempts)},
     ):
-        attempts[a.delivery_id].append(
-            Attempt(a.attempted_at, a.status_code, a.error, a.duration_ms)
-        )
-    return [
-        Delivery(
-            public_id=row.public_id,
-            event_public_id=row.event_public_id,
-            endpoint_public_id=row.endpoint_public_id,
-            round=row.round,
-            status=row.status,
-            attempt_count=row.attempt_count,
-            next_attempt_at=row.next_attempt_at,
-            give_up_at=row.give_up_at,
-            delivered_at=row.delivered_at,
-            created_at=row.created_at,
-            attempts=tuple(attempts[row.id]),
-        )
-        for row in rows
-    ]
+        attempts[a.delivery_id].append(_ATTEMPT.read(a))
+    return [_DELIVERY.read(row, attempts=tuple(attempts[row.id])) for row in rows]
 
 
 def event_deliveries(conn: Connection, event: EventRecord) -> list[Delivery]:
@@ -178,7 +162,7 @@ def endpoint_deliveries_page(
         text(
             _DELIVERY_SELECT + " WHERE d.coin_id = :coin AND d.id = ANY (:ids) ORDER BY d.id DESC"
         ),
-        {"coin": endpoint.coin_id, "ids": [row[0] for row in rows]},
+        {"coin": endpoint.coin_id, "ids": [row.id for row in rows]},
     )
     return _deliveries(conn, full), has_more
 
