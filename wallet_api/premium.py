@@ -47,7 +47,7 @@ from ledger.limits import AMOUNT_MAX
 from ledger.lots import LotKind
 from ledger.records import Column, RecordColumns
 from wallet_api.residents import Wallet
-from wallet_api.rules import CoinRules
+from wallet_api.rules import CoinRules, Tier
 
 PAYMENT_WINDOW = timedelta(minutes=30)
 UNITS_MAX = 1_000_000
@@ -418,7 +418,7 @@ def confirm_payment(
     if row is None:
         raise Problem(Code.PURCHASE_NOT_FOUND, "no such purchase in this coin")
     purchase = _PURCHASE.read(row)
-    purchase_id, account_id, tier = row.id, row.account_id, row.tier
+    purchase_id, account_id, tier = row.id, row.account_id, Tier(row.tier)
     if purchase.status != "reserved":
         raise Problem(Code.PURCHASE_NOT_RESERVED, f"the purchase is {purchase.status}")
     if purchase.pay_by <= at:

@@ -202,6 +202,27 @@ def test_the_purchase_would_break_the_wallets_cap(town: Town) -> None:
     assert campaign_of(town, campaign["id"])["sold_units"] == 0
 
 
+def test_a_verified_wallet_is_held_to_the_verified_cap_when_its_purchase_is_paid(
+    town: Town,
+) -> None:
+    campaign = open_campaign(town)
+    alice = town.sign_up()
+    verified = town.client.post(
+        f"/v1/residents/{alice['resident_id']}/verify",
+        json={"method": "counter", "reference": "窓口-本人確認-1"},
+        headers=town.issuer(),
+    )
+    assert verified.status_code == 200, verified.text
+    # 90,000 + 12,000 passes the basic wallet's 100,000 cap; a verified wallet holds more.
+    assert town.top_up(alice["wallet_id"], 90_000, "big").status_code == 201
+    reserved = buy(town.client, campaign["id"], town.token(alice["resident_id"]), units=1)
+    assert reserved.status_code == 201, reserved.text
+    paid = confirm(town, reserved.json()["id"], "窓口-PR-V")
+    assert paid.status_code == 200, paid.text
+    wallet = town.client.get("/v1/wallet", headers=town.token(alice["resident_id"])).json()
+    assert wallet["balance"]["total"] == 102_000
+
+
 def test_an_unpaid_reservation_is_released_at_its_deadline(town: Town) -> None:
     campaign = open_campaign(town, total_units=3, per_resident_limit=3)
     alice = town.sign_up()
