@@ -35,10 +35,13 @@ EVENT_TYPES = frozenset(
     {
         "charge.succeeded",
         "charge.refunded",
+        "payment_intent.created",
         "payment_intent.succeeded",
         "payment_intent.canceled",
         "payment_intent.requires_capture",
+        "payment_intent.expired",
         "payout.paid",
+        "payout.canceled",
     }
 )
 ENDPOINTS_PER_MERCHANT_MAX = 16

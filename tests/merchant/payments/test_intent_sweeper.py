@@ -9,6 +9,7 @@ from sqlalchemy import Engine, text
 from ledger.clock import FixedClock
 from ledger.unit_of_work import run_in_transaction
 from merchant.payments.intent_sweeper import IntentSweeper, sweep_coin_once, sweep_intents
+from merchant.webhooks.endpoints import EVENT_TYPES
 from tests.merchant.booking_desk import balance, create_intent, events, intent_status, pay
 from tests.merchant.shops import Payer, Shop, funded_resident, open_shop
 from tests.wallet_api.test_residents_api import FAST_PINS, Town, new_town
@@ -83,6 +84,8 @@ def test_unpaid_intents_past_their_time_are_marked_expired(town: Town) -> None:
     assert intent_status(town, shop, later["id"]) == "requires_payment"
     assert events(town, shop)[-1] == ("payment_intent.expired", soon["id"])
     assert sweep(town) == (0, 0)
+    # Every type the intent's life wrote is one an integrator can subscribe to.
+    assert {kind for kind, _ in events(town, shop)} <= EVENT_TYPES
 
 
 def test_a_paid_or_captured_intent_is_left_alone(town: Town) -> None:

@@ -84,6 +84,15 @@ def test_rotating_gives_a_new_secret_and_disabling_is_final(town: Town) -> None:
 
 
 @pytest.mark.parametrize(
+    "kind", ["payment_intent.created", "payment_intent.expired", "payout.canceled"]
+)
+def test_every_event_the_product_writes_can_be_subscribed_to(town: Town, kind: str) -> None:
+    shop = open_shop(town)
+    created = add_endpoint(town, shop, "http://127.0.0.1:9/hooks", [kind])
+    assert created["events"] == [kind]
+
+
+@pytest.mark.parametrize(
     ("body", "code"),
     [
         (
