@@ -3,6 +3,7 @@
 Results are one JSON object on stdout; progress and logs go to stderr.
 """
 
+import os
 import socket
 from datetime import datetime
 from typing import Annotated, Any
@@ -222,13 +223,14 @@ def serve(
         ),
     ] = False,
     workers: Annotated[
-        int,
+        int | None,
         typer.Option(
             min=1,
             max=64,
-            help="Server processes; about one per core (each has its own connection pool).",
+            help="Server processes (each has its own connection pool); "
+            "by default one per CPU core.",
         ),
-    ] = 1,
+    ] = None,
 ) -> None:
     """Runs the API. Migrates the database first.
 
@@ -251,7 +253,7 @@ def serve(
             port=port,
             demo=demo,
             reset=reset,
-            workers=workers,
+            workers=workers or default_workers(),
         )
     finally:
         if embedded is not None:
@@ -282,6 +284,11 @@ def _serve(url: str, *, host: str, port: int, demo: bool, reset: bool, workers: 
         log_config=None,
     )
     Multiprocess(config, sockets=[listening_socket(host, port)]).run()
+
+
+def default_workers() -> int:
+    """One process per core the scheduler lets us use: one Python process is bound by the GIL."""
+    return max(1, len(os.sched_getaffinity(0)))
 
 
 def listening_socket(host: str, port: int) -> socket.socket:

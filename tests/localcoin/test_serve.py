@@ -10,8 +10,11 @@ import time
 from collections.abc import Iterator
 
 import httpx
+import psutil
 import pytest
 from sqlalchemy import create_engine, make_url, text
+
+from localcoin.cli import default_workers
 
 
 @pytest.fixture
@@ -65,6 +68,10 @@ def test_demo_migrates_seeds_prints_logins_and_serves(empty_database: str) -> No
         wait_ready(port)
         assert logins["demo"] == "created"
         assert logins["code"] == "DEMO"
+        # Without --workers it uses the machine: one worker process per core
+        # (on one core it serves in its own process).
+        cores = default_workers()
+        assert len(worker_processes(server.pid)) == (cores if cores > 1 else 0)
         summary = httpx.get(
             f"http://127.0.0.1:{port}/v1/ledger/summary",
             headers={"Authorization": f"Bearer {logins['keys']['operator']}"},
@@ -122,6 +129,15 @@ def test_demo_migrates_seeds_prints_logins_and_serves(empty_database: str) -> No
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM coins")).scalar_one() == 1
     engine.dispose()
+
+
+def worker_processes(pid: int) -> list[psutil.Process]:
+    """uvicorn's workers: the processes multiprocessing spawned (not its resource tracker)."""
+    return [
+        child
+        for child in psutil.Process(pid).children()
+        if any("spawn_main" in part for part in child.cmdline())
+    ]
 
 
 def me(base: str, key: str) -> tuple[int, str | None]:
