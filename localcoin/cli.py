@@ -309,6 +309,9 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 def served_app() -> FastAPI:
     """The app of one worker process of ``serve --workers N`` (the parent migrated)."""
+    # A parent killed outright (SIGKILL, OOM) cannot stop its workers; the kernel
+    # can, or they would go on serving, holding the port and the database.
+    terminate_with_parent()
     settings = get_settings()
     configure_logging(level=settings.log_level, json_lines=settings.log_json)
     return create_app(make_engine(database_url(), pool_size=settings.pool_size), system_clock())

@@ -16,6 +16,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from localcoin.cli import default_workers
 from localcoin.embedded_postgres import pg_bin_dir
 from tests.localcoin.test_serve import free_port, wait_ready
 
@@ -59,11 +60,30 @@ def postgres_under(home: Path) -> list[psutil.Process]:
     return found
 
 
+def workers_of(home: Path) -> list[psutil.Process]:
+    """serve's worker processes on this home (one per core by default)."""
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        try:
+            cmdline = process.info["cmdline"] or []
+            if any("spawn_main" in part for part in cmdline) and (
+                process.environ().get("LOCALCOIN_HOME") == str(home)
+            ):
+                found.append(process)
+        except psutil.Error:
+            continue
+    return found
+
+
+def left_running(home: Path) -> list[psutil.Process]:
+    return postgres_under(home) + workers_of(home)
+
+
 def wait_until_gone(home: Path) -> list[psutil.Process]:
     deadline = time.monotonic() + GONE_WITHIN_S
-    while postgres_under(home) and time.monotonic() < deadline:
+    while left_running(home) and time.monotonic() < deadline:
         time.sleep(0.2)
-    return postgres_under(home)
+    return left_running(home)
 
 
 def running_serve(home: Path, **popen: object) -> tuple[subprocess.Popen[bytes], int]:
@@ -108,8 +128,14 @@ def test_the_parent_dying_stops_serve_and_its_postgres(home: Path) -> None:
 
 def test_a_crash_leaves_nothing_that_blocks_the_next_start(home: Path) -> None:
     crashed, _ = running_serve(home)
+    assert len(workers_of(home)) == (default_workers() if default_workers() > 1 else 0)
     crashed.kill()
     crashed.wait()
+    # Its workers follow it: nothing keeps serving on the port or the database.
+    deadline = time.monotonic() + GONE_WITHIN_S
+    while workers_of(home) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert workers_of(home) == []
     assert postgres_under(home), "nobody was left to stop it"
     # The next serve starts on it, adopts it from the dead owner, and stops it.
     server, _ = running_serve(home)
