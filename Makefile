@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test lint types pytest browser screenshots bench clean
+.PHONY: run test lint types pytest browser screenshots bench clean example-client example
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,20 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-types: $(STAMP)
+types: $(STAMP) example-client
 	$(BIN)/mypy
+
+# The booking example's client, generated from the API's OpenAPI document
+# (examples/facility_booking/README.md); never committed.
+EXAMPLE_CLIENT := build/example-client
+example-client: $(STAMP)
+	$(BIN)/localcoin openapi > $(VENV)/openapi.json
+	$(BIN)/python -m examples.facility_booking.generate_client $(VENV)/openapi.json $(EXAMPLE_CLIENT)
+
+# The booking example against a running `make run` (BOOKING_LOCALCOIN_KEY: the
+# 市民体育館 key that `make run` printed).
+example: example-client
+	PYTHONPATH=$(EXAMPLE_CLIENT) LOCALCOIN_URL=http://127.0.0.1:8000 $(BIN)/python -m examples.facility_booking
 
 # The web apps' end-to-end tests drive Debian's Chromium (never a downloaded
 # browser); Japanese text in screenshots needs the Noto CJK fonts.
@@ -42,10 +54,10 @@ pytest: $(STAMP) browser
 # The web apps' end-to-end tests, saving their screenshots over docs/screenshots
 # (the README shows them); `make test` keeps its screenshots in a temporary folder.
 screenshots: $(STAMP) browser
-	LOCALCOIN_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider tests/web
+	LOCALCOIN_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider tests/web tests/examples
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.ledger_vs_pgbench
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .mypy_cache .ruff_cache .hypothesis $(EXAMPLE_CLIENT)

@@ -205,6 +205,16 @@ def points_expire(
 
 
 @app.command()
+def openapi() -> None:
+    """Prints the API's OpenAPI document (what /openapi.json serves), e.g. to generate a client.
+
+    It needs no database: the document is the app's, not the data's.
+    """
+    unconnected = make_engine("postgresql+psycopg://localcoin@127.0.0.1:1/localcoin", pool_size=1)
+    emit(create_app(unconnected, system_clock(), run_sealer=False).openapi())
+
+
+@app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,

@@ -7,6 +7,8 @@
 - The sides are layered: ``wallet_api`` → ``merchant`` → ``settlement``; each
   may use the kit, the banking rules, the ledger and the sides below it.
 - ``localcoin`` composes them all (app, CLI, demo, web apps, migrations).
+- ``examples`` are integrations built from outside: they import none of ours
+  and reach localcoin over HTTP only.
 """
 
 import ast
@@ -60,8 +62,18 @@ def test_a_package_imports_only_the_layers_below_it(package: str) -> None:
 
 
 def test_every_package_of_ours_has_a_layer() -> None:
-    packages = {p.parent.name for p in ROOT.glob("*/__init__.py")} - {"tests", "bench"}
+    packages = {p.parent.name for p in ROOT.glob("*/__init__.py")} - {"tests", "bench", "examples"}
     assert packages == OURS
+
+
+def test_the_examples_use_localcoin_from_outside_only() -> None:
+    wrong = [
+        f"{path.relative_to(ROOT)}:{line} imports {name}"
+        for path in sorted((ROOT / "examples").rglob("*.py"))
+        for line, name in _imported_top_levels(path)
+        if name in OURS
+    ]
+    assert wrong == []
 
 
 def test_the_package_graph_has_no_cycle() -> None:
