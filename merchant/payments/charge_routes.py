@@ -21,7 +21,8 @@ from ledger.errors import LedgerError
 from merchant.accounts.merchant_auth import AnyMerchantKey
 from merchant.pages import PAGE_DEFAULT, PAGE_MAX
 from merchant.payments.charges import Charge, charge_wallet_public_id, charges_page, find_charge
-from merchant.payments.schemas import ChargeCreate, ChargePage, ChargePublic
+from merchant.payments.receipts import receipt
+from merchant.payments.schemas import ChargeCreate, ChargePage, ChargePublic, ReceiptPublic
 from merchant.payments.terminal_charges import charge_card, charge_token
 from wallet_api.token_keys import token_keys
 
@@ -156,3 +157,16 @@ def get_charge(charge_id: str, db: Db, caller: AnyMerchantKey) -> ChargePublic:
         for_update=False,
     )
     return charge_public(charge, merchant.public_id, charge_wallet_public_id(db, charge))
+
+
+@router.get(
+    "/charges/{charge_id}/receipt",
+    response_model=ReceiptPublic,
+    responses=refusals(Code.CHARGE_NOT_FOUND, Code.TERMINAL_KEY_NOT_ALLOWED),
+)
+def get_receipt(charge_id: str, db: Db, caller: AnyMerchantKey) -> ReceiptPublic:
+    """The resident's receipt for a charge: payee, department, window, amount, time, number.
+
+    A terminal's key reads only the receipts of charges it took itself.
+    """
+    return ReceiptPublic.of(receipt(db, caller=caller, charge_public_id=charge_id))

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from ledger.limits import AMOUNT_MAX
 from merchant.payments.daily_sales import DaySales
+from merchant.payments.receipts import Receipt
 from merchant.qr.emvco_qr import PAYLOAD_LENGTH_MAX
 
 IntentStatusName = Literal[
@@ -225,4 +226,34 @@ class DaySalesPublic(BaseModel):
                 HourSalesPublic(hour=h.hour, count=h.count, amount=h.amount, refunded=h.refunded)
                 for h in sales.hours
             ],
+        )
+
+
+class ReceiptPublic(BaseModel):
+    """A payment's receipt, as the counter prints it for the resident."""
+
+    number: str = Field(description="The receipt number: the charge's id (ch_…).")
+    payee: str = Field(description="Who was paid: the merchant (the city, at a counter).")
+    department: str | None = Field(description="The store (a city's department), if any.")
+    window: str | None = Field(description="The terminal (a counter window) that took it.")
+    amount: int
+    refunded: int
+    paid_at: str = Field(description="ISO 8601, Tokyo time (+09:00).")
+    coin_name: str
+    issuer_name: str
+    reference: str | None = Field(description="What was paid for, as the clerk entered it.")
+
+    @classmethod
+    def of(cls, receipt: Receipt) -> "ReceiptPublic":
+        return cls(
+            number=receipt.number,
+            payee=receipt.payee,
+            department=receipt.department,
+            window=receipt.window,
+            amount=receipt.amount,
+            refunded=receipt.refunded,
+            paid_at=receipt.paid_at.isoformat(),
+            coin_name=receipt.coin_name,
+            issuer_name=receipt.issuer_name,
+            reference=receipt.reference,
         )

@@ -15,7 +15,8 @@ from kit.credentials import Role
 from ledger.clock import FixedClock
 from tests.merchant.booking_desk import create_intent
 from tests.merchant.shops import Payer, Shop, funded_resident, open_shop
-from tests.merchant.tills import charged, payment_token, terminal_headers
+from tests.merchant.tills import charge as charge_at
+from tests.merchant.tills import payment_token, terminal_headers
 from tests.merchant.webhook_town import add_endpoint, emit, webhook_town
 from tests.settlement.settlement_day import ask_payout, closed_batch
 from tests.wallet_api.test_premium_api import open_campaign
@@ -62,7 +63,12 @@ def populated_town(engine: Any, clock: FixedClock) -> PopulatedTown:
         Caller.TERMINAL: terminal_headers(town, shop),
         Caller.RESIDENT: payer.headers,
     }
-    charge = charged(town, shop, payer, 3_000)
+    # Taken at the till, so the till's own-charges rules (receipts) meet their own charge.
+    taken = charge_at(
+        town.client, headers[Caller.TERMINAL], amount=3_000, token=payment_token(town, payer)
+    )
+    assert taken.status_code == 201, taken.text
+    charge = taken.json()
     refund = _post(town, "/v1/refunds", shop.headers, {"charge_id": charge["id"], "amount": 100})
     payout = ask_payout(town, shop, 1_000)
     intent = create_intent(town, shop, 700)

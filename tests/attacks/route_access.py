@@ -129,11 +129,14 @@ MATRIX: dict[tuple[str, str], frozenset[Caller]] = {
     # Any key of the merchant, its tills' included: taking and giving back payments.
     ("GET", "/v1/merchant/qr"): ANY_MERCHANT_KEY,
     ("GET", "/v1/merchant/sales"): ANY_MERCHANT_KEY,
+    ("GET", "/v1/merchant/revenue.csv"): OWNER,
     ("GET", "/v1/merchant/qr.png"): ANY_MERCHANT_KEY,
     ("GET", "/v1/merchant/qr.svg"): ANY_MERCHANT_KEY,
     ("POST", "/v1/charges"): ANY_MERCHANT_KEY,
     ("GET", "/v1/charges"): ANY_MERCHANT_KEY,
     ("GET", "/v1/charges/{charge_id}"): ANY_MERCHANT_KEY,
+    # A till reads the receipts of the charges it took (tests/merchant/payments/test_counter.py).
+    ("GET", "/v1/charges/{charge_id}/receipt"): ANY_MERCHANT_KEY,
     ("POST", "/v1/refunds"): ANY_MERCHANT_KEY,
     ("GET", "/v1/refunds"): ANY_MERCHANT_KEY,
     ("GET", "/v1/refunds/{refund_id}"): ANY_MERCHANT_KEY,

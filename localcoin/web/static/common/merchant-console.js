@@ -8,6 +8,7 @@ import * as keys from "./merchant-keys.js";
 import { i18n } from "./merchant-language.js";
 import { clearError, fail, guarded } from "./merchant-notices.js";
 import * as payouts from "./merchant-payouts.js";
+import * as receipt from "./merchant-receipt.js";
 import * as register from "./merchant-register.js";
 import * as sales from "./merchant-sales.js";
 import { get, merchantKey } from "./merchant-session.js";
@@ -86,6 +87,8 @@ function boot() {
   i18n.apply(document);
   paintLang();
   register.install();
+  receipt.install();
+  sales.install();
   payouts.install();
   sticker.install();
   keys.install();

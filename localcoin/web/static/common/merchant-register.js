@@ -7,6 +7,7 @@ import { newIdempotencyKey } from "./api.js";
 import { $ } from "./merchant-elements.js";
 import { t, yen } from "./merchant-language.js";
 import { announce, fail, guarded, guardedBy } from "./merchant-notices.js";
+import { showReceipt } from "./merchant-receipt.js";
 import { get, imageUrl, post } from "./merchant-session.js";
 
 const POLL_MS = 1500;
@@ -14,6 +15,8 @@ let intent = null;
 let pollTimer = null;
 let imageObjectUrl = null;
 let cameraStream = null;
+let paidChargeId = null;
+let scannedChargeId = null;
 
 function amount() {
   const value = Number($("amount").value);
@@ -87,6 +90,8 @@ function paid(now) {
   stopPolling();
   $("intent").hidden = true;
   $("paid-amount").textContent = yen(now.amount);
+  paidChargeId = now.charge_id || null;
+  $("paid-receipt").hidden = !paidChargeId;
   $("paid").hidden = false;
   announce(t("register.paid") + " " + yen(now.amount));
   document.dispatchEvent(new CustomEvent("merchant:payment"));
@@ -105,9 +110,15 @@ async function charge(token) {
   // Cleared first, so the scanner's next code never lands after a refused one.
   $("scan-input").value = "";
   $("scan-result").textContent = "";
-  const created = await post("/v1/charges", { payment_token: token, amount: value });
+  $("scan-receipt").hidden = true;
+  const reference = $("reference").value.trim();
+  const body = { payment_token: token, amount: value };
+  if (reference) body.reference = reference;
+  const created = await post("/v1/charges", body);
   $("scan-input").focus();
   $("scan-result").textContent = t("charged") + " " + yen(created.amount);
+  scannedChargeId = created.id;
+  $("scan-receipt").hidden = false;
   announce(t("charged") + " " + yen(created.amount));
   document.dispatchEvent(new CustomEvent("merchant:payment"));
 }
@@ -162,6 +173,8 @@ export function install() {
     const token = $("scan-input").value.trim();
     if (token) guardedBy($("scan-form").querySelector("[type=submit]"), () => charge(token));
   });
+  $("paid-receipt").addEventListener("click", () => guarded(() => showReceipt(paidChargeId)));
+  $("scan-receipt").addEventListener("click", () => guarded(() => showReceipt(scannedChargeId)));
   $("camera").addEventListener("click", () => guarded(() => (cameraStream ? stopCamera() : startCamera())));
 }
 

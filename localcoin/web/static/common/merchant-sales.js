@@ -9,7 +9,7 @@ import { drawHours } from "./merchant-chart.js";
 import { $, el, fill, row, tokyoTime } from "./merchant-elements.js";
 import { statusText, t, yen } from "./merchant-language.js";
 import { announce, guarded } from "./merchant-notices.js";
-import { get, pages, post } from "./merchant-session.js";
+import { fileUrl, get, pages, post } from "./merchant-session.js";
 
 const POLL_MS = 3000;
 const ROW_PAGES = 5;
@@ -106,6 +106,19 @@ function loop() {
     try { await refresh(); } catch (_) { /* the next round tries again */ }
     if (timer !== null) loop();
   }, POLL_MS);
+}
+
+// The day's revenue by department and window, for the city's finance office.
+async function downloadRevenue() {
+  const day = DAY_OF.format(new Date());
+  const link = el("a", { href: await fileUrl("/v1/merchant/revenue.csv?date=" + day), download: "revenue-" + day + ".csv" });
+  document.body.append(link);
+  link.click();
+  link.remove();
+}
+
+export function install() {
+  $("revenue-csv").addEventListener("click", () => guarded(downloadRevenue));
 }
 
 export function start() {

@@ -38,3 +38,8 @@ export async function pages(path, keep, max) {
   }
   return found;
 }
+
+// A download behind the key (a CSV report), as an object URL for a link.
+export function fileUrl(path) {
+  return apiBlobUrl(path, { token: merchantKey.get() });
+}
