@@ -5,6 +5,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from kit.request_body import RequestBody
 from ledger.limits import AMOUNT_MAX
 from settlement.bank_results import REASON_LENGTH_MAX
 from settlement.batches import Batch, BatchPayout
@@ -12,7 +13,7 @@ from settlement.batches import Batch, BatchPayout
 PAYOUTS_PER_RESULT_MAX = 100_000
 
 
-class BatchClose(BaseModel):
+class BatchClose(RequestBody):
     business_date: dt.date = Field(description="The Tokyo business date whose payouts to close.")
 
 
@@ -76,7 +77,7 @@ class BatchPage(BaseModel):
     has_more: bool
 
 
-class BatchResults(BaseModel):
+class BatchResults(RequestBody):
     returned: list[str] = Field(
         description="Payouts the bank could not pay (振込不能).", max_length=PAYOUTS_PER_RESULT_MAX
     )
@@ -86,7 +87,7 @@ class BatchResults(BaseModel):
     )
 
 
-class PayoutScheduleSet(BaseModel):
+class PayoutScheduleSet(RequestBody):
     frequency: Literal["daily", "weekly", "month_end"]
     weekday: int | None = Field(default=None, ge=0, le=6, description="0 = Monday; weekly only.")
     min_amount: int = Field(gt=0, le=AMOUNT_MAX, description="The least coin worth a payout.")
@@ -99,7 +100,7 @@ class PayoutSchedulePublic(BaseModel):
     min_amount: int
 
 
-class OriginatorSet(BaseModel):
+class OriginatorSet(RequestBody):
     requester_code: str = Field(description="振込依頼人コード, 1-10 digits.", max_length=10)
     name: str = Field(description="振込依頼人名, in kana.", min_length=1, max_length=80)
     bank_code: str = Field(max_length=4)
@@ -108,7 +109,7 @@ class OriginatorSet(BaseModel):
     account_number: str = Field(max_length=7)
 
 
-class SettlementSettingsSet(BaseModel):
+class SettlementSettingsSet(RequestBody):
     cut_off: str | None = Field(
         default=None, description="HH:MM in Asia/Tokyo.", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
     )

@@ -5,6 +5,7 @@ Every amount is an integer of coin (= yen); dates are ISO 8601 Tokyo dates.
 
 from pydantic import BaseModel, Field
 
+from kit.request_body import RequestBody
 from settlement.fee_sharing import PARTIES_MAX
 from settlement.fee_statement import FeeStatement, StatementKind
 from settlement.institutions import Institution, Positions
@@ -113,12 +114,12 @@ class FeeStatementPublic(BaseModel):
         )
 
 
-class ShareIn(BaseModel):
+class ShareIn(RequestBody):
     party: str = Field(pattern=r"^(operator|[0-9]{4})$", description="A bank code or 'operator'.")
     share_bp: int = Field(ge=1, le=10_000)
 
 
-class FeeSharingSet(BaseModel):
+class FeeSharingSet(RequestBody):
     shares: list[ShareIn] = Field(min_length=1, max_length=PARTIES_MAX)
 
 
@@ -126,7 +127,7 @@ class FeeSharingPublic(BaseModel):
     shares: list[ShareIn]
 
 
-class InstitutionCreate(BaseModel):
+class InstitutionCreate(RequestBody):
     bank_code: str = Field(description="The 4-digit Zengin bank code.")
     name: str = Field(min_length=1, max_length=100)
     issuing: bool = Field(default=False, description="Does it issue the coin and hold the reserve?")

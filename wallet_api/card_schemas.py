@@ -4,10 +4,11 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from kit.request_body import RequestBody
 from wallet_api.cards import BLOCK_REASON_CHARS_MAX
 
 
-class CardBlock(BaseModel):
+class CardBlock(RequestBody):
     reason: str = Field(
         description="Why, e.g. lost, stolen, damaged.",
         min_length=1,

@@ -4,6 +4,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
+from kit.request_body import RequestBody
 from ledger.limits import AMOUNT_MAX
 from wallet_api.premium import Campaign
 
@@ -11,7 +12,7 @@ TopupChannel = Literal["counter", "atm", "bank_account", "card"]
 PaymentChannel = Literal["counter", "atm", "bank_account"]
 
 
-class PointsGrantCreate(BaseModel):
+class PointsGrantCreate(RequestBody):
     wallet_ids: list[str] = Field(
         description="The wallets to credit (1 to 1,000; more is refused as batch_too_large).",
         min_length=1,
@@ -31,7 +32,7 @@ class PointsGrantPublic(BaseModel):
     created_at: str
 
 
-class CoinRulesChange(BaseModel):
+class CoinRulesChange(RequestBody):
     """Only the fields given change."""
 
     basic_balance_cap: int | None = Field(default=None, gt=0, le=AMOUNT_MAX)
@@ -59,7 +60,7 @@ class CoinRulesPublic(BaseModel):
     merchant_to_resident_allowed: bool
 
 
-class CampaignCreate(BaseModel):
+class CampaignCreate(RequestBody):
     name: str = Field(min_length=1, max_length=200)
     price: int = Field(description="Yen per unit.", gt=0, le=AMOUNT_MAX)
     face_value: int = Field(description="Coin per unit; above price.", gt=0, le=AMOUNT_MAX)
@@ -84,11 +85,11 @@ class CampaignPublic(BaseModel):
     premium_expires_at: str
 
 
-class PurchaseCreate(BaseModel):
+class PurchaseCreate(RequestBody):
     units: int = Field(gt=0, le=1_000_000)
 
 
-class PaymentConfirmation(BaseModel):
+class PaymentConfirmation(RequestBody):
     channel: PaymentChannel
     reference: str = Field(description="The bank's reference.", min_length=1, max_length=100)
 

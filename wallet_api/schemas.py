@@ -4,11 +4,12 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from kit.request_body import RequestBody
 from ledger.limits import AMOUNT_MAX
 from wallet_api.payment_tokens import TOKEN_CHARS, TOKEN_TTL_S
 
 
-class ResidentCreate(BaseModel):
+class ResidentCreate(RequestBody):
     coin: str = Field(description="The coin's code, e.g. SARUBOBO.", min_length=2, max_length=16)
     display_name: str = Field(min_length=1, max_length=100)
     pin: str = Field(description="4 to 6 digits.", pattern=r"^[0-9]{4,6}$")
@@ -19,7 +20,7 @@ class ResidentCreated(BaseModel):
     wallet_id: str
 
 
-class TokenRequest(BaseModel):
+class TokenRequest(RequestBody):
     resident_id: str = Field(min_length=1, max_length=40)
     pin: str = Field(min_length=1, max_length=6)
 
@@ -55,7 +56,7 @@ class WalletPublic(BaseModel):
     lots: list[Lot] = Field(description="Each part of the balance, in the order payments spend it.")
 
 
-class VerificationCreate(BaseModel):
+class VerificationCreate(RequestBody):
     method: Literal["my_number_card", "drivers_license", "bank_account", "counter"]
     reference: str = Field(min_length=1, max_length=100)
 
@@ -67,7 +68,7 @@ class ResidentPublic(BaseModel):
     tier: Literal["basic", "verified"]
 
 
-class TopupCreate(BaseModel):
+class TopupCreate(RequestBody):
     wallet_id: str = Field(min_length=1, max_length=40)
     amount: int = Field(gt=0, le=AMOUNT_MAX)
     channel: Literal["counter", "atm", "bank_account"]
@@ -102,7 +103,7 @@ class CoinDirectory(BaseModel):
     has_more: bool
 
 
-class CardTopupCreate(BaseModel):
+class CardTopupCreate(RequestBody):
     amount: int = Field(gt=0, le=AMOUNT_MAX)
 
 
@@ -113,7 +114,7 @@ class CardTopupPublic(BaseModel):
     client_secret: str | None = Field(description="For Stripe's payment sheet in the app.")
 
 
-class PaymentTokenCreate(BaseModel):
+class PaymentTokenCreate(RequestBody):
     coin: str | None = Field(
         default=None,
         description="The coin's code; default: the resident's home coin.",

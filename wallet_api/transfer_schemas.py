@@ -4,10 +4,11 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from kit.request_body import RequestBody
 from ledger.limits import AMOUNT_MAX
 
 
-class TransferCreate(BaseModel):
+class TransferCreate(RequestBody):
     to_wallet_id: str = Field(description="The recipient's wallet (wal_…).", max_length=40)
     amount: int = Field(description="Coin to send; money only.", gt=0, le=AMOUNT_MAX)
     coin: str | None = Field(
@@ -27,7 +28,7 @@ class TransferPublic(BaseModel):
     created_at: str = Field(description="ISO 8601, UTC.")
 
 
-class WalletCreate(BaseModel):
+class WalletCreate(RequestBody):
     coin: str = Field(description="The code of the coin to open a wallet in.", max_length=16)
 
 

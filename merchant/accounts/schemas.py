@@ -9,10 +9,12 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from kit.request_body import RequestBody
+
 BasisPoints = Field(ge=0, le=10_000, description="Basis points: 160 is 1.6%.")
 
 
-class BankAccountIn(BaseModel):
+class BankAccountIn(RequestBody):
     bank_code: str = Field(max_length=20, description="金融機関コード, 4 digits.")
     branch_code: str = Field(max_length=20, description="支店コード, 3 digits.")
     account_type: str = Field(max_length=20, description="ordinary (普通) or current (当座).")
@@ -24,7 +26,7 @@ class BankAccountIn(BaseModel):
     )
 
 
-class MerchantCreate(BaseModel):
+class MerchantCreate(RequestBody):
     coin: str | None = Field(
         None, max_length=16, description="The coin's code; if given, it must be the key's coin."
     )
@@ -91,7 +93,7 @@ class MerchantSelf(MerchantPublic):
     balance: MerchantBalance
 
 
-class StoreCreate(BaseModel):
+class StoreCreate(RequestBody):
     name: str = Field(min_length=1, max_length=100)
 
 
@@ -106,7 +108,7 @@ class StorePage(BaseModel):
     has_more: bool
 
 
-class TerminalCreate(BaseModel):
+class TerminalCreate(RequestBody):
     store_id: str = Field(max_length=40)
     name: str = Field(min_length=1, max_length=100)
 
@@ -129,7 +131,7 @@ class TerminalPage(BaseModel):
     has_more: bool
 
 
-class ApiKeyCreate(BaseModel):
+class ApiKeyCreate(RequestBody):
     label: str = Field("", max_length=200)
 
 
@@ -153,7 +155,7 @@ class ApiKeyPage(BaseModel):
     has_more: bool
 
 
-class FeePlanPut(BaseModel):
+class FeePlanPut(RequestBody):
     member_group: str = Field(max_length=100, description="'' is the coin's standard plan.")
     payment_bp: int = BasisPoints
     cashout_bp: int = BasisPoints
@@ -172,7 +174,7 @@ class FeePlanList(BaseModel):
     has_more: bool = Field(description="Always false: a coin has a handful of plans.")
 
 
-class FeeOverridesPatch(BaseModel):
+class FeeOverridesPatch(RequestBody):
     """A rate sets the merchant's own; null clears it; a rate not sent stays as it was."""
 
     payment_bp: int | None = Field(None, ge=0, le=10_000)

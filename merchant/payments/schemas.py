@@ -6,6 +6,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, Field, model_validator
 
+from kit.request_body import RequestBody
 from ledger.limits import AMOUNT_MAX
 from merchant.payments.daily_sales import DaySales
 from merchant.payments.receipts import Receipt
@@ -16,7 +17,7 @@ IntentStatusName = Literal[
 ]
 
 
-class PaymentIntentCreate(BaseModel):
+class PaymentIntentCreate(RequestBody):
     amount: int = Field(description="Coin to collect (1 coin = 1 yen).", gt=0, le=AMOUNT_MAX)
     reference: str = Field(
         description="Your booking or certificate number; shown back on the intent and its charge.",
@@ -64,7 +65,7 @@ class PaymentIntentList(BaseModel):
     has_more: bool
 
 
-class PaymentIntentCapture(BaseModel):
+class PaymentIntentCapture(RequestBody):
     amount: int | None = Field(
         default=None,
         description="Coin to capture; default all that is held. The rest is released.",
@@ -73,13 +74,13 @@ class PaymentIntentCapture(BaseModel):
     )
 
 
-class PaymentIntentCancel(BaseModel):
+class PaymentIntentCancel(RequestBody):
     cancellation_reason: Literal["requested_by_merchant", "abandoned", "duplicate"] = (
         "requested_by_merchant"
     )
 
 
-class WalletPaymentCreate(BaseModel):
+class WalletPaymentCreate(RequestBody):
     qr_payload: str = Field(
         description="The merchant-presented code as scanned.",
         min_length=1,
@@ -107,7 +108,7 @@ class WalletPaymentPublic(BaseModel):
     created_at: str
 
 
-class ChargeCreate(BaseModel):
+class ChargeCreate(RequestBody):
     """Exactly one of ``payment_token`` (a phone's QR) and ``card`` (a printed card) + ``pin``."""
 
     payment_token: str | None = Field(
@@ -153,7 +154,7 @@ class ChargePage(BaseModel):
     has_more: bool
 
 
-class RefundCreate(BaseModel):
+class RefundCreate(RequestBody):
     """Exactly one of ``charge_id`` and ``payment_intent_id``."""
 
     charge_id: str | None = Field(default=None, description="ch_…", max_length=40)

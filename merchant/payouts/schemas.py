@@ -2,10 +2,11 @@
 
 from pydantic import BaseModel, Field
 
+from kit.request_body import RequestBody
 from ledger.limits import AMOUNT_MAX
 
 
-class PayoutCreate(BaseModel):
+class PayoutCreate(RequestBody):
     amount: int = Field(
         description="Coin to cash out; the fee comes out of it.", gt=0, le=AMOUNT_MAX
     )

@@ -2,11 +2,12 @@
 
 from pydantic import BaseModel, Field
 
+from kit.request_body import RequestBody
 from ledger.limits import AMOUNT_MAX
 from merchant.transfers.resident_payments import PaymentReason
 
 
-class MerchantTransferCreate(BaseModel):
+class MerchantTransferCreate(RequestBody):
     to_merchant_id: str = Field(description="The receiving merchant (mer_…).", max_length=40)
     amount: int = Field(
         description="Coin taken from the sender; the fee comes out of it.", gt=0, le=AMOUNT_MAX
@@ -30,7 +31,7 @@ class MerchantTransferPage(BaseModel):
     has_more: bool
 
 
-class ResidentPaymentCreate(BaseModel):
+class ResidentPaymentCreate(RequestBody):
     wallet_id: str = Field(description="The resident's wallet (wal_…).", max_length=40)
     amount: int = Field(description="Coin to credit, as money.", gt=0, le=AMOUNT_MAX)
     reason: PaymentReason

@@ -4,12 +4,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kit.request_body import RequestBody
 from merchant.webhooks.endpoints import ENDPOINTS_PER_MERCHANT_MAX, Endpoint
 from merchant.webhooks.event_log import Attempt, Delivery, EventRecord
 from merchant.webhooks.urls import URL_LENGTH_MAX
 
 
-class EndpointCreate(BaseModel):
+class EndpointCreate(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
     url: str = Field(
