@@ -1,12 +1,11 @@
 """Residents' access tokens: random, short-lived, stored only as SHA-256, revocable.
 
-A token reads ``lcr_<resident public id>_<secret>``: the resident part lets the
-API scope idempotency keys to the person without a lookup, the secret carries
-256 bits of randomness.
+A token reads ``lcr_<resident public id>_<secret>``: the resident part tells a
+person reading logs whose token it was (it proves nothing: only the stored
+hash does), the secret carries 256 bits of randomness.
 """
 
 import hashlib
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -58,12 +57,3 @@ def resident_of(conn: Connection, token: str, *, at: datetime) -> int | None:
         {"hash": _digest(token), "at": at},
     ).scalar_one_or_none()
     return resident_id
-
-
-_NAMED = re.compile(r"^lcr_(res_[A-Za-z0-9]{16,32})_")
-
-
-def public_id_in(token: str) -> str | None:
-    """The resident public id a token names (unverified: for scoping only)."""
-    named = _NAMED.match(token)
-    return named.group(1) if named else None

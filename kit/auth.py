@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from kit.access_tokens import resident_of
+from kit.caller import identified
 from kit.credentials import ApiKey, Role, authenticate
 from kit.errors import Code
 from kit.problems import Problem
@@ -23,6 +24,9 @@ def current_key(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> ApiKey:
+    known = identified(request)
+    if known is not None and known.key is not None:
+        return known.key  # checked already, before the idempotency key was looked up
     if credentials is None:
         raise Problem(Code.UNAUTHENTICATED, "an API key is required")
     secret = credentials.credentials
@@ -45,6 +49,9 @@ def require(*roles: Role):  # type: ignore[no-untyped-def]
 
 def current_resident(request: Request) -> int:
     """The resident behind ``Authorization: Bearer lcr_…``."""
+    known = identified(request)
+    if known is not None and known.resident_id is not None:
+        return known.resident_id
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     resident_id = None

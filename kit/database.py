@@ -24,5 +24,8 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_recycle=POOL_RECYCLE_S,
+        # A failed statement's log line must not carry its parameters: PINs'
+        # hashes, tokens, names. The statement itself is enough to debug.
+        hide_parameters=True,
         connect_args={"options": "-c timezone=UTC"},
     )

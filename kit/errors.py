@@ -781,6 +781,13 @@ class Code(StrEnum):
         "Card processor unavailable",
         "The card processor did not answer; nothing was charged, try again.",
     )
+    INTERNAL_ERROR = (
+        "internal_error",
+        500,
+        "Internal server error",
+        "A failure on our side; the request's transaction rolled back and nothing changed."
+        " Retry with the same Idempotency-Key; if it persists, quote the X-Request-Id.",
+    )
     SERVICE_UNAVAILABLE = (
         "service_unavailable",
         503,

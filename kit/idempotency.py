@@ -1,16 +1,23 @@
 """``Idempotency-Key`` on every POST, built once for the whole API (IETF httpapi draft).
 
-- The same key with the same request (method, path, body) returns the first
-  response again: same status, same body, refusals included, with the header
-  ``Idempotent-Replayed: true``.
+- The caller is authenticated first (kit/caller.py): a credential that does not
+  check out (unknown, forged, revoked, expired, malformed) is 401 at once and
+  never reaches a stored answer.
+- The same key with the same request (method, path, query string, body)
+  returns the first response again: same status, same body, refusals
+  included, with the header ``Idempotent-Replayed: true``; secrets the first
+  answer handed out are not kept and the replay says ``secret_not_shown_again``
+  in their place (kit/stored_answers.py).
 - The same key with a different request is refused: 422 ``idempotency_key_reused``.
 - A duplicate that arrives while the first is still running waits for the
   first's answer and replays it; after ``IN_FLIGHT_WAIT_S`` it gets 409
   ``idempotency_key_in_flight``. Concurrent duplicates therefore move money once.
-- A 429 or a 5xx answer is not kept: the work rolls back and the key stays
-  free, so a retry under it runs afresh.
-- Keys are scoped to the caller (the API key, or the resident, or for public
-  calls the client address) and kept at least ``KEEP_H`` hours.
+- A 401, 403, 429 or 5xx answer is not kept: the work rolls back and the key
+  stays free, so a retry under it runs afresh.
+- Keys are scoped to the authenticated caller (the API key's id, or the
+  resident's; for public calls the client address), never to text from the
+  header, and kept at least ``KEEP_H`` hours. The request's fingerprint is an
+  HMAC under a server key, so a stored sign-up cannot be brute-forced for its PIN.
 
 How: a POST route declared with ``IdempotentRoute`` runs in one transaction,
 the request's single commit point. The key's row is inserted first, so a
@@ -24,6 +31,7 @@ Routes reach the transaction through the ``Db`` dependency.
 """
 
 import hashlib
+import hmac
 import random
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime, timedelta
@@ -38,9 +46,10 @@ from sqlalchemy import Connection, Engine, NestedTransaction, RootTransaction, t
 from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 
-from kit.access_tokens import public_id_in
+from kit.caller import identify
 from kit.errors import Code
-from kit.problems import problem_for, problem_response
+from kit.problems import Problem, problem_for, problem_response
+from kit.stored_answers import redacted
 from ledger.clock import Clock
 from ledger.errors import is_retryable
 from ledger.limits import RETRIES_MAX
@@ -54,28 +63,21 @@ KEEP_H = 48
 BODY_BYTES_MAX = 64 * 1024
 
 _rng = random.Random()  # noqa: S311 - jitter, not a secret
+# Answers never stored under a key: who-are-you refusals and rate limits.
+_NOT_KEPT = frozenset({HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN})
+_ROLLED_BACK = frozenset({HTTPStatus.TOO_MANY_REQUESTS})
 
 
-def caller_scope(request: Request) -> str:
-    """Who is asking, for scoping keys: the credential's stable id, never the secret."""
-    authorization = request.headers.get("authorization", "")
-    scheme, _, credential = authorization.partition(" ")
-    if scheme.lower() == "bearer" and credential.startswith("lc_"):
-        parts = credential.split("_")
-        if len(parts) >= 4:
-            return f"key:{parts[2]}"
-    resident = public_id_in(credential) if scheme.lower() == "bearer" else None
-    if resident is not None:
-        return f"resident:{resident}"
-    if scheme.lower() == "bearer" and credential:
-        digest = hashlib.sha256(credential.encode()).hexdigest()[:32]
-        return f"bearer:{digest}"
-    host = request.client.host if request.client else "unknown"
-    return f"public:{host}"
+def request_fingerprint(key: bytes, method: str, path: str, query: str, body: bytes) -> bytes:
+    """What a key's first request was, as an HMAC under a server key.
 
-
-def request_fingerprint(method: str, path: str, body: bytes) -> bytes:
-    return hashlib.sha256(b"\0".join([method.encode(), path.encode(), body])).digest()
+    A plain hash of a body holding a PIN could be brute-forced from a database
+    dump (a million PINs in under a second); without the server key it cannot.
+    The query string is part of it: ``?coin=X`` and ``?coin=Y`` are different
+    requests.
+    """
+    message = b"\0".join([method.encode(), path.encode(), query.encode(), body])
+    return hmac.new(key, message, hashlib.sha256).digest()
 
 
 async def _db(request: Request) -> Connection:
@@ -147,40 +149,33 @@ async def _keyed(
 ) -> Response:
     engine: Engine = request.app.state.engine
     clock: Clock = request.app.state.clock
-    scope = caller_scope(request)
-    fingerprint = request_fingerprint(request.method, request.url.path, body)
+    fingerprint = _fingerprint_of(request, body)
 
-    def begin() -> tuple[Connection, RootTransaction, NestedTransaction]:
+    def begin() -> tuple[Connection, RootTransaction, NestedTransaction, str]:
         # One thread hop for everything before the route: each hop costs a
         # wake-up of a pool thread, several per request add up at load.
         conn = engine.connect()
         try:
             root = conn.begin()
+            scope = _authenticated_scope(conn, request, clock.now())
             if key is not None:
                 _claim(conn, scope, key, request, fingerprint=fingerprint, at=clock.now())
-            return conn, root, conn.begin_nested()
+            return conn, root, conn.begin_nested(), scope
         except BaseException:
             conn.close()
             raise
 
     def finish(
-        conn: Connection, root: RootTransaction, savepoint: NestedTransaction, response: Response
+        conn: Connection,
+        root: RootTransaction,
+        savepoint: NestedTransaction,
+        scope: str,
+        response: Response,
     ) -> Response:
         try:
             if savepoint.is_active:
                 savepoint.commit()
-            if (
-                response.status_code == HTTPStatus.TOO_MANY_REQUESTS
-                or response.status_code >= HTTPStatus.INTERNAL_SERVER_ERROR
-            ):
-                # Rate-limited before any work, or a failure of ours or of a service we
-                # call: the key is not spent, so the client's retry under the same key
-                # gets a real answer rather than this one again.
-                root.rollback()
-                return response
-            if key is not None:
-                _remember(conn, scope, key, response, clock.now())
-            root.commit()
+            _settle(conn, root, scope=scope, key=key, response=response, at=clock.now())
             return response
         finally:
             conn.close()
@@ -201,7 +196,7 @@ async def _keyed(
 
     async def attempt() -> Response:
         try:
-            conn, root, savepoint = await run_in_threadpool(begin)
+            conn, root, savepoint, scope = await run_in_threadpool(begin)
         except _Replay as replay:
             return replay.response
         try:
@@ -212,9 +207,24 @@ async def _keyed(
         except BaseException:
             await run_in_threadpool(conn.close)
             raise
-        return await run_in_threadpool(finish, conn, root, savepoint, response)
+        return await run_in_threadpool(finish, conn, root, savepoint, scope, response)
 
     return await _retrying_async(attempt)
+
+
+def _fingerprint_of(request: Request, body: bytes) -> bytes:
+    key: bytes = request.app.state.fingerprint_key
+    return request_fingerprint(key, request.method, request.url.path, request.url.query, body)
+
+
+def _authenticated_scope(conn: Connection, request: Request, at: datetime) -> str:
+    """Authenticates first: a credential that does not check out never reaches a
+    stored answer (it is answered 401 at once), and keys are scoped by who
+    checked out."""
+    try:
+        return identify(conn, request, at=at).scope
+    except Problem as refused:
+        raise _Replay(problem_response(refused.code, refused.detail)) from None
 
 
 async def _retrying_async(attempt: Callable[[], Awaitable[Response]]) -> Response:
@@ -289,11 +299,43 @@ def _remember(conn: Connection, scope: str, key: str, response: Response, at: da
         {
             "status": response.status_code,
             "media": response.media_type,
-            "body": bytes(response.body),
+            "body": redacted(bytes(response.body), response.media_type),
             "at": at,
             "scope": scope,
             "key": key,
         },
+    )
+
+
+def _settle(
+    conn: Connection,
+    root: RootTransaction,
+    *,
+    scope: str,
+    key: str | None,
+    response: Response,
+    at: datetime,
+) -> None:
+    """Commits the request with its answer stored under the key, or not at all."""
+    if response.status_code in _ROLLED_BACK or response.status_code >= 500:
+        # Rate-limited before any work, or a failure of ours or of a service we
+        # call: the key is not spent, so the client's retry under the same key
+        # gets a real answer rather than this one again.
+        root.rollback()
+        return
+    if key is not None and response.status_code in _NOT_KEPT:
+        # Refused for who the caller is: nothing is stored under the key (the
+        # refusal's own bookkeeping, a wrong PIN counted, still commits).
+        _release(conn, scope, key)
+    elif key is not None:
+        _remember(conn, scope, key, response, at)
+    root.commit()
+
+
+def _release(conn: Connection, scope: str, key: str) -> None:
+    conn.execute(
+        text("DELETE FROM idempotency_requests WHERE scope = :scope AND key = :key"),
+        {"scope": scope, "key": key},
     )
 
 

@@ -26,7 +26,7 @@ ANY_CALL_4XX = (
     Code.IDEMPOTENCY_KEY_REUSED,
     Code.VALIDATION_ERROR,
 )
-ANY_CALL_5XX = (Code.SERVICE_UNAVAILABLE,)
+ANY_CALL_5XX = (Code.INTERNAL_ERROR, Code.SERVICE_UNAVAILABLE)
 
 
 def described(code: Code | LedgerCode) -> str:

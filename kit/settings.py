@@ -13,11 +13,23 @@ DEV_PIN_PEPPER = "localcoin-development-pepper"
 DEV_TOKEN_MASTER_KEY = "localcoin-development-payment-token-master-key"  # noqa: S105 - refused in production
 DEV_STRIPE_SECRET_KEY = "sk_test_localcoin_development"  # noqa: S105 - refused in production
 DEV_STRIPE_WEBHOOK_SECRET = "whsec_localcoin_development"  # noqa: S105 - refused in production
+DEV_SECRETS_KEY = "localcoin-development-secrets-key-not-for-production"
 
 
 def default_home() -> Path:
     """The user's data directory for localcoin (XDG on Linux)."""
     return user_data_path("localcoin", appauthor=False)
+
+
+# A secret's floor in production: long, and not a repeated or typed pattern.
+SECRET_LENGTH_MIN = 32
+SECRET_DISTINCT_MIN = 16
+# OWASP's floor for argon2id (19 MiB, 2 passes); our default is 64 MiB, 3 passes.
+PIN_HASH_MEMORY_KIB_MIN = 19_456
+
+
+def strong_secret(value: str) -> bool:
+    return len(value) >= SECRET_LENGTH_MIN and len(set(value)) >= SECRET_DISTINCT_MIN
 
 
 class Settings(BaseSettings):
@@ -51,6 +63,12 @@ class Settings(BaseSettings):
         webhook_timeout_s: how long one webhook delivery may take.
         request_body_max_bytes: the largest request body the API reads; a
             larger one is refused (413) before any of it is parsed.
+        secrets_key: the server key secrets at rest are sealed with (webhook
+            signing secrets) and idempotency fingerprints are keyed with;
+            refused in production unless set. At least 32 characters.
+        secrets_keys_previous: earlier secrets keys, comma-separated, still
+            able to open what they sealed until ``localcoin secrets rotate``
+            has sealed it again under ``secrets_key``.
     """
 
     model_config = SettingsConfigDict(env_prefix="LOCALCOIN_", extra="ignore")
@@ -75,6 +93,44 @@ class Settings(BaseSettings):
     webhook_allow_private_urls: bool = False
     webhook_timeout_s: float = Field(default=5.0, gt=0, le=30)
     request_body_max_bytes: int = Field(default=1_048_576, ge=1024, le=104_857_600)
+    secrets_key: str = Field(default=DEV_SECRETS_KEY, min_length=32, repr=False)
+    secrets_keys_previous: str = Field(default="", repr=False)
+
+    def development_secrets(self) -> list[str]:
+        """The settings still at the repository's development values (public knowledge)."""
+        defaults = {
+            "LOCALCOIN_PIN_PEPPER": (self.pin_pepper, DEV_PIN_PEPPER),
+            "LOCALCOIN_TOKEN_MASTER_KEY": (self.token_master_key, DEV_TOKEN_MASTER_KEY),
+            "LOCALCOIN_SECRETS_KEY": (self.secrets_key, DEV_SECRETS_KEY),
+            "LOCALCOIN_STRIPE_SECRET_KEY": (self.stripe_secret_key, DEV_STRIPE_SECRET_KEY),
+            "LOCALCOIN_STRIPE_WEBHOOK_SECRET": (
+                self.stripe_webhook_secret,
+                DEV_STRIPE_WEBHOOK_SECRET,
+            ),
+        }
+        return [name for name, (value, default) in defaults.items() if value == default]
+
+    @model_validator(mode="after")
+    def _strong_secrets_in_production(self) -> "Settings":
+        if self.environment != "production":
+            return self
+        for name, value in (
+            ("LOCALCOIN_PIN_PEPPER", self.pin_pepper),
+            ("LOCALCOIN_TOKEN_MASTER_KEY", self.token_master_key),
+            ("LOCALCOIN_SECRETS_KEY", self.secrets_key),
+        ):
+            if value not in self.development_secrets() and not strong_secret(value):
+                raise ValueError(
+                    f"{name} is weak: production needs at least {SECRET_LENGTH_MIN} characters"
+                    f" with at least {SECRET_DISTINCT_MIN} different ones (e.g. `openssl rand"
+                    " -base64 48`)"
+                )
+        if self.pin_hash_memory_kib < PIN_HASH_MEMORY_KIB_MIN:
+            raise ValueError(
+                f"LOCALCOIN_PIN_HASH_MEMORY_KIB below {PIN_HASH_MEMORY_KIB_MIN} is refused in"
+                " production: argon2id needs its memory cost to resist guessing on GPUs"
+            )
+        return self
 
     @model_validator(mode="after")
     def _no_default_secrets_in_production(self) -> "Settings":
@@ -87,6 +143,8 @@ class Settings(BaseSettings):
             or self.stripe_webhook_secret == DEV_STRIPE_WEBHOOK_SECRET
         ):
             raise ValueError("LOCALCOIN_STRIPE_SECRET_KEY and _WEBHOOK_SECRET must be set")
+        if self.environment == "production" and self.secrets_key == DEV_SECRETS_KEY:
+            raise ValueError("LOCALCOIN_SECRETS_KEY must be set in production")
         if self.environment == "production" and self.webhook_allow_private_urls:
             raise ValueError("LOCALCOIN_WEBHOOK_ALLOW_PRIVATE_URLS is refused in production")
         return self

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, text
 
 from kit.problems import install_problem_handlers
+from kit.secret_keys import fingerprint_key
 from kit.settings import Settings, get_settings
 from ledger.clock import Clock
 from localcoin.observability import install as install_observability
@@ -79,6 +80,7 @@ def create_app(
         time_cost=config.pin_hash_time_cost,
     )
     app.state.access_token_ttl_s = config.access_token_ttl_s
+    app.state.fingerprint_key = fingerprint_key(config.secrets_key)
     app.state.stripe_client = stripe.StripeClient(
         config.stripe_secret_key, base_addresses={"api": config.stripe_api_base}
     )

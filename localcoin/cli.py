@@ -3,6 +3,7 @@
 Results are one JSON object on stdout; progress and logs go to stderr.
 """
 
+import ipaddress
 import os
 import socket
 from datetime import datetime
@@ -42,6 +43,7 @@ from localcoin.log import configure_logging
 from localcoin.migrate import current_revision, upgrade_to_head
 from localcoin.report_commands import report_app
 from localcoin.sealer import seal_coin
+from localcoin.secrets_commands import secrets_app
 from localcoin.settlement_commands import settlement_app
 from localcoin.stopping import exit_on_terminate, terminate_with_parent
 from localcoin.webhook_commands import webhooks_app
@@ -59,6 +61,7 @@ app.add_typer(points_app, name="points")
 app.add_typer(settlement_app, name="settlement")
 app.add_typer(report_app, name="report")
 app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(secrets_app, name="secrets")
 
 
 @app.callback()
@@ -252,6 +255,14 @@ def serve(
         raise fail("demo_refused", "no demo data in production")
     if reset and not demo:
         raise fail("reset_needs_demo", "--reset starts the demo afresh; give --demo too")
+    exposed = settings.development_secrets() if not is_loopback(host) else []
+    if exposed:
+        # The repository's development secrets are public: anyone could forge
+        # payment tokens or read sealed secrets of a server others can reach.
+        raise fail(
+            "development_secrets_refused",
+            f"serving on {host} needs real secrets; set {', '.join(exposed)}",
+        )
     exit_on_terminate()
     embedded = None if settings.database_url else start_owned(settings.home)
     try:
@@ -294,6 +305,16 @@ def _serve(url: str, *, host: str, port: int, demo: bool, reset: bool, workers: 
         log_config=None,
     )
     Multiprocess(config, sockets=[listening_socket(host, port)]).run()
+
+
+def is_loopback(host: str) -> bool:
+    """Only this machine can reach the address (names other than localhost count as exposed)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def default_workers() -> int:

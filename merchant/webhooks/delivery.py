@@ -43,7 +43,7 @@ from kit.periodic_pass import PeriodicPass
 from ledger.clock import Clock
 from ledger.records import GIVEN, Column, RecordColumns
 from ledger.unit_of_work import run_in_transaction
-from merchant.webhooks.endpoints import signing_secrets
+from merchant.webhooks.endpoints import opened, signing_secrets
 from merchant.webhooks.signing import signature_header
 from merchant.webhooks.urls import Resolver, UrlRefusedError, check_url, resolve
 
@@ -212,7 +212,9 @@ def claim_due(conn: Connection, *, at: datetime, limit: int = CLAIM_BATCH_MAX) -
 
 
 def _claim(row: Any, at: datetime) -> Claim:
-    secrets = signing_secrets(row.secret, row.previous_secret, row.previous_secret_until, at)
+    secret, previous = opened(row.secret), opened(row.previous_secret)
+    assert secret is not None
+    secrets = signing_secrets(secret, previous, row.previous_secret_until, at)
     return _CLAIM.read(row, secrets=secrets)
 
 

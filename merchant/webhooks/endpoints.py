@@ -2,8 +2,9 @@
 
 An endpoint is a URL (checked by merchant.webhooks.urls), the event types it
 subscribes to (known types, or ``*`` for all) and a secret ``whsec_…`` shown
-once, at creation and at each rotation. The secret is stored in clear, since
-signing needs it; encrypting it at rest is out of scope here. A rotation keeps
+once, at creation and at each rotation. Signing needs the secret itself, so it
+is stored sealed under the server's secrets key (kit/sealed_secrets.py), never
+in clear, and opened when read. A rotation keeps
 the old secret signing beside the new one for ``ROTATION_OVERLAP`` so the
 integrator can switch without dropping deliveries. Disabling an endpoint
 cancels its pending deliveries; it is not re-enabled (create a new one).
@@ -25,6 +26,7 @@ from sqlalchemy import Connection, text
 from kit.errors import Code
 from kit.problems import Problem
 from kit.public_ids import public_id
+from kit.sealed_secrets import secret_box
 from ledger.records import RecordColumns
 from merchant.accounts.merchants import Merchant
 from merchant.pages import page_of
@@ -83,7 +85,21 @@ class Endpoint:
         return ALL_EVENTS in self.events or event_type in self.events
 
 
-_ENDPOINT = RecordColumns(Endpoint, events=tuple, status=EndpointStatus)
+# The signing secret is sealed at rest (kit/sealed_secrets.py) and opened on read.
+SECRET_PURPOSE = "webhook endpoint signing secret"  # noqa: S105 - a label, not a secret
+
+
+def opened(sealed: str | None) -> str | None:
+    return None if sealed is None else secret_box().open(sealed, purpose=SECRET_PURPOSE)
+
+
+def sealed_new_secret() -> str:
+    return secret_box().seal(new_secret(), purpose=SECRET_PURPOSE)
+
+
+_ENDPOINT = RecordColumns(
+    Endpoint, events=tuple, status=EndpointStatus, secret=opened, previous_secret=opened
+)
 
 
 def signing_secrets(
@@ -167,7 +183,7 @@ def create_endpoint(
             "merchant": merchant.id,
             "url": checked_url,
             "events": list(subscribed),
-            "secret": new_secret(),
+            "secret": sealed_new_secret(),
             "at": at,
         },
     ).one()
@@ -252,7 +268,7 @@ def rotate_secret(
             "coin": endpoint.coin_id,
             "id": endpoint.id,
             "until": at + ROTATION_OVERLAP,
-            "secret": new_secret(),
+            "secret": sealed_new_secret(),
         },
     ).one()
     return _ENDPOINT.read(row)

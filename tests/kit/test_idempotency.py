@@ -58,11 +58,23 @@ class Shop:
                 raise RuntimeError("a bug after the entry was posted")
             return {"entry_id": posted.entry_id}
 
+        @router.post("/test/notes", status_code=201)
+        def take_note(db: Db, tag: str) -> dict[str, str]:
+            return {"tag": tag}
+
         self.app: FastAPI = create_app(books.engine, clock, run_sealer=False)
         self.app.include_router(router)
+        # Keys are scoped to an authenticated caller: the shop's till has a real key.
+        self.bearer = run_in_transaction(
+            books.engine, lambda c: issue_key(c, coin_id=books.coin_id, role=Role.ISSUER, at=T0)
+        )
 
     def client(self) -> TestClient:
-        return TestClient(self.app, raise_server_exceptions=False)
+        return TestClient(
+            self.app,
+            raise_server_exceptions=False,
+            headers={"Authorization": f"Bearer {self.bearer}"},
+        )
 
 
 @pytest.fixture
@@ -100,8 +112,8 @@ def entry_count(books: Books) -> int:
     )
 
 
-def pay(client: TestClient, key: str | None, body: dict[str, int], bearer: str = "k1"):  # type: ignore[no-untyped-def]
-    headers = {"Authorization": f"Bearer {bearer}"}
+def pay(client: TestClient, key: str | None, body: dict[str, int], bearer: str | None = None):  # type: ignore[no-untyped-def]
+    headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
     if key is not None:
         headers["Idempotency-Key"] = key
     return client.post("/test/transfers", json=body, headers=headers)
@@ -323,3 +335,13 @@ def test_the_claims_wait_bound_ends_with_the_claim(books: Books) -> None:
     before, claimed, after = run_in_transaction(books.engine, claim_then_read)
     assert claimed is True
     assert after == before == "0"
+
+
+def test_the_query_string_is_part_of_the_request(shop: Shop) -> None:
+    client = shop.client()
+    first = client.post("/test/notes?tag=X", headers={"Idempotency-Key": "note-1"})
+    assert (first.status_code, first.json()) == (201, {"tag": "X"})
+    other = client.post("/test/notes?tag=Y", headers={"Idempotency-Key": "note-1"})
+    assert (other.status_code, other.json()["code"]) == (422, "idempotency_key_reused")
+    again = client.post("/test/notes?tag=X", headers={"Idempotency-Key": "note-1"})
+    assert again.json() == {"tag": "X"} and again.headers["Idempotent-Replayed"] == "true"

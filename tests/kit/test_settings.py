@@ -33,8 +33,9 @@ def test_urls_are_driven_by_psycopg_3() -> None:
 
 
 PRODUCTION_SECRETS = {
-    "LOCALCOIN_PIN_PEPPER": "pepper-from-the-vault",
+    "LOCALCOIN_PIN_PEPPER": "pepper-from-the-vault-Qm9hX2J3VnR5ZkE",
     "LOCALCOIN_TOKEN_MASTER_KEY": "token-master-key-from-the-vault-0123456789",
+    "LOCALCOIN_SECRETS_KEY": "secrets-key-from-the-vault-ZyXwVuTs0987654321",
     "LOCALCOIN_STRIPE_SECRET_KEY": "sk_live_from_the_vault",
     "LOCALCOIN_STRIPE_WEBHOOK_SECRET": "whsec_from_the_vault",
 }
@@ -47,6 +48,7 @@ PRODUCTION_SECRETS = {
         ("LOCALCOIN_TOKEN_MASTER_KEY", "TOKEN_MASTER_KEY"),
         ("LOCALCOIN_STRIPE_SECRET_KEY", "STRIPE"),
         ("LOCALCOIN_STRIPE_WEBHOOK_SECRET", "STRIPE"),
+        ("LOCALCOIN_SECRETS_KEY", "SECRETS_KEY"),
     ],
 )
 def test_production_refuses_each_development_secret(
@@ -66,4 +68,45 @@ def test_production_starts_with_every_secret_set(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("LOCALCOIN_ENVIRONMENT", "production")
     for name, value in PRODUCTION_SECRETS.items():
         monkeypatch.setenv(name, value)
-    assert Settings().pin_pepper == "pepper-from-the-vault"
+    assert Settings().pin_pepper == PRODUCTION_SECRETS["LOCALCOIN_PIN_PEPPER"]
+
+
+@pytest.mark.parametrize(
+    ("name", "weak"),
+    [
+        ("LOCALCOIN_PIN_PEPPER", "short-pepper"),
+        ("LOCALCOIN_TOKEN_MASTER_KEY", "a" * 64),
+        ("LOCALCOIN_SECRETS_KEY", "abcabcabcabcabcabcabcabcabcabcabcabc"),
+    ],
+)
+def test_production_refuses_weak_secrets(
+    monkeypatch: pytest.MonkeyPatch, name: str, weak: str
+) -> None:
+    monkeypatch.setenv("LOCALCOIN_ENVIRONMENT", "production")
+    for secret, value in PRODUCTION_SECRETS.items():
+        monkeypatch.setenv(secret, value)
+    monkeypatch.setenv(name, weak)
+    with pytest.raises(ValidationError, match=f"{name} is weak"):
+        Settings()
+
+
+def test_production_refuses_a_low_argon2_memory_cost(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCALCOIN_ENVIRONMENT", "production")
+    for secret, value in PRODUCTION_SECRETS.items():
+        monkeypatch.setenv(secret, value)
+    monkeypatch.setenv("LOCALCOIN_PIN_HASH_MEMORY_KIB", "1024")
+    with pytest.raises(ValidationError, match="PIN_HASH_MEMORY_KIB"):
+        Settings()
+
+
+def test_the_development_secrets_in_use_are_named() -> None:
+    assert "LOCALCOIN_SECRETS_KEY" in Settings(environment="local").development_secrets()
+    vaulted = Settings(
+        environment="local",
+        pin_pepper="x" * 40,
+        token_master_key="y" * 40,
+        secrets_key="z" * 40,
+        stripe_secret_key="sk_live_1",
+        stripe_webhook_secret="whsec_1",
+    )
+    assert vaulted.development_secrets() == []

@@ -18,7 +18,7 @@ from ledger.coins import find_coin
 from ledger.entries import EntryRequest, credit, debit, post_entry
 from ledger.lots import LotKind
 from ledger.unit_of_work import run_in_transaction
-from localcoin.cli import app
+from localcoin.cli import app, is_loopback
 from localcoin.migrate import alembic_config
 from tests.conftest import T0, Books
 
@@ -206,3 +206,20 @@ def test_results_go_to_stdout_and_progress_to_stderr(database_url: str, books: B
     assert json.loads(done.stdout)["ok"] is True
     assert len(done.stdout.strip().splitlines()) == 1
     assert "verifying coins" in done.stderr
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.20", "::", "coin.example-city.jp"])
+def test_serve_on_a_reachable_address_refuses_the_development_secrets(
+    cli: CliRunner, host: str
+) -> None:
+    # LOCALCOIN_ENVIRONMENT is "local" here: the address, not the label, decides.
+    exit_code, out = run(cli, "serve", "--host", host)
+    assert exit_code == 1
+    assert out["code"] == "development_secrets_refused"
+    assert "LOCALCOIN_TOKEN_MASTER_KEY" in out["detail"]
+    assert "LOCALCOIN_SECRETS_KEY" in out["detail"]
+
+
+def test_loopback_addresses_may_use_the_development_secrets() -> None:
+    assert all(is_loopback(host) for host in ("127.0.0.1", "::1", "localhost", "127.0.0.9"))
+    assert not any(is_loopback(host) for host in ("0.0.0.0", "10.0.0.1", "example.jp"))
