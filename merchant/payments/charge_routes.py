@@ -128,7 +128,7 @@ def list_charges(
         str | None, Query(description="The id of the last charge seen.", max_length=40)
     ] = None,
 ) -> ChargePage:
-    """The merchant's own charges, newest first."""
+    """The merchant's own charges, newest first; a terminal's key lists the till's own."""
     merchant = caller.merchant
     charges, has_more = charges_page(
         db,
@@ -136,6 +136,7 @@ def list_charges(
         merchant_id=merchant.id,
         limit=limit,
         starting_after=starting_after,
+        terminal_id=caller.terminal_id,
     )
     return ChargePage(
         data=[charge_public(charge, merchant.public_id, wallet) for charge, wallet in charges],

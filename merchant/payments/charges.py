@@ -278,15 +278,23 @@ _WITH_WALLET = (
 
 
 def charges_page(
-    conn: Connection, *, coin_id: int, merchant_id: int, limit: int, starting_after: str | None
+    conn: Connection,
+    *,
+    coin_id: int,
+    merchant_id: int,
+    limit: int,
+    starting_after: str | None,
+    terminal_id: int | None = None,
 ) -> tuple[list[tuple[Charge, str]], bool]:
-    """The merchant's charges, newest first, each with its wallet's public id."""
+    """The merchant's charges (a terminal's own only, given one), newest first, each
+    with its wallet's public id."""
     rows, has_more = page_of(
         conn,
         table="charges",
         columns=_WITH_WALLET,
-        where="coin_id = :coin AND merchant_id = :merchant",
-        params={"coin": coin_id, "merchant": merchant_id},
+        where="coin_id = :coin AND merchant_id = :merchant"
+        + (" AND terminal_id = :terminal" if terminal_id is not None else ""),
+        params={"coin": coin_id, "merchant": merchant_id, "terminal": terminal_id},
         limit=limit,
         starting_after=starting_after,
     )

@@ -38,6 +38,7 @@ def _public(refund: Refund, merchant_public_id: str) -> RefundPublic:
         Code.PAYMENT_INTENT_NOT_FOUND,
         Code.PAYMENT_INTENT_NOT_PAID,
         Code.REFUND_EXCEEDS_CHARGE,
+        Code.TERMINAL_KEY_NOT_ALLOWED,
     ),
 )
 def create_refund(

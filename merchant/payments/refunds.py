@@ -20,6 +20,10 @@ gives back whatever fee is left, so a full refund (in one or in many parts)
 returns exactly the whole fee and the merchant never pays fee on coin it
 gave back.
 
+A terminal's key refunds only what its own till took, within
+``TERMINAL_REFUND_WINDOW`` of the charge and at most ``TERMINAL_REFUND_MAX`` at
+once; anything else needs the merchant's own key.
+
 Refusals, in the order they are checked:
 
 | code | status | when |
@@ -28,11 +32,12 @@ Refusals, in the order they are checked:
 | ``payment_intent_not_found`` | 404 | no such payment intent for this merchant |
 | ``payment_intent_not_paid`` | 409 | the intent has no charge yet |
 | ``refund_exceeds_charge`` | 409 | more than what is left of the charge (or nothing is left) |
+| ``terminal_key_not_allowed`` | 403 | a till's key on another till's, an old or a large charge |
 | ``insufficient_funds`` | 402 | the merchant's available coin cannot cover it |
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -50,6 +55,11 @@ from merchant.payments.charges import Charge, charge_wallet_public_id, find_char
 from merchant.webhooks.outbox import record_event
 
 KIND = "refund"
+
+
+# What a till may give back on its own (the merchant's key is not limited).
+TERMINAL_REFUND_WINDOW = timedelta(days=7)
+TERMINAL_REFUND_MAX = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +124,27 @@ def refund_fee(charge: Charge, *, amount: int, fee_refunded_so_far: int) -> int:
     return charge.fee * amount // charge.amount
 
 
+def _within_the_tills_reach(charge: Charge, *, terminal_id: int, amount: int, at: datetime) -> None:
+    """A till refunds what it took itself, lately and in small amounts; the rest is
+    the merchant's own key's (a stolen tablet cannot pay out the shop's takings)."""
+    if charge.terminal_id != terminal_id:
+        raise Problem(
+            Code.TERMINAL_KEY_NOT_ALLOWED,
+            "a terminal refunds only charges it took; use the merchant's own key",
+        )
+    if at - charge.created_at > TERMINAL_REFUND_WINDOW:
+        raise Problem(
+            Code.TERMINAL_KEY_NOT_ALLOWED,
+            f"a terminal refunds charges of the last {TERMINAL_REFUND_WINDOW.days} days only;"
+            " use the merchant's own key",
+        )
+    if amount > TERMINAL_REFUND_MAX:
+        raise Problem(
+            Code.TERMINAL_KEY_NOT_ALLOWED,
+            f"a terminal refunds at most {TERMINAL_REFUND_MAX} at once; use the merchant's own key",
+        )
+
+
 def charge_of_intent(
     conn: Connection, *, coin_id: int, merchant_id: int, intent_public_id: str
 ) -> str:
@@ -154,6 +185,8 @@ def refund_charge(
     )
     left = charge.amount - charge.refunded
     wanted = left if amount is None else amount
+    if terminal_id is not None:
+        _within_the_tills_reach(charge, terminal_id=terminal_id, amount=wanted, at=at)
     if not 0 < wanted <= left:
         raise Problem(
             Code.REFUND_EXCEEDS_CHARGE,

@@ -13,10 +13,12 @@ from ledger.clock import FixedClock
 from ledger.unit_of_work import run_in_transaction
 from tests.merchant.shops import Payer, Shop, funded_resident, open_shop
 from tests.merchant.tills import (
+    charge,
     charged,
     count_rows,
     fees_posted,
     merchant_posted,
+    payment_token,
     set_fee,
     terminal_headers,
     wallet_balance,
@@ -182,8 +184,10 @@ def test_a_refund_names_exactly_one_charge_or_intent(town: Town) -> None:
 def test_a_refund_posts_one_entry_with_its_event_and_a_till_may_refund(town: Town) -> None:
     shop = open_shop(town)
     payer = funded_resident(town, 5_000)
-    paid = charged(town, shop, payer, 1_000)
-    response = refund(town, terminal_headers(town, shop), charge_id=paid["id"], amount=250)
+    till = terminal_headers(town, shop)
+    taken = charge(town.client, till, amount=1_000, token=payment_token(town, payer))
+    assert taken.status_code == 201, taken.text
+    response = refund(town, till, charge_id=taken.json()["id"], amount=250)
     assert response.status_code == 201, response.text
 
     def read(conn):  # type: ignore[no-untyped-def]
@@ -201,7 +205,7 @@ def test_a_refund_posts_one_entry_with_its_event_and_a_till_may_refund(town: Tow
 
     entry, event = run_in_transaction(town.engine, read)
     assert entry[1]["merchant"] == shop.merchant.public_id
-    assert entry[1]["charge"] == paid["id"]
+    assert entry[1]["charge"] == taken.json()["id"]
     assert event[0]["id"] == response.json()["id"]
     assert event[0]["charge"]["status"] == "partially_refunded"
     listed = town.client.get("/v1/refunds", headers=shop.headers).json()
