@@ -18,6 +18,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+# pytest rewrites the asserts of every package that ships a pytest plugin (anyio
+# among them), parsing its source with ast.parse as it is imported. CPython 3.11
+# keeps ast.parse's recursion count per interpreter, not per thread, so a live
+# server's thread importing anyio's backend while the test's thread parses too
+# fails with "AST constructor recursion depth mismatch". Import them here, once,
+# before any server thread starts.
+import anyio._backends._asyncio
+import anyio.from_thread
+import anyio.to_thread  # noqa: F401
 import pytest
 from sqlalchemy import Engine, create_engine, make_url, text
 

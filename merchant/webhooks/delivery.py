@@ -40,6 +40,7 @@ import structlog
 from sqlalchemy import Connection, Engine, text
 
 from kit.periodic_pass import PeriodicPass
+from kit.sealed_secrets import SealError
 from ledger.clock import Clock
 from ledger.records import GIVEN, Column, RecordColumns
 from ledger.unit_of_work import run_in_transaction
@@ -208,11 +209,18 @@ def claim_due(conn: Connection, *, at: datetime, limit: int = CLAIM_BATCH_MAX) -
         ),
         {"at": at, "limit": limit, "lease_end": at + LEASE},
     ).all()
-    return [_claim(row, at) for row in rows]
+    return [claim for claim in (_claim(row, at) for row in rows) if claim is not None]
 
 
-def _claim(row: Any, at: datetime) -> Claim:
-    secret, previous = opened(row.secret), opened(row.previous_secret)
+def _claim(row: Any, at: datetime) -> Claim | None:
+    """The claim with its signing secrets, or None when the secrets key cannot open
+    them: that endpoint waits (its lease runs out and it is claimed again once the
+    operator configures the key), and every other endpoint's deliveries go on."""
+    try:
+        secret, previous = opened(row.secret), opened(row.previous_secret)
+    except SealError as refused:
+        log.error("webhook_secret_unopenable", endpoint=row.endpoint_public_id, error=str(refused))
+        return None
     assert secret is not None
     secrets = signing_secrets(secret, previous, row.previous_secret_until, at)
     return _CLAIM.read(row, secrets=secrets)

@@ -10,6 +10,7 @@ a key leaves a fingerprint that no plain hash of any PIN reproduces.
 import hashlib
 import json
 import os
+import uuid
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from alembic import command
 from sqlalchemy import Engine, create_engine, make_url, text
 from typer.testing import CliRunner
 
+from kit.database import make_engine
 from kit.sealed_secrets import SecretBox
 from kit.settings import get_settings
 from ledger.clock import FixedClock
@@ -24,6 +26,7 @@ from ledger.unit_of_work import run_in_transaction
 from localcoin.cli import app as cli_app
 from localcoin.migrate import alembic_config
 from merchant.webhooks.endpoints import SECRET_PURPOSE
+from tests.conftest import migrated_database
 from tests.merchant.accounts.test_onboarding_api import application
 from tests.merchant.webhook_town import webhook_town
 from tests.wallet_api.test_residents_api import Town
@@ -106,16 +109,18 @@ def test_a_database_dump_holds_no_secret_the_api_handed_out(town: Town) -> None:
 def test_a_stored_sign_up_cannot_be_brute_forced_for_its_pin(town: Town) -> None:
     body = {"coin": town.code, "display_name": "山田花子", "pin": "482913"}
     raw = json.dumps(body, ensure_ascii=False).encode()
+    # Sign-ups are public: every test client shares one address, so the key is unique.
+    key = f"signup-{uuid.uuid4()}"
     created = town.client.post(
         "/v1/residents",
         content=raw,
-        headers={"Content-Type": "application/json", "Idempotency-Key": "signup-1"},
+        headers={"Content-Type": "application/json", "Idempotency-Key": key},
     )
     assert created.status_code == 201, created.text
     stored = run_in_transaction(
         town.engine,
         lambda c: c.execute(
-            text("SELECT request_hash, body FROM idempotency_requests WHERE key = 'signup-1'")
+            text("SELECT request_hash, body FROM idempotency_requests WHERE key = :k"), {"k": key}
         ).one(),
     )
     assert b"482913" not in bytes(stored.body)
@@ -128,8 +133,19 @@ def test_a_stored_sign_up_cannot_be_brute_forced_for_its_pin(town: Town) -> None
 
 
 def test_webhook_secrets_are_sealed_and_rotate_to_a_new_key(
-    town: Town, database_url: str, monkeypatch: pytest.MonkeyPatch
+    server_url: str, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Rotation reseals every endpoint in the database: a database of its own keeps
+    # the other tests' endpoints under the key their apps hold.
+    with migrated_database(server_url, f"localcoin_rotate_{os.getpid()}") as database_url:
+        engine = make_engine(database_url)
+        try:
+            _rotate(webhook_town(engine, clock), database_url, monkeypatch)
+        finally:
+            engine.dispose()
+
+
+def _rotate(town: Town, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     old, new = get_settings().secrets_key, "a-new-secrets-key-from-the-vault-Zq8Wm3Rt5Yx1"
     merchant = town.client.post("/v1/merchants", json=application(), headers=town.issuer()).json()
     shop = {"Authorization": f"Bearer {merchant['api_key']}"}

@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
+from kit.sealed_secrets import SecretBox, secret_box
 from ledger.clock import FixedClock
 from ledger.unit_of_work import run_in_transaction
 from localcoin.app import create_app
@@ -24,6 +25,7 @@ from merchant.webhooks.delivery import (
     record_outcome,
     retry_delay,
 )
+from merchant.webhooks.endpoints import SECRET_PURPOSE
 from merchant.webhooks.signing import SignatureError, verify
 from tests.conftest import T0
 from tests.merchant.shops import Shop, funded_resident, open_shop
@@ -175,6 +177,37 @@ def test_a_delivery_claimed_by_a_dead_worker_is_retried_after_its_lease(town: To
     assert late == "lease_lost"
     [delivery] = event_view(town, shop, second.public_id)["deliveries"]
     assert (delivery["status"], delivery["attempt_count"]) == ("delivered", 2)
+
+
+def test_an_endpoint_whose_secret_cannot_be_opened_does_not_hold_up_the_others(
+    town: Town,
+) -> None:
+    stuck, other = open_shop(town), open_shop(town)
+    with running_receiver() as receiver:
+        stuck_endpoint = add_endpoint(town, stuck, receiver.url)
+        add_endpoint(town, other, receiver.url)
+
+        def reseal(box: SecretBox) -> None:
+            run_in_transaction(
+                town.engine,
+                lambda c: c.execute(
+                    text("UPDATE webhook_endpoints SET secret = :s WHERE public_id = :p"),
+                    {
+                        "s": box.seal(stuck_endpoint["secret"], purpose=SECRET_PURPOSE),
+                        "p": stuck_endpoint["id"],
+                    },
+                ),
+            )
+
+        # Sealed under a key this server was not given (a botched key rollout).
+        reseal(SecretBox("a-key-this-server-does-not-hold-Qw8Zr3Lm5Xp1"))
+        waiting, sent = emit(town, stuck), emit(town, other)
+        run_pass(town)
+        assert receiver.event_ids() == [sent.public_id]
+        reseal(secret_box())  # the operator configures the key
+        town.clock.advance(LEASE)
+        run_pass(town)
+        assert receiver.event_ids() == [sent.public_id, waiting.public_id]
 
 
 def test_two_workers_at_once_deliver_each_event_once(town: Town) -> None:
