@@ -57,3 +57,30 @@ def resident_of(conn: Connection, token: str, *, at: datetime) -> int | None:
         {"hash": _digest(token), "at": at},
     ).scalar_one_or_none()
     return resident_id
+
+
+def revoke_token(conn: Connection, token: str, *, at: datetime) -> bool:
+    """Ends one token (a log-out); True if it was live."""
+    revoked = conn.execute(
+        text(
+            "UPDATE access_tokens SET revoked_at = :at"
+            " WHERE token_hash = :hash AND revoked_at IS NULL"
+        ),
+        {"hash": _digest(token), "at": at},
+    ).rowcount
+    return bool(revoked)
+
+
+def revoke_resident_tokens(
+    conn: Connection, *, resident_id: int, at: datetime, keep: str | None = None
+) -> int:
+    """Ends every live token of the resident but ``keep`` (a PIN changed or reset)."""
+    revoked: int = conn.execute(
+        text(
+            "UPDATE access_tokens SET revoked_at = :at"
+            " WHERE resident_id = :resident AND revoked_at IS NULL AND expires_at > :at"
+            " AND token_hash IS DISTINCT FROM :keep"
+        ),
+        {"resident": resident_id, "at": at, "keep": _digest(keep) if keep else None},
+    ).rowcount
+    return revoked

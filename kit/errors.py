@@ -781,6 +781,18 @@ class Code(StrEnum):
         "Card processor unavailable",
         "The card processor did not answer; nothing was charged, try again.",
     )
+    PIN_REQUIRED = (
+        "pin_required",
+        401,
+        "PIN required",
+        "A payment or transfer at or above the coin's step-up amount carries the resident's PIN.",
+    )
+    PIN_INCORRECT = (
+        "pin_incorrect",
+        403,
+        "Wrong PIN",
+        "The PIN does not match; repeated wrong PINs lock the resident for a while.",
+    )
     INTERNAL_ERROR = (
         "internal_error",
         500,

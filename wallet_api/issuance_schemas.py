@@ -48,6 +48,12 @@ class CoinRulesChange(RequestBody):
     merchant_to_resident_allowed: bool | None = Field(
         default=None, description="May merchants pay residents (change, cash-back)?"
     )
+    step_up_amount: int | None = Field(
+        default=None,
+        gt=0,
+        le=AMOUNT_MAX,
+        description="Payments and transfers of this much or more need the resident's PIN.",
+    )
 
 
 class CoinRulesPublic(BaseModel):
@@ -58,6 +64,7 @@ class CoinRulesPublic(BaseModel):
     topup_bonus_bp: int
     topup_bonus_excluded_channels: list[TopupChannel]
     merchant_to_resident_allowed: bool
+    step_up_amount: int
 
 
 class CampaignCreate(RequestBody):

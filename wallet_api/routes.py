@@ -4,9 +4,11 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
+from kit.access_tokens import revoke_token
 from kit.auth import CurrentResident, IssuerKey
+from kit.caller import bearer_of
 from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
 from kit.problems import Problem, problem_response
@@ -30,6 +32,9 @@ from wallet_api.rules import get_rules
 from wallet_api.schemas import (
     Balance,
     Lot,
+    PinChange,
+    PinReset,
+    PinResetDone,
     ResidentCreate,
     ResidentCreated,
     ResidentPublic,
@@ -40,6 +45,7 @@ from wallet_api.schemas import (
     VerificationCreate,
     WalletPublic,
 )
+from wallet_api.sessions import change_pin, reset_pin
 from wallet_api.signup_limit import client_address, limit_signups
 from wallet_api.topups import Channel, record_topup
 
@@ -204,3 +210,67 @@ def create_topup(body: TopupCreate, db: Db, key: IssuerKey, request: Request) ->
         reference=topup.reference,
         created_at=topup.created_at.isoformat(),
     )
+
+
+@auth_router.post(
+    "/auth/logout",
+    status_code=204,
+    responses=refusals(Code.UNAUTHENTICATED),
+)
+def log_out(request: Request, resident_id: CurrentResident) -> Response:
+    """Ends the access token it is called with; the token is refused from then on."""
+    token = bearer_of(request)
+    assert token is not None, "CurrentResident checked it"
+    now = request_clock(request).now()
+    run_in_transaction(request.app.state.engine, lambda conn: revoke_token(conn, token, at=now))
+    return Response(status_code=204)
+
+
+@auth_router.post(
+    "/auth/pin",
+    status_code=204,
+    responses=refusals(Code.UNAUTHENTICATED, Code.PIN_INCORRECT, Code.RESIDENT_LOCKED),
+)
+def change_own_pin(body: PinChange, request: Request, resident_id: CurrentResident) -> Response:
+    """Changes the PIN (the current one first); every other session of the resident ends."""
+    token = bearer_of(request)
+    assert token is not None, "CurrentResident checked it"
+    refused = run_in_transaction(
+        request.app.state.engine,
+        lambda conn: change_pin(
+            conn,
+            resident_id=resident_id,
+            current_pin=body.current_pin,
+            new_pin=body.new_pin,
+            hasher=request.app.state.pin_hasher,
+            token=token,
+            at=request_clock(request).now(),
+        ),
+    )
+    if refused is not None:
+        return problem_response(refused.code, refused.detail)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/residents/{resident_id}/pin_reset",
+    response_model=PinResetDone,
+    responses=refusals(Code.RESIDENT_NOT_FOUND),
+)
+def reset_resident_pin(
+    resident_id: str, body: PinReset, db: Db, key: IssuerKey, request: Request
+) -> PinResetDone:
+    """At the counter, after an identity check: a new PIN; wallet and balance stay.
+
+    The lockout is lifted and every session of the resident ends. Issuer key.
+    """
+    ended = reset_pin(
+        db,
+        coin_id=key.coin_id,
+        resident_public_id=resident_id,
+        new_pin=body.new_pin,
+        checked_with=body.checked_with,
+        hasher=request.app.state.pin_hasher,
+        at=request_clock(request).now(),
+    )
+    return PinResetDone(resident_id=resident_id, sessions_ended=ended)

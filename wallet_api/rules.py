@@ -28,6 +28,8 @@ class CoinRules:
     merchant_to_resident_allowed: may merchants pay residents (change, cash-back)?
         Off unless the issuer allows it: giving change counts as refunding
         prepaid value under the Payment Services Act.
+    step_up_amount: payments and transfers of this much or more carry the
+        resident's PIN (a stolen unlocked phone pays small amounts only).
     """
 
     coin_id: int
@@ -38,6 +40,7 @@ class CoinRules:
     topup_bonus_bp: int
     topup_bonus_excluded_channels: frozenset[str]
     merchant_to_resident_allowed: bool = False
+    step_up_amount: int = 10_000
 
     def balance_cap(self, tier: Tier) -> int:
         return self.verified_balance_cap if tier is Tier.VERIFIED else self.basic_balance_cap

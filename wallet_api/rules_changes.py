@@ -15,7 +15,13 @@ from kit.problems import Problem
 from ledger.limits import AMOUNT_MAX
 from wallet_api.rules import CoinRules, get_rules
 
-AMOUNT_RULES = ("basic_balance_cap", "verified_balance_cap", "payment_max", "daily_topup_max")
+AMOUNT_RULES = (
+    "basic_balance_cap",
+    "verified_balance_cap",
+    "payment_max",
+    "daily_topup_max",
+    "step_up_amount",
+)
 BONUS_BP_MAX = 10_000
 TOPUP_CHANNELS = frozenset({"counter", "atm", "bank_account", "card"})
 
@@ -35,6 +41,7 @@ def change_rules(conn: Connection, *, coin_id: int, changes: Mapping[str, object
         "topup_bonus_bp": current.topup_bonus_bp,
         "topup_bonus_excluded_channels": sorted(current.topup_bonus_excluded_channels),
         "merchant_to_resident_allowed": current.merchant_to_resident_allowed,
+        "step_up_amount": current.step_up_amount,
     }
     unknown = set(changes) - set(merged)
     assert not unknown, f"the schema lets no other rule through: {unknown}"
@@ -50,7 +57,8 @@ def change_rules(conn: Connection, *, coin_id: int, changes: Mapping[str, object
             " verified_balance_cap = :verified_balance_cap, payment_max = :payment_max,"
             " daily_topup_max = :daily_topup_max, topup_bonus_bp = :topup_bonus_bp,"
             " topup_bonus_excluded_channels = :topup_bonus_excluded_channels,"
-            " merchant_to_resident_allowed = :merchant_to_resident_allowed"
+            " merchant_to_resident_allowed = :merchant_to_resident_allowed,"
+            " step_up_amount = :step_up_amount"
             " WHERE coin_id = :coin"
         ),
         {"coin": coin_id, **merged},

@@ -22,6 +22,7 @@ def _public(rules: CoinRules) -> CoinRulesPublic:
         topup_bonus_bp=rules.topup_bonus_bp,
         topup_bonus_excluded_channels=sorted(rules.topup_bonus_excluded_channels),
         merchant_to_resident_allowed=rules.merchant_to_resident_allowed,
+        step_up_amount=rules.step_up_amount,
     )
 
 

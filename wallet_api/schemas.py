@@ -129,3 +129,24 @@ class PaymentTokenPublic(BaseModel):
     expires_at: str = Field(description=f"ISO 8601, UTC: {TOKEN_TTL_S} s after issue.")
     coin: str
     wallet_id: str
+
+
+class PinChange(RequestBody):
+    current_pin: str = Field(min_length=1, max_length=6)
+    new_pin: str = Field(description="4 to 6 digits.", pattern=r"^[0-9]{4,6}$")
+
+
+class PinReset(RequestBody):
+    """The counter's reset, after the clerk checked the resident's identity."""
+
+    new_pin: str = Field(
+        description="4 to 6 digits, chosen by the resident.", pattern=r"^[0-9]{4,6}$"
+    )
+    checked_with: Literal[
+        "my_number_card", "driving_licence", "passport", "residence_card", "health_insurance_card"
+    ] = Field(description="How the identity was checked (the document's number is not kept).")
+
+
+class PinResetDone(BaseModel):
+    resident_id: str
+    sessions_ended: int

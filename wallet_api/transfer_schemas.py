@@ -17,6 +17,11 @@ class TransferCreate(RequestBody):
         min_length=2,
         max_length=16,
     )
+    pin: str | None = Field(
+        default=None,
+        description="The resident's PIN: required from the coin's step-up amount on.",
+        pattern=r"^[0-9]{4,6}$",
+    )
 
 
 class TransferPublic(BaseModel):

@@ -46,7 +46,9 @@ from merchant.payments.payment_intents import (
     require_payable,
 )
 from merchant.qr.emvco_qr import Initiation, MerchantQr, QrError, parse
+from wallet_api.pins import PinHasher
 from wallet_api.residents import Wallet
+from wallet_api.step_up import step_up_refusal
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,9 +106,19 @@ def read_qr(payload: str) -> MerchantQr:
 
 
 def pay_qr(
-    conn: Connection, *, resident_id: int, qr_payload: str, amount: int | None, at: datetime
-) -> Payment:
-    """Pays the code from the resident's wallet in the code's coin, in the caller's transaction."""
+    conn: Connection,
+    *,
+    resident_id: int,
+    qr_payload: str,
+    amount: int | None,
+    pin: str | None,
+    hasher: PinHasher,
+    at: datetime,
+) -> Payment | Problem:
+    """Pays the code from the resident's wallet in the code's coin, in the caller's transaction.
+
+    A PIN refusal of the step-up is returned, not raised: its failure count commits.
+    """
     qr = read_qr(qr_payload)
     known = payment_context(
         conn,
@@ -116,6 +128,19 @@ def pay_qr(
         at=at,
     )
     coin, merchant, wallet, rules = known.coin, known.merchant, known.wallet, known.rules
+    asked = qr.amount_yen if qr.initiation is not Initiation.STATIC else amount
+    if asked is not None and (pin is not None or asked >= rules.step_up_amount):
+        refusal = step_up_refusal(
+            conn,
+            rules=rules,
+            amount=asked,
+            resident_id=resident_id,
+            pin=pin,
+            hasher=hasher,
+            at=at,
+        )
+        if refusal is not None:
+            return refusal
     if qr.initiation is Initiation.STATIC:
         if amount is None:
             raise Problem(

@@ -92,6 +92,11 @@ class WalletPaymentCreate(RequestBody):
         gt=0,
         le=AMOUNT_MAX,
     )
+    pin: str | None = Field(
+        default=None,
+        description="The resident's PIN: required from the coin's step-up amount on.",
+        pattern=r"^[0-9]{4,6}$",
+    )
 
 
 class WalletPaymentPublic(BaseModel):

@@ -8,11 +8,13 @@ because routes are matched one after another in the order they were included.
 """
 
 from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from kit.auth import CurrentResident
 from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
+from kit.problems import Problem, problem_response
 from kit.refusal_docs import refusals
 from ledger.clock import Clock
 from ledger.errors import Code as LedgerCode
@@ -41,24 +43,31 @@ router = APIRouter(route_class=IdempotentRoute, tags=["payment_intents"])
         Code.AMOUNT_MISMATCH,
         Code.AMOUNT_INVALID,
         Code.LIMIT_EXCEEDED,
+        Code.PIN_REQUIRED,
+        Code.PIN_INCORRECT,
+        Code.RESIDENT_LOCKED,
     ),
 )
 async def create_wallet_payment(
     body: WalletPaymentCreate, db: Db, resident_id: CurrentResident, request: Request
-) -> WalletPaymentPublic:
+) -> WalletPaymentPublic | JSONResponse:
     """Pays a merchant's QR you scanned: a static code (send ``amount``) or a dynamic
     one of a payment intent (its amount is inside). Paid from your wallet in the code's coin."""
     clock: Clock = request.app.state.clock
 
-    def pay() -> WalletPaymentPublic:
-        payment = pay_qr(
+    def pay() -> WalletPaymentPublic | JSONResponse:
+        outcome = pay_qr(
             db,
             resident_id=resident_id,
             qr_payload=body.qr_payload,
             amount=body.amount,
+            pin=body.pin,
+            hasher=request.app.state.pin_hasher,
             at=clock.now(),
         )
-        return WalletPaymentPublic.model_validate(payment.as_json())
+        if isinstance(outcome, Problem):
+            return problem_response(outcome.code, outcome.detail)
+        return WalletPaymentPublic.model_validate(outcome.as_json())
 
     # A plain function would cost two hops to the thread pool, one for the work
     # and one for checking the answer against its model; here the answer is

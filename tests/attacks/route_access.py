@@ -39,6 +39,8 @@ MATRIX: dict[tuple[str, str], frozenset[Caller]] = {
     ("POST", "/v1/residents"): PUBLIC,
     ("GET", "/v1/coins"): PUBLIC,
     ("POST", "/v1/auth/token"): PUBLIC,
+    ("POST", "/v1/auth/logout"): RESIDENT,
+    ("POST", "/v1/auth/pin"): RESIDENT,
     ("GET", "/v1/wallet"): RESIDENT,
     ("POST", "/v1/wallets"): RESIDENT,
     ("GET", "/v1/wallet/transactions"): RESIDENT,
@@ -54,6 +56,7 @@ MATRIX: dict[tuple[str, str], frozenset[Caller]] = {
     ("POST", "/v1/stripe/webhook"): STRIPE_SIGNED,
     # Issuer (bank).
     ("POST", "/v1/residents/{resident_id}/verify"): ISSUER,
+    ("POST", "/v1/residents/{resident_id}/pin_reset"): ISSUER,
     ("POST", "/v1/topups"): ISSUER,
     ("POST", "/v1/residents/{resident_id}/cards"): ISSUER,
     ("POST", "/v1/cards/{card_id}/block"): ISSUER,

@@ -32,6 +32,11 @@ from tests.merchant.tills import terminal_headers
 BODIES: dict[tuple[str, str], dict[str, object]] = {
     ("POST", "/v1/premium_campaigns/{campaign_id}/purchases"): {"units": 1},
     ("POST", "/v1/residents/{resident_id}/verify"): {"method": "counter", "reference": "R-1"},
+    # The same PIN the town's resident has (tests/merchant/shops.py): only sessions end.
+    ("POST", "/v1/residents/{resident_id}/pin_reset"): {
+        "new_pin": "1234",
+        "checked_with": "my_number_card",
+    },
     ("POST", "/v1/cards/{card_id}/block"): {"reason": "lost"},
     ("POST", "/v1/premium_purchases/{purchase_id}/confirm"): {
         "channel": "counter",
@@ -91,10 +96,23 @@ def _send(
     return response.status_code, response.text[:300]
 
 
+# Routes that end the caller's own session: they get a session of their own,
+# so the town's resident stays logged in for the rows after them.
+ENDS_THE_SESSION = frozenset({("POST", "/v1/auth/logout")})
+# The counter's PIN reset ends every session of the resident: log in again after it.
+ENDS_ALL_SESSIONS = frozenset({("POST", "/v1/residents/{resident_id}/pin_reset")})
+
+
 def _call(
     town: PopulatedTown, method: str, template: str, path: str, caller: Caller
 ) -> tuple[int, str]:
-    return _send(town.town.client, method, template, path, town.headers[caller])
+    headers = town.headers[caller]
+    if (method, template) in ENDS_THE_SESSION and caller is Caller.RESIDENT:
+        headers = town.town.token(town.payer.resident_id)
+    answer = _send(town.town.client, method, template, path, headers)
+    if (method, template) in ENDS_ALL_SESSIONS and answer[0] == 200:
+        town.headers[Caller.RESIDENT] = town.town.token(town.payer.resident_id)
+    return answer
 
 
 def _api_rows() -> Iterator[tuple[str, str]]:

@@ -30,10 +30,14 @@ def create_intent(
     return intent
 
 
-def pay(town: Town, payer: Payer, qr_payload: str, amount: int | None = None):  # type: ignore[no-untyped-def]
+def pay(  # type: ignore[no-untyped-def]
+    town: Town, payer: Payer, qr_payload: str, amount: int | None = None, pin: str | None = None
+):
     body: dict[str, Any] = {"qr_payload": qr_payload}
     if amount is not None:
         body["amount"] = amount
+    if pin is not None:
+        body["pin"] = pin
     return town.client.post("/v1/wallet/payments", json=body, headers=payer.headers)
 
 

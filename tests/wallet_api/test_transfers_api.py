@@ -171,23 +171,23 @@ def test_sending_to_oneself_is_refused(town: Town) -> None:
 
 def test_an_amount_above_the_largest_payment_is_refused(town: Town) -> None:
     alice, bob = person(town, "alice", money=500_000), person(town, "bob")
-    refused = send(town, alice, bob.wallet_id, 500_001)
+    refused = send(town, alice, bob.wallet_id, 500_001, pin="1234")
     assert (refused.status_code, refused.json()["code"]) == (422, "limit_exceeded")
     for amount in (0, -5):
         invalid = send(town, alice, bob.wallet_id, amount)
         assert (invalid.status_code, invalid.json()["code"]) == (422, "validation_error")
         assert [e["field"] for e in invalid.json()["errors"]] == ["amount"]
-    assert send(town, alice, bob.wallet_id, 500_000).status_code == 201
+    assert send(town, alice, bob.wallet_id, 500_000, pin="1234").status_code == 201
 
 
 def test_the_recipients_cap_holds_after_the_transfer(town: Town) -> None:
     alice = person(town, "alice", money=200_000)
     bob = person(town, "bob", verified=False, money=90_000)
-    refused = send(town, alice, bob.wallet_id, 10_001)
+    refused = send(town, alice, bob.wallet_id, 10_001, pin="1234")
     assert (refused.status_code, refused.json()["code"]) == (422, "limit_exceeded")
     assert balance(town, alice)["total"] == 200_000
     assert balance(town, bob)["total"] == 90_000
-    assert send(town, alice, bob.wallet_id, 10_000).status_code == 201
+    assert send(town, alice, bob.wallet_id, 10_000, pin="1234").status_code == 201
     assert balance(town, bob)["total"] == 100_000
 
 

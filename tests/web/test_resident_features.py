@@ -75,7 +75,7 @@ def test_sending_coin_to_family_and_why_a_basic_wallet_cannot(
     here(phone).get_by_label(SEND_AMOUNT_LABEL).fill("1500")
     here(phone).get_by_label("暗証番号").fill("9999")
     here(phone).get_by_role("button", name="送る", exact=True).click()
-    expect(phone.get_by_role("alert")).to_have_text("番号か暗証番号がちがいます。")
+    expect(phone.get_by_role("alert")).to_have_text("暗証番号がちがいます。")
     assert balance(web_town, child)["total"] == 0
     here(phone).get_by_label("暗証番号").fill(PIN)
     here(phone).get_by_role("button", name="送る", exact=True).click()

@@ -135,7 +135,9 @@ def hold_for(town: Town, amount: int, funds: int):  # type: ignore[no-untyped-de
     shop = open_shop(town)
     payer = funded_resident(town, funds)
     intent = create_intent(town, shop, amount, capture_method="manual")
-    held = pay(town, payer, intent["qr_payload"])
+    # From the step-up amount on, the resident confirms with the PIN.
+    pin = "1234" if amount >= 10_000 else None
+    held = pay(town, payer, intent["qr_payload"], pin=pin)
     assert held.status_code == 201, held.text
     assert (held.json()["status"], held.json()["id"]) == ("requires_capture", intent["id"])
     return shop, payer, intent

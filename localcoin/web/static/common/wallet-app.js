@@ -439,22 +439,6 @@ async function enterConfirm() {
   }
 }
 
-async function reverifyPin(field) {
-  const pin = field.value.trim();
-  if (!pinOk(pin)) {
-    showError(t("confirm.pin_missing"), field);
-    return false;
-  }
-  try {
-    await logIn(residentId.get(), pin);
-    return true;
-  } catch (err) {
-    field.value = "";
-    fail(err, field);
-    return false;
-  }
-}
-
 async function submitConfirm(event) {
   event.preventDefault();
   clearMessages();
@@ -462,16 +446,21 @@ async function submitConfirm(event) {
   if (!pay) return;
   const amount = pay.info.amount ?? parseAmount($("confirm-amount").value);
   if (amount === null) return showError(t("confirm.amount_invalid"), $("confirm-amount"));
+  const pinField = $("confirm-pin");
+  const pin = pinField.value.trim();
+  if (needsPin(amount) && !pinOk(pin)) return showError(t("confirm.pin_missing"), pinField);
   await busy($("confirm-submit"), async () => {
-    if (needsPin(amount) && !(await reverifyPin($("confirm-pin")))) return;
+    // The server checks the PIN itself (from the coin's step-up amount on).
     const body = { qr_payload: pay.payload };
     if (pay.info.amount === null) body.amount = amount;
+    if (needsPin(amount)) body.pin = pin;
     try {
       const paid = await api("/v1/wallet/payments", authed({ method: "POST", body, idempotencyKey: pay.key }));
       state.pay = null;
       showDone(t("done.title"), paid.amount, t("done.detail", { shop: paid.merchant_name }));
     } catch (err) {
-      fail(err);
+      pinField.value = "";
+      fail(err, needsPin(amount) ? pinField : undefined);
     }
   });
 }
@@ -538,9 +527,11 @@ async function submitSend(event) {
   if (!to) return showError(t("send.to_missing"), $("send-to"));
   if (amount === null) return showError(t("confirm.amount_invalid"), $("send-amount"));
   await busy($("send-form").querySelector("button"), async () => {
-    if (!(await reverifyPin($("send-pin")))) return;
+    const pin = $("send-pin").value.trim();
+    if (!pinOk(pin)) return showError(t("confirm.pin_missing"), $("send-pin"));
     try {
-      const sent = await api("/v1/wallet/transfers", authed({ method: "POST", body: { to_wallet_id: to, amount } }));
+      // Sending to another person always carries the PIN; the server checks it.
+      const sent = await api("/v1/wallet/transfers", authed({ method: "POST", body: { to_wallet_id: to, amount, pin } }));
       $("send-form").reset();
       showDone(t("done.sent_title"), sent.amount, t("done.sent", { to: sent.to_wallet_id }));
     } catch (err) {
@@ -665,10 +656,19 @@ function boot() {
   document.title = t("app.name");
 
   $("lang-switch").addEventListener("click", () => i18n.setLang(i18n.lang === "ja" ? "en" : "ja"));
-  $("logout").addEventListener("click", () => {
+  $("logout").addEventListener("click", async () => {
+    // The server ends the token too, so a copy of it (a shared device) stops working.
+    const ending = token.get();
     token.clear();
     residentId.clear();
     go("login");
+    if (ending) {
+      try {
+        await api("/v1/auth/logout", { method: "POST", token: ending });
+      } catch (_) {
+        // Already expired or ended: nothing is left to end.
+      }
+    }
   });
   $("login-other").addEventListener("click", () => {
     remember(null);
