@@ -30,7 +30,9 @@ def current_key(
     if credentials is None:
         raise Problem(Code.UNAUTHENTICATED, "an API key is required")
     secret = credentials.credentials
-    key = on_request_connection(request, lambda conn: authenticate(conn, secret))
+    clock: Clock = request.app.state.clock
+    now = clock.now()
+    key = on_request_connection(request, lambda conn: authenticate(conn, secret, at=now))
     if key is None:
         raise Problem(Code.UNAUTHENTICATED, "the API key is not valid")
     return key

@@ -54,7 +54,7 @@ def identify(conn: Connection, request: Request, *, at: datetime) -> Caller:
     elif len(credential) > CREDENTIAL_LENGTH_MAX:
         raise Problem(Code.UNAUTHENTICATED, "the credential is not valid")
     elif credential.startswith("lc_"):
-        key = authenticate(conn, credential)
+        key = authenticate(conn, credential, at=at)
         if key is None:
             raise Problem(Code.UNAUTHENTICATED, "the API key is not valid")
         caller = Caller(scope=f"key:{key.id}", key=key)

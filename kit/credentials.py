@@ -9,12 +9,21 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import Connection, text
 
 from ledger.records import RecordColumns
+
+# How stale ``last_used_at`` may get: refreshing it on every request would be a
+# write (and a row lock) on the busiest path; once an hour tells dormant keys apart.
+LAST_USE_RESOLUTION = timedelta(hours=1)
+
+
+# A key's public id is this and its prefix: the prefix is in the secret too, so the
+# holder can tell which id is theirs, and it says nothing that helps forge one.
+KEY_ID_PREFIX = "key_"
 
 
 class Role(StrEnum):
@@ -59,19 +68,48 @@ def issue_key(
     label: str = "",
     merchant_id: int | None = None,
     terminal_id: int | None = None,
+    expires_at: datetime | None = None,
+    created_by: int | None = None,
 ) -> str:
     """Creates a key and returns its secret, which is never stored or shown again.
 
     A merchant key names its merchant, and a terminal's key its terminal too
     (the database refuses a merchant key without a merchant).
     """
+    return issue_named_key(
+        conn,
+        coin_id=coin_id,
+        role=role,
+        at=at,
+        label=label,
+        merchant_id=merchant_id,
+        terminal_id=terminal_id,
+        expires_at=expires_at,
+        created_by=created_by,
+    )[1]
+
+
+def issue_named_key(
+    conn: Connection,
+    *,
+    coin_id: int,
+    role: Role,
+    at: datetime,
+    label: str,
+    merchant_id: int | None = None,
+    terminal_id: int | None = None,
+    expires_at: datetime | None = None,
+    created_by: int | None = None,
+) -> tuple[str, str]:
+    """Like `issue_key`; returns the key's public id (``key_<prefix>``) with its secret."""
     prefix = secrets.token_hex(6)
     key = f"lc_{role.value}_{prefix}_{secrets.token_urlsafe(32)}"
     conn.execute(
         text(
             "INSERT INTO api_keys (coin_id, role, prefix, secret_hash, label, created_at,"
-            " merchant_id, terminal_id)"
-            " VALUES (:coin, :role, :prefix, :hash, :label, :at, :merchant, :terminal)"
+            " merchant_id, terminal_id, expires_at, created_by)"
+            " VALUES (:coin, :role, :prefix, :hash, :label, :at, :merchant, :terminal,"
+            " :expires_at, :created_by)"
         ),
         {
             "coin": coin_id,
@@ -82,25 +120,41 @@ def issue_key(
             "at": at,
             "merchant": merchant_id,
             "terminal": terminal_id,
+            "expires_at": expires_at,
+            "created_by": created_by,
         },
     )
-    return key
+    return KEY_ID_PREFIX + prefix, key
 
 
-def authenticate(conn: Connection, key: str) -> ApiKey | None:
-    """The live key behind a presented secret, or None."""
+def authenticate(conn: Connection, key: str, *, at: datetime) -> ApiKey | None:
+    """The live key behind a presented secret, or None (unknown, altered, revoked
+    or expired). Notes the key's use when the last note is over an hour old."""
     parts = key.split("_")
     if len(parts) < 4 or parts[0] != "lc":
         return None
     row = conn.execute(
         text(
-            f"SELECT {_API_KEY.sql}, secret_hash FROM api_keys"
+            f"SELECT {_API_KEY.sql}, secret_hash, last_used_at FROM api_keys"
             " WHERE prefix = :prefix AND revoked_at IS NULL"
+            " AND (expires_at IS NULL OR expires_at > :at)"
         ),
-        {"prefix": parts[2]},
+        {"prefix": parts[2], "at": at},
     ).one_or_none()
     if row is None or not hmac.compare_digest(bytes(row.secret_hash), _digest(key)):
         return None
+    if row.last_used_at is None or row.last_used_at <= at - LAST_USE_RESOLUTION:
+        # SKIP LOCKED: the note is held until this request commits, and another
+        # request of the key must not wait for it; one of them noting it is enough.
+        conn.execute(
+            text(
+                "UPDATE api_keys SET last_used_at = :at WHERE (coin_id, id) IN ("
+                " SELECT coin_id, id FROM api_keys WHERE coin_id = :coin AND id = :id"
+                " AND (last_used_at IS NULL OR last_used_at <= :stale)"
+                " FOR NO KEY UPDATE SKIP LOCKED)"
+            ),
+            {"at": at, "coin": row.coin_id, "id": row.id, "stale": at - LAST_USE_RESOLUTION},
+        )
     return _API_KEY.read(row)
 
 

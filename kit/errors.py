@@ -72,6 +72,18 @@ class Code(StrEnum):
         "Another coin",
         "A key onboards merchants in its own coin only.",
     )
+    KEY_ROLE_NOT_ALLOWED = (
+        "key_role_not_allowed",
+        403,
+        "Key role not allowed",
+        "A key makes, rotates or revokes keys of its own role or below, never a merchant's.",
+    )
+    APPROVAL_BY_MAKER = (
+        "approval_by_maker",
+        403,
+        "Four eyes",
+        "The key that asked for an issuance cannot approve or reject it; another named key must.",
+    )
     TIER_NOT_ALLOWED = (
         "tier_not_allowed",
         403,
@@ -111,6 +123,18 @@ class Code(StrEnum):
     )
 
     # The request itself: its size, its Idempotency-Key, its fields.
+    KEY_LABEL_INVALID = (
+        "key_label_invalid",
+        422,
+        "Bad key label",
+        "A named key's label says who or what holds it, in 1 to 200 characters.",
+    )
+    KEY_EXPIRY_INVALID = (
+        "key_expiry_invalid",
+        422,
+        "Bad key expiry",
+        "A key's expires_at is in the future.",
+    )
     REQUEST_TOO_LARGE = (
         "request_too_large",
         413,
@@ -496,6 +520,18 @@ class Code(StrEnum):
     )
 
     # What the request names does not exist, or is not the caller's to see.
+    KEY_NOT_FOUND = (
+        "key_not_found",
+        404,
+        "No such key",
+        "The coin has no named key with this id (merchants' keys are not named here).",
+    )
+    APPROVAL_NOT_FOUND = (
+        "approval_not_found",
+        404,
+        "No such approval",
+        "The coin has no approval with this id.",
+    )
     COIN_NOT_FOUND = "coin_not_found", 404, "Unknown coin", "No coin has this code."
     RESIDENT_NOT_FOUND = (
         "resident_not_found",
@@ -643,6 +679,18 @@ class Code(StrEnum):
     )
 
     # The state of what the request names.
+    KEY_NOT_LIVE = (
+        "key_not_live",
+        409,
+        "Key revoked or expired",
+        "A revoked or expired key is not rotated; make a new one.",
+    )
+    APPROVAL_DECIDED = (
+        "approval_decided",
+        409,
+        "Already decided",
+        "The approval was approved or rejected already; the detail says which.",
+    )
     API_KEY_IN_USE = (
         "api_key_in_use",
         409,
@@ -766,6 +814,18 @@ class Code(StrEnum):
     )
 
     # Limits: a cap of the coin's rules or of the platform.
+    POINTS_BUDGET_EXCEEDED = (
+        "points_budget_exceeded",
+        422,
+        "Points budget exceeded",
+        "The grant would take the coin's points past the budget the issuer set.",
+    )
+    ISSUANCE_CEILING_EXCEEDED = (
+        "issuance_ceiling_exceeded",
+        422,
+        "Daily ceiling reached",
+        "The key would issue more than the coin's daily ceiling per key (Tokyo day).",
+    )
     LIMIT_EXCEEDED = (
         "limit_exceeded",
         422,

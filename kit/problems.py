@@ -151,7 +151,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def internal(_: Request, error: Exception) -> JSONResponse:
         # The traceback goes to the log (SQL parameters hidden: kit/database.py);
         # the caller learns only that it failed and that nothing changed.
-        log.error("internal_error", error=type(error).__name__)
+        log.error("internal_error", error=type(error).__name__, exc_info=error)
         return problem_response(Code.INTERNAL_ERROR, "the request failed on our side")
 
     app.add_exception_handler(Exception, internal)

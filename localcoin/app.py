@@ -11,6 +11,7 @@ from kit.problems import install_problem_handlers
 from kit.secret_keys import fingerprint_key
 from kit.settings import Settings, get_settings
 from ledger.clock import Clock
+from localcoin.api_key_routes import router as api_key_router
 from localcoin.observability import install as install_observability
 from localcoin.openapi import install as install_openapi
 from localcoin.operator_routes import router as operator_router
@@ -24,8 +25,8 @@ from settlement.router import router as settlement_router
 from wallet_api.pins import PinHasher
 from wallet_api.router import router as wallet_router
 
-# Each side builds its own router; localcoin adds the operator's two routes.
-_API_ROUTERS = (operator_router, whoami_router, wallet_router, settlement_router)
+# Each side builds its own router; localcoin adds the operator's routes and the keys'.
+_API_ROUTERS = (operator_router, api_key_router, whoami_router, wallet_router, settlement_router)
 
 
 def create_app(

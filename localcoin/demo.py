@@ -52,7 +52,7 @@ def seed_demo(conn: Connection, *, clock: Clock, hasher: PinHasher) -> dict[str,
     coin_setup = set_up_coin(conn, at=now, key_label=DEMO_KEY_LABEL, **DEMO_COIN)
     coin = coin_setup.coin
     rules = get_rules(conn, coin_id=coin.id)
-    municipality = authenticate(conn, coin_setup.keys[Role.MUNICIPALITY])
+    municipality = authenticate(conn, coin_setup.keys[Role.MUNICIPALITY], at=now)
     assert municipality is not None, "the coin's first municipality key was just made"
     shops = []
     for name, kana, category, bank, branch, account_number in DEMO_SHOPS:

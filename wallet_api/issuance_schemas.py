@@ -1,11 +1,13 @@
-"""Request and response bodies of issuance: points grants, coin rules, premium campaigns."""
+"""Request and response bodies of issuance: points grants, coin rules, premium
+campaigns, approvals."""
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from kit.request_body import RequestBody
 from ledger.limits import AMOUNT_MAX
+from wallet_api.approvals import REASON_CHARS_MAX, Approval
 from wallet_api.premium import Campaign
 
 TopupChannel = Literal["counter", "atm", "bank_account", "card"]
@@ -54,6 +56,25 @@ class CoinRulesChange(RequestBody):
         le=AMOUNT_MAX,
         description="Payments and transfers of this much or more need the resident's PIN.",
     )
+    approval_threshold: int | None = Field(
+        default=None,
+        gt=0,
+        le=AMOUNT_MAX,
+        description="A top-up, or a points grant in total, above this waits for a second"
+        " key's approval.",
+    )
+    points_budget: int | None = Field(
+        default=None,
+        ge=0,
+        le=10**15,
+        description="The most points the municipality may grant in all (grants so far count).",
+    )
+    daily_issuance_max_per_key: int | None = Field(
+        default=None,
+        gt=0,
+        le=AMOUNT_MAX,
+        description="The most one key may issue per Tokyo business day.",
+    )
 
 
 class CoinRulesPublic(BaseModel):
@@ -65,6 +86,10 @@ class CoinRulesPublic(BaseModel):
     topup_bonus_excluded_channels: list[TopupChannel]
     merchant_to_resident_allowed: bool
     step_up_amount: int
+    approval_threshold: int
+    points_budget: int | None
+    points_granted: int = Field(description="Points granted so far, against the budget.")
+    daily_issuance_max_per_key: int
 
 
 class CampaignCreate(RequestBody):
@@ -146,3 +171,50 @@ class CampaignSales(CampaignPublic):
 class CampaignPage(BaseModel):
     data: list[CampaignSales]
     has_more: bool
+
+
+class ApprovalPublic(BaseModel):
+    id: str = Field(description="apr_…")
+    kind: str = Field(description="topup or points_grant.")
+    amount: int = Field(description="What it creates in all (money or points).")
+    request: dict[str, Any] = Field(description="The request as asked; it runs as is.")
+    status: str = Field(description="pending, approved, rejected or failed.")
+    requested_by: str = Field(description="The key that asked (key_…).")
+    decided_by: str | None = Field(description="The other key that decided.")
+    created_at: str
+    decided_at: str | None
+    reason: str | None
+    result: dict[str, Any] | None = Field(description="The issuance's answer, once approved.")
+    error: dict[str, Any] | None = Field(
+        description="{code, detail}: why it could not run when approved (failed)."
+    )
+
+    @classmethod
+    def of(cls, approval: Approval) -> "ApprovalPublic":
+        return cls(
+            id=approval.public_id,
+            kind=approval.kind.value,
+            amount=approval.amount,
+            request=approval.request,
+            status=approval.status.value,
+            requested_by=approval.requested_by,
+            decided_by=approval.decided_by,
+            created_at=approval.created_at.isoformat(),
+            decided_at=None if approval.decided_at is None else approval.decided_at.isoformat(),
+            reason=approval.reason,
+            result=approval.result,
+            error=approval.error,
+        )
+
+
+class ApprovalPage(BaseModel):
+    data: list[ApprovalPublic] = Field(description="Newest first.")
+    has_more: bool
+
+
+class ApprovalDecision(RequestBody):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str | None = Field(
+        default=None, max_length=REASON_CHARS_MAX, description="The decider's note."
+    )

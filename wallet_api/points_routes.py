@@ -1,14 +1,16 @@
 """The municipality's points grants (行政ポイント) over HTTP."""
 
 from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 
 from kit.auth import MunicipalityKey
 from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
 from kit.refusal_docs import refusals
+from kit.request_clock import request_clock
+from wallet_api.approvals import Kind
+from wallet_api.issuance import issue_or_hold
 from wallet_api.issuance_schemas import PointsGrantCreate, PointsGrantPublic
-from wallet_api.points_grants import grant_points
-from wallet_api.rules import get_rules
 
 router = APIRouter(route_class=IdempotentRoute, tags=["issuance"])
 
@@ -24,33 +26,30 @@ router = APIRouter(route_class=IdempotentRoute, tags=["issuance"])
         Code.WALLET_IDS_DUPLICATED,
         Code.EXPIRES_AT_INVALID,
         Code.LIMIT_EXCEEDED,
-    ),
+        Code.POINTS_BUDGET_EXCEEDED,
+        Code.ISSUANCE_CEILING_EXCEEDED,
+    )
+    | {202: {"description": "Above the coin's approval threshold: pending_approval"}},
 )
 def create_points_grant(
     body: PointsGrantCreate, db: Db, key: MunicipalityKey, request: Request
-) -> PointsGrantPublic:
+) -> PointsGrantPublic | JSONResponse:
     """Grants the same points to each wallet named, all or nothing.
 
     Refusals: amount_invalid, batch_too_large, wallet_ids_duplicated,
     expires_at_invalid (422); wallet_not_found (404); limit_exceeded (422,
-    naming the wallet that would exceed its cap).
+    naming the wallet that would exceed its cap), points_budget_exceeded and
+    issuance_ceiling_exceeded (422). A grant whose total is above the coin's
+    approval_threshold answers 202 ``{"status": "pending_approval",
+    "approval_id"}`` and waits for another municipality key.
     """
-    grant = grant_points(
+    status, answer = issue_or_hold(
         db,
-        rules=get_rules(db, coin_id=key.coin_id),
-        wallet_public_ids=body.wallet_ids,
-        amount=body.amount,
-        reason=body.reason,
-        expires_at=body.expires_at,
-        api_key_id=key.id,
-        at=request.app.state.clock.now(),
+        kind=Kind.POINTS_GRANT,
+        request=body.model_dump(mode="json"),
+        key=key,
+        at=request_clock(request).now(),
     )
-    return PointsGrantPublic(
-        id=grant.public_id,
-        amount=grant.amount,
-        wallet_count=grant.wallet_count,
-        total=grant.total,
-        expires_at=grant.expires_at.isoformat(),
-        reason=grant.reason,
-        created_at=grant.created_at.isoformat(),
-    )
+    if status == 202:
+        return JSONResponse(answer, status_code=202)
+    return PointsGrantPublic.model_validate(answer)

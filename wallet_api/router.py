@@ -8,6 +8,7 @@ tried first.
 from fastapi import APIRouter
 
 from wallet_api import (
+    approval_routes,
     campaign_list_routes,
     card_routes,
     card_topup_routes,
@@ -39,5 +40,6 @@ for module_router in (
     card_topup_routes.router,
     card_topup_routes.webhook_router,
     coin_directory_routes.router,
+    approval_routes.router,
 ):
     router.include_router(module_router)

@@ -17,18 +17,18 @@ from kit.rate_limits import refusal as rate_limit_refusal
 from kit.refusal_docs import refusals
 from kit.request_clock import request_clock
 from ledger.unit_of_work import run_in_transaction
+from wallet_api.approvals import Kind
 from wallet_api.balances import wallet_balance
+from wallet_api.issuance import issue_or_hold
 from wallet_api.pins import PinHasher
 from wallet_api.resident_coins import coin_by_code, home_coin_id, resident_coin
 from wallet_api.residents import (
     find_resident,
-    find_wallet,
     log_in,
     sign_up,
     verify_identity,
     wallet_of,
 )
-from wallet_api.rules import get_rules
 from wallet_api.schemas import (
     Balance,
     Lot,
@@ -47,7 +47,6 @@ from wallet_api.schemas import (
 )
 from wallet_api.sessions import change_pin, reset_pin
 from wallet_api.signup_limit import client_address, limit_signups
-from wallet_api.topups import Channel, record_topup
 
 router = APIRouter(route_class=IdempotentRoute, tags=["residents"])
 auth_router = APIRouter(tags=["residents"])
@@ -187,29 +186,29 @@ def verify_resident(
         Code.TOPUP_REFERENCE_REUSED,
         Code.AMOUNT_INVALID,
         Code.LIMIT_EXCEEDED,
-    ),
+        Code.ISSUANCE_CEILING_EXCEEDED,
+    )
+    | {202: {"description": "Above the coin's approval threshold: pending_approval"}},
 )
-def create_topup(body: TopupCreate, db: Db, key: IssuerKey, request: Request) -> TopupPublic:
-    """A top-up taken at the bank's counter, an ATM, or by debit from a linked account."""
-    wallet = find_wallet(db, coin_id=key.coin_id, wallet_public_id=body.wallet_id)
-    topup = record_topup(
+def create_topup(
+    body: TopupCreate, db: Db, key: IssuerKey, request: Request
+) -> TopupPublic | JSONResponse:
+    """A top-up taken at the bank's counter, an ATM, or by debit from a linked account.
+
+    Above the coin's approval_threshold the answer is 202
+    ``{"status": "pending_approval", "approval_id"}`` and nothing moves until
+    another issuer key approves it (``/v1/approvals``).
+    """
+    status, answer = issue_or_hold(
         db,
-        rules=get_rules(db, coin_id=key.coin_id),
-        wallet=wallet,
-        amount=body.amount,
-        channel=Channel(body.channel),
-        reference=body.reference,
+        kind=Kind.TOPUP,
+        request=body.model_dump(mode="json"),
+        key=key,
         at=request_clock(request).now(),
-        institution_bank_code=body.institution,
     )
-    return TopupPublic(
-        id=topup.public_id,
-        wallet_id=topup.wallet_public_id,
-        amount=topup.amount,
-        channel=topup.channel.value,
-        reference=topup.reference,
-        created_at=topup.created_at.isoformat(),
-    )
+    if status == 202:
+        return JSONResponse(answer, status_code=202)
+    return TopupPublic.model_validate(answer)
 
 
 @auth_router.post(

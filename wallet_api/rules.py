@@ -30,6 +30,12 @@ class CoinRules:
         prepaid value under the Payment Services Act.
     step_up_amount: payments and transfers of this much or more carry the
         resident's PIN (a stolen unlocked phone pays small amounts only).
+    approval_threshold: a top-up, or a points grant in total, above this
+        waits for a second key's approval (four eyes on money creation).
+    points_budget: the most points the municipality may grant in all; None
+        until the issuer sets it.
+    daily_issuance_max_per_key: the most one key may issue (top-ups and points
+        grants) per Tokyo business day, approved issuance counted to its maker.
     """
 
     coin_id: int
@@ -41,6 +47,9 @@ class CoinRules:
     topup_bonus_excluded_channels: frozenset[str]
     merchant_to_resident_allowed: bool = False
     step_up_amount: int = 10_000
+    approval_threshold: int = 300_000
+    points_budget: int | None = None
+    daily_issuance_max_per_key: int = 10_000_000
 
     def balance_cap(self, tier: Tier) -> int:
         return self.verified_balance_cap if tier is Tier.VERIFIED else self.basic_balance_cap

@@ -21,7 +21,11 @@ AMOUNT_RULES = (
     "payment_max",
     "daily_topup_max",
     "step_up_amount",
+    "approval_threshold",
+    "daily_issuance_max_per_key",
 )
+# A budget is a running total, not one amount: it may pass AMOUNT_MAX.
+POINTS_BUDGET_MAX = 10**15
 BONUS_BP_MAX = 10_000
 TOPUP_CHANNELS = frozenset({"counter", "atm", "bank_account", "card"})
 
@@ -42,6 +46,9 @@ def change_rules(conn: Connection, *, coin_id: int, changes: Mapping[str, object
         "topup_bonus_excluded_channels": sorted(current.topup_bonus_excluded_channels),
         "merchant_to_resident_allowed": current.merchant_to_resident_allowed,
         "step_up_amount": current.step_up_amount,
+        "approval_threshold": current.approval_threshold,
+        "points_budget": current.points_budget,
+        "daily_issuance_max_per_key": current.daily_issuance_max_per_key,
     }
     unknown = set(changes) - set(merged)
     assert not unknown, f"the schema lets no other rule through: {unknown}"
@@ -58,7 +65,9 @@ def change_rules(conn: Connection, *, coin_id: int, changes: Mapping[str, object
             " daily_topup_max = :daily_topup_max, topup_bonus_bp = :topup_bonus_bp,"
             " topup_bonus_excluded_channels = :topup_bonus_excluded_channels,"
             " merchant_to_resident_allowed = :merchant_to_resident_allowed,"
-            " step_up_amount = :step_up_amount"
+            " step_up_amount = :step_up_amount, approval_threshold = :approval_threshold,"
+            " points_budget = :points_budget,"
+            " daily_issuance_max_per_key = :daily_issuance_max_per_key"
             " WHERE coin_id = :coin"
         ),
         {"coin": coin_id, **merged},
@@ -71,6 +80,9 @@ def _check(rules: Mapping[str, object]) -> None:
         value = rules[name]
         if not (isinstance(value, int) and 0 < value <= AMOUNT_MAX):
             _refuse(f"{name} is 1 to {AMOUNT_MAX} coin")
+    budget = rules["points_budget"]
+    if budget is not None and not (isinstance(budget, int) and 0 <= budget <= POINTS_BUDGET_MAX):
+        _refuse(f"points_budget is 0 to {POINTS_BUDGET_MAX} coin")
     basic, verified = rules["basic_balance_cap"], rules["verified_balance_cap"]
     assert isinstance(basic, int) and isinstance(verified, int)
     if basic > verified:

@@ -70,6 +70,7 @@ def record_topup(
     reference: str,
     at: datetime,
     institution_bank_code: str | None = None,
+    recorded_by: int | None = None,
 ) -> Topup:
     """Credits the wallet for yen the issuer (or the participating institution
     ``institution_bank_code``, when another took it) received.
@@ -130,8 +131,9 @@ def record_topup(
     conn.execute(
         text(
             "INSERT INTO topups (coin_id, public_id, wallet_id, amount, bonus, channel, reference,"
-            " business_date, entry_id, created_at, institution_bank_code) VALUES (:coin, :pid,"
-            " :wallet, :amount, :bonus, :channel, :reference, :day, :entry, :at, :institution)"
+            " business_date, entry_id, created_at, institution_bank_code, recorded_by)"
+            " VALUES (:coin, :pid, :wallet, :amount, :bonus, :channel, :reference, :day, :entry,"
+            " :at, :institution, :recorded_by)"
         ),
         {
             "coin": rules.coin_id,
@@ -145,6 +147,7 @@ def record_topup(
             "entry": posted.entry_id,
             "at": at,
             "institution": institution_bank_code,
+            "recorded_by": recorded_by,
         },
     )
     _check_limits(conn, rules=rules, wallet=wallet, at=at)

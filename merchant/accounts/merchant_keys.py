@@ -17,13 +17,11 @@ from datetime import datetime
 
 from sqlalchemy import Connection, text
 
-from kit.credentials import ApiKey, Role, issue_key
+from kit.credentials import KEY_ID_PREFIX, ApiKey, Role, issue_key
 from kit.errors import Code
 from kit.problems import Problem
 from ledger.records import Column, RecordColumns
 from merchant.accounts.merchants import Merchant
-
-KEY_ID_PREFIX = "key_"
 
 
 @dataclass(frozen=True, slots=True)

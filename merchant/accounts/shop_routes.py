@@ -12,12 +12,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
+from kit.credentials import KEY_ID_PREFIX
 from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
 from kit.refusal_docs import refusals
 from merchant.accounts.merchant_auth import MerchantOwnerKey
 from merchant.accounts.merchant_keys import (
-    KEY_ID_PREFIX,
     MerchantKeyInfo,
     find_merchant_key,
     issue_merchant_key,

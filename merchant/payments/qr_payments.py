@@ -46,6 +46,7 @@ from merchant.payments.payment_intents import (
     require_payable,
 )
 from merchant.qr.emvco_qr import Initiation, MerchantQr, QrError, parse
+from merchant.qr.static_qr import payee_names
 from wallet_api.pins import PinHasher
 from wallet_api.residents import Wallet
 from wallet_api.step_up import step_up_refusal
@@ -105,6 +106,25 @@ def read_qr(payload: str) -> MerchantQr:
         raise Problem(Code.INVALID_QR, f"{error.reason.value}: {error.detail}") from error
 
 
+def check_payee(qr: MerchantQr, merchant: Merchant) -> None:
+    """Refuses (422 ``invalid_qr``, naming the field) a code whose names are not the
+    ones we print for its merchant: the CRC is a checksum anyone can recompute, so
+    a re-encoded sticker could show 「市役所 税務課」 and pay someone else."""
+    name, name_ja = payee_names(merchant)
+    if qr.merchant_name != name:
+        raise Problem(
+            Code.INVALID_QR,
+            f"merchant_name: the code names {qr.merchant_name!r}; its payee is registered"
+            f" as {name!r}",
+        )
+    if qr.merchant_name_ja != name_ja:
+        raise Problem(
+            Code.INVALID_QR,
+            f"merchant_name_ja: the code names {qr.merchant_name_ja!r}; its payee is"
+            f" registered as {merchant.name!r}",
+        )
+
+
 def pay_qr(
     conn: Connection,
     *,
@@ -128,6 +148,7 @@ def pay_qr(
         at=at,
     )
     coin, merchant, wallet, rules = known.coin, known.merchant, known.wallet, known.rules
+    check_payee(qr, merchant)
     asked = qr.amount_yen if qr.initiation is not Initiation.STATIC else amount
     if asked is not None and (pin is not None or asked >= rules.step_up_amount):
         refusal = step_up_refusal(

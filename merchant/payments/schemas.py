@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, model_validator
 from kit.request_body import RequestBody
 from ledger.limits import AMOUNT_MAX
 from merchant.payments.daily_sales import DaySales
+from merchant.payments.payment_preview import PaymentPreview
 from merchant.payments.receipts import Receipt
 from merchant.qr.emvco_qr import PAYLOAD_LENGTH_MAX
 
@@ -97,6 +98,53 @@ class WalletPaymentCreate(RequestBody):
         description="The resident's PIN: required from the coin's step-up amount on.",
         pattern=r"^[0-9]{4,6}$",
     )
+
+
+class WalletPaymentPreviewCreate(RequestBody):
+    qr_payload: str = Field(
+        description="The merchant-presented code as scanned.",
+        min_length=1,
+        max_length=PAYLOAD_LENGTH_MAX,
+    )
+    amount: int | None = Field(
+        default=None,
+        description="For a static code, the amount the resident means to pay (checked"
+        " against the coin's largest payment).",
+        gt=0,
+        le=AMOUNT_MAX,
+    )
+
+
+class WalletPaymentPreviewPublic(BaseModel):
+    merchant_id: str = Field(description="The registered payee (mer_…).")
+    merchant_name: str = Field(description="Its registered name: show this, not the code's.")
+    category: str
+    coin: str = Field(description="The coin's code.")
+    coin_name: str
+    amount: int | None = Field(description="The intent's amount, or the one sent; else null.")
+    reference: str | None = Field(description="The intent's booking or certificate number.")
+    description: str | None = Field(description="The intent's text for the payer.")
+    payment_intent_id: str | None
+    expires_at: str | None = Field(description="Until when the intent can be paid.")
+    step_up_amount: int = Field(description="From this amount on, the payment carries the PIN.")
+    pin_required: bool = Field(description="Whether this payment (its amount) needs the PIN.")
+
+    @classmethod
+    def of(cls, preview: PaymentPreview) -> "WalletPaymentPreviewPublic":
+        return cls(
+            merchant_id=preview.merchant_id,
+            merchant_name=preview.merchant_name,
+            category=preview.category,
+            coin=preview.coin,
+            coin_name=preview.coin_name,
+            amount=preview.amount,
+            reference=preview.reference,
+            description=preview.description,
+            payment_intent_id=preview.payment_intent_id,
+            expires_at=None if preview.expires_at is None else preview.expires_at.isoformat(),
+            step_up_amount=preview.step_up_amount,
+            pin_required=preview.pin_required,
+        )
 
 
 class WalletPaymentPublic(BaseModel):

@@ -16,10 +16,17 @@ from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
 from kit.problems import Problem, problem_response
 from kit.refusal_docs import refusals
+from kit.request_clock import request_clock
 from ledger.clock import Clock
 from ledger.errors import Code as LedgerCode
+from merchant.payments.payment_preview import preview_qr
 from merchant.payments.qr_payments import pay_qr
-from merchant.payments.schemas import WalletPaymentCreate, WalletPaymentPublic
+from merchant.payments.schemas import (
+    WalletPaymentCreate,
+    WalletPaymentPreviewCreate,
+    WalletPaymentPreviewPublic,
+    WalletPaymentPublic,
+)
 
 router = APIRouter(route_class=IdempotentRoute, tags=["payment_intents"])
 
@@ -73,3 +80,36 @@ async def create_wallet_payment(
     # and one for checking the answer against its model; here the answer is
     # checked on the event loop and the work is the request's one hop.
     return await run_in_threadpool(pay)
+
+
+@router.post(
+    "/wallet/payments/preview",
+    response_model=WalletPaymentPreviewPublic,
+    tags=["residents"],
+    responses=refusals(
+        Code.MERCHANT_SUSPENDED,
+        Code.MERCHANT_NOT_FOUND,
+        Code.WALLET_NOT_FOUND,
+        Code.PAYMENT_INTENT_NOT_FOUND,
+        Code.PAYMENT_INTENT_ALREADY_PAID,
+        Code.PAYMENT_INTENT_CANCELED,
+        Code.PAYMENT_INTENT_EXPIRED,
+        Code.INVALID_QR,
+        Code.AMOUNT_MISMATCH,
+        Code.LIMIT_EXCEEDED,
+    ),
+)
+def preview_wallet_payment(
+    body: WalletPaymentPreviewCreate, db: Db, resident_id: CurrentResident, request: Request
+) -> WalletPaymentPreviewPublic:
+    """What the code pays, from the server's records (show this before paying): the
+    registered payee, the coin and, for an intent, its amount. Nothing is written.
+    A code whose names are not its payee's is 422 ``invalid_qr`` naming the field."""
+    preview = preview_qr(
+        db,
+        resident_id=resident_id,
+        qr_payload=body.qr_payload,
+        amount=body.amount,
+        at=request_clock(request).now(),
+    )
+    return WalletPaymentPreviewPublic.of(preview)

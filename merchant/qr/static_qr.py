@@ -64,14 +64,21 @@ def coin_code(conn: Connection, *, coin_id: int) -> str:
     return code
 
 
+def payee_names(merchant: Merchant) -> tuple[str, str | None]:
+    """The names our codes carry for the merchant: field 59 (ASCII), and the
+    Japanese name of template 64 (None when the name is ASCII already)."""
+    japanese = merchant.name.strip()[:MERCHANT_NAME_LENGTH_MAX]
+    return ascii_name(merchant), None if _is_printable_ascii(japanese) else japanese
+
+
 def static_payload(conn: Connection, merchant: Merchant) -> str:
     """The merchant's static EMVCo payload."""
-    japanese = merchant.name.strip()[:MERCHANT_NAME_LENGTH_MAX]
+    name, name_ja = payee_names(merchant)
     return build_static(
         coin_code=coin_code(conn, coin_id=merchant.coin_id),
         merchant_id=merchant.public_id,
-        merchant_name=ascii_name(merchant),
+        merchant_name=name,
         merchant_city=CITY,
         mcc=MCC_BY_CATEGORY.get(merchant.category, MCC_DEFAULT),
-        merchant_name_ja=None if _is_printable_ascii(japanese) else japanese,
+        merchant_name_ja=name_ja,
     )

@@ -81,6 +81,21 @@ def populated_town(engine: Any, clock: FixedClock) -> PopulatedTown:
     api_key = _post(town, "/v1/merchant/api_keys", shop.headers, {"label": "spare"})
     card = _post(town, f"/v1/residents/{payer.resident_id}/cards", headers[Caller.ISSUER], {})
     campaign = open_campaign(town)
+    # A clerk's own key asks for a top-up above the approval threshold: the coin's
+    # issuer key is the second pair of eyes.
+    _post(town, "/v1/coin_rules", headers[Caller.ISSUER], {"approval_threshold": 1_000})
+    clerk = _post(town, "/v1/api_keys", headers[Caller.ISSUER], {"role": "issuer", "label": "窓口"})
+    approval = town.client.post(
+        "/v1/topups",
+        json={
+            "wallet_id": payer.wallet_id,
+            "amount": 1_001,
+            "channel": "counter",
+            "reference": "APR-1",
+        },
+        headers={"Authorization": f"Bearer {clerk['key']}"},
+    )
+    assert approval.status_code == 202, approval.text
     purchase = _post(
         town, f"/v1/premium_campaigns/{campaign['id']}/purchases", payer.headers, {"units": 1}
     )
@@ -103,6 +118,7 @@ def populated_town(engine: Any, clock: FixedClock) -> PopulatedTown:
         "campaign_id": str(campaign["id"]),
         "purchase_id": str(purchase["id"]),
         "batch_id": batch["id"],
+        "approval_id": approval.json()["approval_id"],
         "token": payment_token(town, payer),
     }
     return PopulatedTown(town, shop, payer, headers, object_ids)

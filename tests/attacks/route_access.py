@@ -50,6 +50,7 @@ MATRIX: dict[tuple[str, str], frozenset[Caller]] = {
     ("GET", "/v1/wallet/payment_tokens/{token}/qr.png"): RESIDENT,
     ("GET", "/v1/wallet/payment_tokens/{token}/qr.svg"): RESIDENT,
     ("POST", "/v1/wallet/payments"): RESIDENT,
+    ("POST", "/v1/wallet/payments/preview"): RESIDENT,
     ("POST", "/v1/wallet/card_topups"): RESIDENT,
     ("POST", "/v1/premium_campaigns/{campaign_id}/purchases"): RESIDENT,
     ("GET", "/v1/wallet/premium_campaigns"): RESIDENT,
@@ -88,10 +89,20 @@ MATRIX: dict[tuple[str, str], frozenset[Caller]] = {
     ("GET", "/v1/reports/institutions"): BANK_OR_OPERATOR,
     ("GET", "/v1/institutions"): BANK_OR_OPERATOR,
     ("GET", "/v1/fee_sharing"): BANK_OR_OPERATOR,
+    ("POST", "/v1/api_keys"): BANK_OR_OPERATOR,
+    ("GET", "/v1/api_keys"): BANK_OR_OPERATOR,
+    ("GET", "/v1/api_keys/{key_id}"): BANK_OR_OPERATOR,
+    ("POST", "/v1/api_keys/{key_id}/revoke"): BANK_OR_OPERATOR,
+    ("POST", "/v1/api_keys/{key_id}/rotate"): BANK_OR_OPERATOR,
     # Readers of the coin's figures.
     ("GET", "/v1/coin_rules"): BOOKS_READERS,
     ("GET", "/v1/reports/kpi"): BOOKS_READERS,
     ("GET", "/v1/reports/kpi.csv"): BOOKS_READERS,
+    # Approvals: each kind's own role decides; every institution reads its queue.
+    ("GET", "/v1/approvals"): BOOKS_READERS,
+    ("GET", "/v1/approvals/{approval_id}"): BOOKS_READERS,
+    ("POST", "/v1/approvals/{approval_id}/approve"): frozenset({C.ISSUER, C.MUNICIPALITY}),
+    ("POST", "/v1/approvals/{approval_id}/reject"): frozenset({C.ISSUER, C.MUNICIPALITY}),
     # Municipality.
     ("POST", "/v1/points/grants"): MUNICIPALITY,
     ("POST", "/v1/premium_campaigns"): MUNICIPALITY,

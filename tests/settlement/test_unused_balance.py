@@ -88,6 +88,9 @@ def test_above_the_threshold_half_is_secured_rounded_up(town: Town) -> None:
             "basic_balance_cap": 20_000_000,
             "verified_balance_cap": 20_000_000,
             "daily_topup_max": 20_000_000,
+            # One deposit of ten million, recorded by one key without a second's approval.
+            "approval_threshold": 20_000_000,
+            "daily_issuance_max_per_key": 20_000_000,
         },
         headers=key(town, Role.ISSUER),
     )

@@ -13,6 +13,7 @@ from urllib.parse import quote
 from playwright.sync_api import FilePayload, Page, expect
 
 from kit.credentials import Role
+from merchant.qr.emvco_qr import build_static, parse
 from tests.web.conftest import WebTown, axe_violations, outside_requests, screenshot
 from tests.web.resident_town import (
     AMOUNT_LABEL,
@@ -222,7 +223,7 @@ def test_paying_a_booking_intent_by_opening_its_link(web_town: WebTown, phone: P
     log_in(phone, web_town, resident, path=f"/?pay={quote(intent['qr_payload'], safe='')}")
     expect(here(phone).get_by_role("heading", name="支払う内容の確認")).to_be_visible()
     expect(phone.locator("#confirm-fixed")).to_have_text("2,500")
-    expect(phone.locator("#confirm-ref")).to_have_text(intent["id"])
+    expect(phone.locator("#confirm-ref")).to_have_text("booking-42")
     expect(here(phone).get_by_label(AMOUNT_LABEL)).to_be_hidden()
     assert "pay=" not in phone.url  # the link's payload leaves the address bar
     here(phone).get_by_role("button", name="支払う", exact=True).click()
@@ -231,6 +232,30 @@ def test_paying_a_booking_intent_by_opening_its_link(web_town: WebTown, phone: P
     status = web_town.api.get(f"/v1/payment_intents/{intent['id']}", headers=shop.headers)
     assert status.json()["status"] == "succeeded"
     assert balance(web_town, resident)["available"] == 1500
+
+
+def test_a_link_with_a_forged_payee_name_never_shows_that_name(
+    web_town: WebTown, phone: Page
+) -> None:
+    shop = open_shop(web_town, "みどり青果店")
+    real = parse(web_town.api.get("/v1/merchant/qr", headers=shop.headers).json()["qr_payload"])
+    forged = build_static(
+        coin_code=real.coin_code,
+        merchant_id=real.merchant_id,
+        merchant_name="SHIYAKUSHO ZEIMUKA",
+        merchant_city=real.merchant_city,
+        mcc=real.mcc,
+        merchant_name_ja="市役所 税務課",
+    )
+    resident = sign_up(web_town)
+    top_up(web_town, resident.wallet_id, 1000)
+    log_in(phone, web_town, resident, path=f"/?pay={quote(forged, safe='')}")
+    expect(phone.get_by_role("alert")).to_have_text(
+        "このQRコードは読めません。お店の人にたずねてください。"
+    )
+    expect(here(phone).get_by_role("heading", name="支払う内容の確認")).to_be_hidden()
+    assert "市役所" not in phone.content()
+    assert balance(web_town, resident)["available"] == 1000
 
 
 def test_a_photo_of_the_shops_qr_is_read_on_the_phone(web_town: WebTown, phone: Page) -> None:

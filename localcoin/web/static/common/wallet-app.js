@@ -396,7 +396,9 @@ function submitScan(event) {
 }
 
 function needsPin(amount) {
-  return amount !== null && amount >= PIN_THRESHOLD;
+  // The coin's own step-up amount, as the server's preview gave it.
+  const limit = state.pay?.stepUp ?? PIN_THRESHOLD;
+  return amount !== null && amount >= limit;
 }
 
 function updatePinField() {
@@ -408,15 +410,25 @@ function updatePinField() {
 
 async function openConfirm(payload) {
   clearMessages();
-  const info = readMerchantQr(payload);
-  if (!info) {
+  if (!readMerchantQr(payload)) {
     go("scan");
     showError(t("err.invalid_qr"));
     return;
   }
+  // What the code pays comes from the server's records, never from the code: a
+  // re-encoded sticker cannot put another name on this screen.
+  let seen;
+  try {
+    seen = await api("/v1/wallet/payments/preview", authed({ method: "POST", body: { qr_payload: payload.trim() } }));
+  } catch (err) {
+    go("scan");
+    fail(err);
+    return;
+  }
+  const info = { amount: seen.payment_intent_id ? seen.amount : null, reference: seen.reference || "" };
   // One key per confirm screen: a double tap or a retry after a lost answer pays once.
-  state.pay = { payload: payload.trim(), info, key: newIdempotencyKey() };
-  $("confirm-shop").textContent = info.name || t("confirm.unknown_shop");
+  state.pay = { payload: payload.trim(), info, stepUp: seen.step_up_amount, key: newIdempotencyKey() };
+  $("confirm-shop").textContent = seen.merchant_name;
   $("confirm-ref").textContent = info.reference;
   $("confirm-ref-row").hidden = !info.reference;
   $("confirm-fixed-row").hidden = info.amount === null;
@@ -424,7 +436,7 @@ async function openConfirm(payload) {
   $("confirm-amount-field").hidden = info.amount !== null;
   $("confirm-amount").value = "";
   $("confirm-pin").value = "";
-  $("confirm-pin-hint").textContent = t("confirm.pin_hint", { limit: i18n.coin(PIN_THRESHOLD) });
+  $("confirm-pin-hint").textContent = t("confirm.pin_hint", { limit: i18n.coin(seen.step_up_amount) });
   updatePinField();
   go("confirm");
 }
