@@ -17,6 +17,7 @@ from ledger.accounts import AccountClass, open_account
 from ledger.coins import Coin
 from ledger.records import RecordColumns
 from wallet_api.pins import PinHasher, is_valid_pin, lock_duration
+from wallet_api.resident_numbers import new_resident_number, normalised
 from wallet_api.rules import Tier
 
 log = structlog.get_logger(__name__)
@@ -52,12 +53,14 @@ class Resident:
     public_id: its id in the API (``res_…``).
     display_name: the name the resident chose.
     home_coin_id: the coin the resident signed up in.
+    resident_number: the short login id (ten digits, the last a check digit).
     """
 
     id: int
     public_id: str
     display_name: str
     home_coin_id: int
+    resident_number: str
 
 
 def open_wallet(conn: Connection, *, coin: Coin, resident_id: int, at: datetime) -> Wallet:
@@ -96,21 +99,48 @@ def sign_up(
     # The request's schema (``ResidentCreate``) refuses any other PIN first.
     assert is_valid_pin(pin), "a PIN is 4 to 6 digits"
     resident_public_id = public_id("res_")
-    resident_id = conn.execute(
-        text(
-            "INSERT INTO residents (home_coin_id, public_id, display_name, pin_hash, created_at)"
-            " VALUES (:coin, :pid, :name, :hash, :at) RETURNING id"
-        ),
-        {
-            "coin": coin.id,
-            "pid": resident_public_id,
-            "name": display_name,
-            "hash": hasher.hash(pin),
-            "at": at,
-        },
-    ).scalar_one()
+    pin_hash = hasher.hash(pin)
+    # A random number may be taken (one chance in millions): draw again, a few times.
+    for _ in range(NUMBER_DRAWS):
+        number = new_resident_number()
+        resident_id = conn.execute(
+            text(
+                "INSERT INTO residents (home_coin_id, public_id, display_name, pin_hash,"
+                " created_at, resident_number) VALUES (:coin, :pid, :name, :hash, :at, :number)"
+                " ON CONFLICT (resident_number) DO NOTHING RETURNING id"
+            ),
+            {
+                "coin": coin.id,
+                "pid": resident_public_id,
+                "name": display_name,
+                "hash": pin_hash,
+                "at": at,
+                "number": number,
+            },
+        ).scalar_one_or_none()
+        if resident_id is not None:
+            break
+    else:
+        raise AssertionError("no free resident number in several draws")
     wallet = open_wallet(conn, coin=coin, resident_id=resident_id, at=at)
-    return Resident(resident_id, resident_public_id, display_name, coin.id), wallet
+    return Resident(resident_id, resident_public_id, display_name, coin.id, number), wallet
+
+
+NUMBER_DRAWS = 5
+
+
+def resident_public_id_for(conn: Connection, login: str) -> str | None:
+    """The resident a log-in names: a resident id (``res_…``) as is, or a resident
+    number (with a right check digit); None for anything else."""
+    if login.startswith("res_"):
+        return login
+    number = normalised(login)
+    if number is None:
+        return None
+    found: str | None = conn.execute(
+        text("SELECT public_id FROM residents WHERE resident_number = :n"), {"n": number}
+    ).scalar_one_or_none()
+    return found
 
 
 _RESIDENT = RecordColumns(Resident)
@@ -123,6 +153,13 @@ def find_resident(conn: Connection, public_id_: str) -> Resident:
     ).one_or_none()
     if row is None:
         raise Problem(Code.RESIDENT_NOT_FOUND, "no such resident")
+    return _RESIDENT.read(row)
+
+
+def find_resident_by_id(conn: Connection, resident_id: int) -> Resident:
+    row = conn.execute(
+        text(f"SELECT {_RESIDENT.sql} FROM residents WHERE id = :id"), {"id": resident_id}
+    ).one()
     return _RESIDENT.read(row)
 
 

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy import Connection
 
 from kit.access_tokens import revoke_token
 from kit.auth import CurrentResident, IssuerKey
@@ -24,7 +25,9 @@ from wallet_api.pins import PinHasher
 from wallet_api.resident_coins import coin_by_code, home_coin_id, resident_coin
 from wallet_api.residents import (
     find_resident,
+    find_resident_by_id,
     log_in,
+    resident_public_id_for,
     sign_up,
     verify_identity,
     wallet_of,
@@ -77,7 +80,11 @@ def create_resident(
         hasher=hasher,
         at=request_clock(request).now(),
     )
-    return ResidentCreated(resident_id=resident.public_id, wallet_id=wallet.public_id)
+    return ResidentCreated(
+        resident_id=resident.public_id,
+        wallet_id=wallet.public_id,
+        resident_number=resident.resident_number,
+    )
 
 
 @auth_router.post(
@@ -93,9 +100,13 @@ def create_token(body: TokenRequest, request: Request) -> TokenResponse | JSONRe
     # of many residents (kit/rate_limits.py). Counted per address and home coin,
     # like the sign-up limit: one city's residents are what a guesser there goes through.
     engine = request.app.state.engine
-    coin = run_in_transaction(
-        engine, lambda conn: home_coin_id(conn, resident_public_id=body.resident_id)
-    )
+
+    def named(conn: Connection) -> tuple[str, int | None]:
+        # A login that names nobody goes through the same steps as a wrong PIN.
+        public_id = resident_public_id_for(conn, body.names) or body.names
+        return public_id, home_coin_id(conn, resident_public_id=public_id)
+
+    resident_public_id, coin = run_in_transaction(engine, named)
     limit = limit_for(request, LOGIN_FAILURES)
     address = f"{client_address(request)}|coin:{coin}"
     wait_s = take(engine, limit, address, at=now)
@@ -105,7 +116,7 @@ def create_token(body: TokenRequest, request: Request) -> TokenResponse | JSONRe
         engine,
         lambda conn: log_in(
             conn,
-            resident_public_id=body.resident_id,
+            resident_public_id=resident_public_id,
             pin=body.pin,
             hasher=request.app.state.pin_hasher,
             at=now,
@@ -137,6 +148,7 @@ def get_wallet(
     return WalletPublic(
         wallet_id=wallet.public_id,
         coin=the_coin.code,
+        resident_number=find_resident_by_id(db, resident_id).resident_number,
         tier=wallet.tier.value,
         balance=Balance(
             total=balance.total,

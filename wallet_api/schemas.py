@@ -1,8 +1,8 @@
 """The resident side's request and response bodies (separate Create and Public shapes)."""
 
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from kit.request_body import RequestBody
 from ledger.limits import AMOUNT_MAX
@@ -18,11 +18,30 @@ class ResidentCreate(RequestBody):
 class ResidentCreated(BaseModel):
     resident_id: str
     wallet_id: str
+    resident_number: str = Field(description="The short login id to give the resident.")
 
 
 class TokenRequest(RequestBody):
-    resident_id: str = Field(min_length=1, max_length=40)
+    resident_id: str | None = Field(default=None, min_length=1, max_length=40)
+    login: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=40,
+        description="Instead of resident_id: the resident number (hyphens and spaces allowed).",
+    )
     pin: str = Field(min_length=1, max_length=6)
+
+    @model_validator(mode="after")
+    def _one_login(self) -> Self:
+        if (self.resident_id is None) == (self.login is None):
+            raise ValueError("send resident_id or login, one of them")
+        return self
+
+    @property
+    def names(self) -> str:
+        name = self.resident_id if self.resident_id is not None else self.login
+        assert name is not None, "the validator requires one"
+        return name
 
 
 class TokenResponse(BaseModel):
@@ -51,6 +70,7 @@ class Balance(BaseModel):
 class WalletPublic(BaseModel):
     wallet_id: str
     coin: str
+    resident_number: str = Field(description="The resident's login number (check digit last).")
     tier: Literal["basic", "verified"]
     balance: Balance
     lots: list[Lot] = Field(description="Each part of the balance, in the order payments spend it.")

@@ -103,9 +103,9 @@ def verify(town: WebTown, resident: WebResident) -> None:
 
 
 def resident_token(town: WebTown, resident: WebResident) -> dict[str, str]:
-    answer = post(
-        town, "/v1/auth/token", {"resident_id": resident.resident_id, "pin": resident.pin}, {}
-    )
+    name = resident.resident_id
+    who = {"resident_id": name} if name.startswith("res_") else {"login": name}
+    answer = post(town, "/v1/auth/token", who | {"pin": resident.pin}, {})
     return {"Authorization": f"Bearer {answer['access_token']}"}
 
 

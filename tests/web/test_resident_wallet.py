@@ -33,6 +33,7 @@ from tests.web.resident_town import (
     sign_up,
     top_up,
 )
+from wallet_api.resident_numbers import normalised
 
 
 def test_a_resident_signs_up_logs_in_and_sees_the_balance_split(
@@ -52,10 +53,11 @@ def test_a_resident_signs_up_logs_in_and_sees_the_balance_split(
     here(phone).get_by_label("もう一度、同じ暗証番号").fill(PIN)
     here(phone).get_by_role("button", name="登録する").click()
     expect(here(phone).get_by_role("heading", name="登録できました")).to_be_visible()
-    resident_id = phone.locator("#registered-id").inner_text()
-    assert resident_id.startswith("res_")
+    # The login to keep is the resident number, check digit and all.
+    number = phone.locator("#registered-id").inner_text()
+    assert normalised(number) == number
 
-    resident = WebResident(resident_id, "", PIN)
+    resident = WebResident(number, "", PIN)
     wallet = web_town.api.get("/v1/wallet", headers=resident_token(web_town, resident)).json()
     top_up(web_town, wallet["wallet_id"], 5000)
     expires = (datetime.now(UTC) + timedelta(days=90)).isoformat()
@@ -298,3 +300,30 @@ def test_a_deposit_held_for_a_booking_shows_as_held(web_town: WebTown, phone: Pa
     expect(phone.locator("#bal-total")).to_have_text("5,000")
     status = web_town.api.get(f"/v1/payment_intents/{intent['id']}", headers=shop.headers)
     assert status.json()["status"] == "requires_capture"
+
+
+def test_a_new_phone_logs_in_with_the_number_and_a_counter_reset_pin(
+    web_town: WebTown, phone: Page
+) -> None:
+    made = post(
+        web_town, "/v1/residents", {"coin": web_town.code, "display_name": "木村", "pin": PIN}, {}
+    )
+    top_up(web_town, made["wallet_id"], 700)
+    # A new phone: nothing remembered; the resident types the number from the card.
+    by_number = WebResident(made["resident_number"], made["wallet_id"], PIN)
+    log_in(phone, web_town, by_number)
+    expect_home(phone, "700")
+    expect(phone.locator("#home-number")).to_contain_text(made["resident_number"])
+    # Forgot the PIN: the bank checks identity at the counter and sets a new one.
+    post(
+        web_town,
+        f"/v1/residents/{made['resident_id']}/pin_reset",
+        {"new_pin": "8642", "checked_with": "my_number_card"},
+        web_town.as_role(Role.ISSUER),
+    )
+    phone.get_by_role("button", name="ログアウト").click()
+    here(phone).get_by_role("button", name="別の人でログインする").click()
+    log_in(phone, web_town, by_number)
+    expect(phone.get_by_role("alert")).to_have_text("番号か暗証番号がちがいます。")
+    log_in(phone, web_town, WebResident(made["resident_number"], made["wallet_id"], "8642"))
+    expect_home(phone, "700")

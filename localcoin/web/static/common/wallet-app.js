@@ -151,7 +151,9 @@ function enterLogin() {
 }
 
 async function logIn(id, pin) {
-  const answer = await api("/v1/auth/token", { method: "POST", body: { resident_id: id, pin } });
+  // The resident number is the login; an older resident id (res_…) still works.
+  const who = id.startsWith("res_") ? { resident_id: id } : { login: id };
+  const answer = await api("/v1/auth/token", { method: "POST", body: { ...who, pin } });
   token.set(answer.access_token);
   residentId.set(id);
 }
@@ -225,9 +227,9 @@ async function submitSignup(event) {
     try {
       const made = await api("/v1/residents", { method: "POST", body: { coin, display_name: name, pin } });
       const option = $("signup-coin").selectedOptions[0];
-      remember({ id: made.resident_id, name, coin: option ? option.dataset.name : coin });
-      await logIn(made.resident_id, pin);
-      $("registered-id").textContent = made.resident_id;
+      remember({ id: made.resident_number, name, coin: option ? option.dataset.name : coin });
+      await logIn(made.resident_number, pin);
+      $("registered-id").textContent = made.resident_number;
       go("registered");
     } catch (err) {
       fail(err);
@@ -252,6 +254,7 @@ function fillHome() {
   const name = who && who.id === residentId.get() ? who.name : "";
   const coinName = (who && who.coin) || w.coin;
   $("home-hello").textContent = name ? t("home.hello", { name, coin: coinName }) : coinName;
+  $("home-number").textContent = t("home.number", { number: w.resident_number });
   const list = $("lots-list");
   list.replaceChildren();
   for (const lot of w.lots.filter((l) => l.expires_at)) {
