@@ -349,6 +349,24 @@ class Code(StrEnum):
         "Kana name too long",
         "The kana name is over 40 half-width characters.",
     )
+    POSTAL_CODE_INVALID = (
+        "postal_code_invalid",
+        422,
+        "Bad postal code",
+        "A postal code is seven digits (123-4567).",
+    )
+    CITY_INVALID = (
+        "city_invalid",
+        422,
+        "Bad city",
+        "The city is 1 to 100 printable characters.",
+    )
+    JPQR_STORE_ID_INVALID = (
+        "jpqr_store_id_invalid",
+        422,
+        "Bad JPQR store id",
+        "A JPQR store id is 1 to 32 letters and digits.",
+    )
     CATEGORY_INVALID = (
         "category_invalid",
         422,

@@ -32,4 +32,7 @@ def merchant_public(conn: Connection, merchant: Merchant) -> MerchantPublic:
             cashout_bp=rate_for(conn, merchant, FeeKind.CASHOUT),
             btob_bp=rate_for(conn, merchant, FeeKind.BTOB),
         ),
+        postal_code=merchant.postal_code,
+        city=merchant.city,
+        jpqr_store_id=merchant.jpqr_store_id,
     )

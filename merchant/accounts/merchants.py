@@ -67,6 +67,9 @@ class Merchant:
     bank_account: where its yen is paid.
     fee_overrides: its own rates by kind (``payment``, ``cashout``, ``btob``), if any.
     status: active or suspended.
+    postal_code: seven digits, no hyphen; None if not given at onboarding.
+    city: the city (municipality) it is in, as registered; None if not given.
+    jpqr_store_id: the store id the JPQR scheme gave it; None if it has none.
     """
 
     coin_id: int
@@ -81,6 +84,9 @@ class Merchant:
     bank_account: BankAccount
     fee_overrides: dict[str, int]
     status: MerchantStatus
+    postal_code: str | None = None
+    city: str | None = None
+    jpqr_store_id: str | None = None
 
 
 def _fee_overrides(
@@ -108,6 +114,9 @@ def open_merchant(
     bank_account: BankAccount,
     at: datetime,
     member_group: str = "",
+    postal_code: str | None = None,
+    city: str | None = None,
+    jpqr_store_id: str | None = None,
 ) -> Merchant:
     """Records an onboarded merchant and opens its wallet.
 
@@ -128,8 +137,9 @@ def open_merchant(
         text(
             "INSERT INTO merchants (coin_id, public_id, name, name_kana, category, member_group,"
             " account_id, wallet_public_id, bank_code, branch_code, account_type, account_number,"
-            " holder_kana, created_at) VALUES (:coin, :pid, :name, :kana, :category, :group,"
-            " :account, :wallet, :bank, :branch, :type, :number, :holder, :at)"
+            " holder_kana, created_at, postal_code, city, jpqr_store_id) VALUES (:coin, :pid,"
+            " :name, :kana, :category, :group, :account, :wallet, :bank, :branch, :type, :number,"
+            " :holder, :at, :postal_code, :city, :jpqr_store_id)"
             f" RETURNING {MERCHANT.sql}"
         ),
         {
@@ -147,6 +157,9 @@ def open_merchant(
             "number": bank_account.account_number,
             "holder": bank_account.holder_kana,
             "at": at,
+            "postal_code": postal_code,
+            "city": city,
+            "jpqr_store_id": jpqr_store_id,
         },
     ).one()
     return MERCHANT.read(row)

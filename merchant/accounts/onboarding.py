@@ -91,6 +91,52 @@ class Application:
     category: str
     member_group: str
     bank_account: BankAccount
+    postal_code: str | None = None
+    city: str | None = None
+    jpqr_store_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where the shop is, as written in the application (each part optional)."""
+
+    postal_code: str | None = None
+    city: str | None = None
+    jpqr_store_id: str | None = None
+
+
+# 123-4567 or 1234567, with or without the postal mark, full-width digits too (NFKC).
+POSTAL_CODE = re.compile(r"^〒?\s*([0-9]{3})-?([0-9]{4})$")
+CITY_LENGTH_MAX = 100
+STORE_ID = re.compile(r"^[0-9A-Za-z]{1,32}$")
+
+
+def _location(form: Location, errors: list[FieldError]) -> Location:
+    postal = city = None
+    if form.postal_code is not None:
+        found = POSTAL_CODE.match(unicodedata.normalize("NFKC", form.postal_code).strip())
+        if found is None:
+            errors.append(
+                FieldError("postal_code", Code.POSTAL_CODE_INVALID, "seven digits, e.g. 123-4567")
+            )
+        else:
+            postal = found.group(1) + found.group(2)
+    if form.city is not None:
+        city = form.city.strip()
+        if not 1 <= len(city) <= CITY_LENGTH_MAX or any(
+            unicodedata.category(char).startswith("C") for char in city
+        ):
+            errors.append(
+                FieldError(
+                    "city", Code.CITY_INVALID, f"1 to {CITY_LENGTH_MAX} printable characters"
+                )
+            )
+    store = form.jpqr_store_id
+    if store is not None and not STORE_ID.fullmatch(store):
+        errors.append(
+            FieldError("jpqr_store_id", Code.JPQR_STORE_ID_INVALID, "1 to 32 letters and digits")
+        )
+    return Location(postal, city, store)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +230,7 @@ def check_application(
     category: str,
     member_group: str,
     bank_account: BankAccountForm,
+    location: Location | None = None,
 ) -> Application:
     """The normalised application, or ``OnboardingRefused`` listing every bad field."""
     errors: list[FieldError] = []
@@ -209,7 +256,17 @@ def check_application(
                 f"the coin has no fee plan for the group {member_group!r}",
             )
         )
+    place = _location(location or Location(), errors)
     account = _bank_account(bank_account, errors)
     if errors or account is None:
         raise OnboardingRefused(errors)
-    return Application(clean_name, kana, category, member_group, account)
+    return Application(
+        clean_name,
+        kana,
+        category,
+        member_group,
+        account,
+        place.postal_code,
+        place.city,
+        place.jpqr_store_id,
+    )

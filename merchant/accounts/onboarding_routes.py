@@ -34,7 +34,12 @@ from merchant.accounts.merchants import (
     open_merchant,
     set_status,
 )
-from merchant.accounts.onboarding import BankAccountForm, OnboardingRefused, check_application
+from merchant.accounts.onboarding import (
+    BankAccountForm,
+    Location,
+    OnboardingRefused,
+    check_application,
+)
 from merchant.accounts.schemas import (
     MerchantBalance,
     MerchantCreate,
@@ -72,6 +77,9 @@ router = APIRouter(route_class=IdempotentRoute, tags=["merchants"])
         Code.ACCOUNT_NUMBER_INVALID,
         Code.HOLDER_KANA_INVALID,
         Code.HOLDER_KANA_TOO_LONG,
+        Code.POSTAL_CODE_INVALID,
+        Code.CITY_INVALID,
+        Code.JPQR_STORE_ID_INVALID,
     ),
 )
 def create_merchant(
@@ -104,6 +112,7 @@ def create_merchant(
                 account_number=account.account_number,
                 holder_kana=account.holder_kana,
             ),
+            location=Location(body.postal_code, body.city, body.jpqr_store_id),
         )
     except OnboardingRefused as refusal:
         return refusal.response()
@@ -117,6 +126,9 @@ def create_merchant(
         member_group=application.member_group,
         bank_account=application.bank_account,
         at=at,
+        postal_code=application.postal_code,
+        city=application.city,
+        jpqr_store_id=application.jpqr_store_id,
     )
     secret = issue_key(
         db,

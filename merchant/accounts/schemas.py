@@ -38,6 +38,15 @@ class MerchantCreate(RequestBody):
     member_group: str = Field(
         "", max_length=100, description="A fee plan's group of the coin; '' is the standard plan."
     )
+    postal_code: str | None = Field(
+        None, max_length=20, description="Seven digits (123-4567); JPQR stickers carry it."
+    )
+    city: str | None = Field(
+        None, max_length=200, description="The city the shop is in (みどり市); JPQR carries it."
+    )
+    jpqr_store_id: str | None = Field(
+        None, max_length=64, description="The store id the JPQR scheme gave the shop, if any."
+    )
     bank_account: BankAccountIn
 
 
@@ -72,6 +81,9 @@ class MerchantPublic(BaseModel):
     bank_account: BankAccountPublic
     fee_overrides: FeeOverrides = Field(description="The merchant's own rates; null: the plan's.")
     fees: FeeRates = Field(description="The rates that apply now (override > group > standard).")
+    postal_code: str | None = Field(description="Seven digits; null if not given.")
+    city: str | None
+    jpqr_store_id: str | None
 
 
 class MerchantCreated(MerchantPublic):

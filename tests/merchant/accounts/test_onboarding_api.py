@@ -29,6 +29,8 @@ def application(**changes: Any) -> dict[str, Any]:
         "name": "飛騨そば 本店",
         "name_kana": "ヒダソバ",
         "category": "food",
+        "postal_code": "506-0011",
+        "city": "高山市",
         # 0001 Mizuho Bank, 001 its head office, in the Zengin code list.
         "bank_account": {
             "bank_code": "0001",
@@ -267,3 +269,38 @@ def test_a_suspended_merchant_takes_no_payment_until_reactivated(town: Town) -> 
         "/v1/merchant", headers={"Authorization": f"Bearer {created['api_key']}"}
     ).json()["balance"]
     assert balance == {"posted": 100, "held": 0, "available": 100}
+
+
+def test_the_shops_postal_code_and_city_are_kept_normalised(town: Town) -> None:
+    # As an IME types it: the postal mark and full-width digits and hyphen.
+    typed = "\u3012\uff15\uff10\uff16\uff0d\uff10\uff10\uff11\uff11"
+    made = onboard(town, application(postal_code=typed, jpqr_store_id="J0001234"))
+    assert made.status_code == 201, made.text
+    shop = made.json()
+    assert (shop["postal_code"], shop["city"], shop["jpqr_store_id"]) == (
+        "5060011",
+        "高山市",
+        "J0001234",
+    )
+    # Merchants onboarded before the location was asked for carry none.
+    earlier = application()
+    del earlier["postal_code"], earlier["city"]
+    older = onboard(town, earlier).json()
+    assert (older["postal_code"], older["city"], older["jpqr_store_id"]) == (None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "code"),
+    [
+        ("postal_code", "506-001", "postal_code_invalid"),
+        ("postal_code", "abc-defg", "postal_code_invalid"),
+        ("city", "   ", "city_invalid"),
+        ("jpqr_store_id", "J-0001", "jpqr_store_id_invalid"),
+    ],
+)
+def test_a_bad_location_is_refused_naming_the_field(
+    town: Town, field: str, value: str, code: str
+) -> None:
+    refused = onboard(town, application(**{field: value}))
+    assert refused.status_code == 422, refused.text
+    assert (refused.json()["code"], refused.json()["field"]) == (code, field)
