@@ -1,10 +1,40 @@
-"""Engine creation: the one place that turns a database URL into an engine."""
+"""Engine creation: the one place that turns a database URL into an engine.
+
+A URL may name several hosts, as ``pg_autoctl show uri`` prints them for a
+pg_auto_failover formation (``postgresql://h1:p1,h2:p2/db?target_session_attrs=
+read-write``) or in libpq's query form (``?host=h1:p1&host=h2:p2``). libpq tries
+them in turn and, with ``target_session_attrs=read-write``, settles on the
+primary, so after a failover new connections find the new primary by
+themselves.
+"""
+
+from urllib.parse import urlsplit
 
 from sqlalchemy import Engine, create_engine, make_url
 
+# A dead host (a crashed machine sends no reset) must fail a connection in
+# seconds, and a connection to it must not wait for the kernel's two-hour
+# keepalive: these are libpq's settings, checked on every connection.
+CONNECT_TIMEOUT_S = 5
+KEEPALIVES_IDLE_S = 10
+KEEPALIVES_INTERVAL_S = 5
+KEEPALIVES_COUNT = 3
+
+
+def _hosts_to_query(raw: str) -> str:
+    """``scheme://user@h1:p1,h2:p2/db?q`` → ``scheme://user@/db?host=h1:p1&host=h2:p2&q``,
+    the form SQLAlchemy reads; any other URL as it is."""
+    parts = urlsplit(raw)
+    credentials, at, hosts = parts.netloc.rpartition("@")
+    if "," not in hosts:
+        return raw
+    query = "&".join([f"host={host}" for host in hosts.split(",") if host] + [parts.query])
+    # Written out, not urlunsplit: that drops the "//" of an empty host part.
+    return f"{parts.scheme}://{credentials}{at}{parts.path}?{query.rstrip('&')}"
+
 
 def sqlalchemy_url(raw: str) -> str:
-    url = make_url(raw)
+    url = make_url(_hosts_to_query(raw))
     if url.drivername in ("postgresql", "postgres"):
         url = url.set(drivername="postgresql+psycopg")
     return url.render_as_string(hide_password=False)
@@ -27,5 +57,12 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         # A failed statement's log line must not carry its parameters: PINs'
         # hashes, tokens, names. The statement itself is enough to debug.
         hide_parameters=True,
-        connect_args={"options": "-c timezone=UTC"},
+        connect_args={
+            "options": "-c timezone=UTC",
+            "connect_timeout": CONNECT_TIMEOUT_S,
+            "keepalives": 1,
+            "keepalives_idle": KEEPALIVES_IDLE_S,
+            "keepalives_interval": KEEPALIVES_INTERVAL_S,
+            "keepalives_count": KEEPALIVES_COUNT,
+        },
     )
