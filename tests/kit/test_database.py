@@ -8,7 +8,7 @@ from kit.database import CONNECT_TIMEOUT_S, make_engine, sqlalchemy_url
 def connect_args(url: str) -> dict[str, object]:
     engine = make_engine(url)
     try:
-        args: dict[str, object] = engine.dialect.create_connect_args(make_url(url))[1]
+        args = dict(engine.dialect.create_connect_args(make_url(url))[1])
         return args
     finally:
         engine.dispose()
