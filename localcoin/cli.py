@@ -39,6 +39,7 @@ from localcoin.command_io import (
 )
 from localcoin.demo import DEMO_COIN, renew_demo, seed_demo
 from localcoin.embedded_postgres import start_owned, stop_owned
+from localcoin.import_command import import_command
 from localcoin.key_commands import keys_app
 from localcoin.log import configure_logging
 from localcoin.migrate import current_revision, upgrade_to_head
@@ -64,6 +65,7 @@ app.add_typer(report_app, name="report")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(secrets_app, name="secrets")
 app.add_typer(keys_app, name="keys")
+app.command("import")(import_command)
 
 
 @app.callback()
