@@ -69,6 +69,8 @@ class Settings(BaseSettings):
         secrets_keys_previous: earlier secrets keys, comma-separated, still
             able to open what they sealed until ``localcoin secrets rotate``
             has sealed it again under ``secrets_key``.
+        signups_per_window: public sign-ups one address may make per 10 minutes
+            and coin (LOCALCOIN_SIGNUPS_PER_WINDOW).
     """
 
     model_config = SettingsConfigDict(env_prefix="LOCALCOIN_", extra="ignore")
@@ -95,6 +97,7 @@ class Settings(BaseSettings):
     request_body_max_bytes: int = Field(default=1_048_576, ge=1024, le=104_857_600)
     secrets_key: str = Field(default=DEV_SECRETS_KEY, min_length=32, repr=False)
     secrets_keys_previous: str = Field(default="", repr=False)
+    signups_per_window: int = Field(default=5, ge=1, le=1_000_000)
 
     def development_secrets(self) -> list[str]:
         """The settings still at the repository's development values (public knowledge)."""

@@ -81,6 +81,7 @@ def create_app(
         time_cost=config.pin_hash_time_cost,
     )
     app.state.access_token_ttl_s = config.access_token_ttl_s
+    app.state.signups_per_window = config.signups_per_window
     app.state.fingerprint_key = fingerprint_key(config.secrets_key)
     app.state.stripe_client = stripe.StripeClient(
         config.stripe_secret_key, base_addresses={"api": config.stripe_api_base}

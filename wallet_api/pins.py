@@ -9,9 +9,12 @@ PINs in a row the resident is locked, for longer after each further failure.
 
 import hashlib
 import hmac
+import os
 import re
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -20,6 +23,12 @@ PIN_PATTERN = re.compile(r"^[0-9]{4,6}$")
 FAILURES_BEFORE_LOCK = 5
 LOCK_FIRST = timedelta(minutes=15)
 LOCK_MAX = timedelta(hours=24)
+
+
+# argon2id takes memory_kib (64 MiB) per hash: a burst of log-ins must queue for
+# the cores rather than take a gigabyte at once. One slot per core of the process.
+ARGON_SLOTS = max(1, len(os.sched_getaffinity(0)))
+_argon_slots = threading.BoundedSemaphore(ARGON_SLOTS)
 
 
 def is_valid_pin(pin: str) -> bool:
@@ -45,15 +54,26 @@ class PinHasher:
 
     def hash(self, pin: str) -> str:
         assert is_valid_pin(pin), "callers check the PIN's form first"
-        return self._argon().hash(self._keyed(pin))
+        with _argon_slots:
+            return self._argon().hash(self._keyed(pin))
 
     def verify(self, pin_hash: str, pin: str) -> bool:
         if not is_valid_pin(pin):
             return False
         try:
-            return self._argon().verify(pin_hash, self._keyed(pin))
+            with _argon_slots:
+                return self._argon().verify(pin_hash, self._keyed(pin))
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
+
+    @cached_property
+    def _nobodys_hash(self) -> str:
+        return self.hash("0000")
+
+    def verify_for_nobody(self, pin: str) -> None:
+        """The work of a verify, for a log-in that names no resident: an unknown id
+        then takes as long to refuse as a known one with a wrong PIN."""
+        self.verify(self._nobodys_hash, pin if is_valid_pin(pin) else "0000")
 
 
 def lock_duration(failures: int) -> timedelta | None:

@@ -196,6 +196,7 @@ def log_in(
     ).scalar_one_or_none()
     refused = Problem(Code.CREDENTIALS_INVALID, "wrong resident or PIN")
     if resident_id is None:
+        hasher.verify_for_nobody(pin)
         return refused
     refusal = check_pin(conn, resident_id=resident_id, pin=pin, hasher=hasher, at=at, via="log_in")
     if refusal is not None:

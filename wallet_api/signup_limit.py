@@ -14,10 +14,13 @@ the schema; a deployment hosts a handful of coins, so this bounds an address
 all the same. Behind a reverse proxy the client address is the proxy's unless
 the server trusts its forwarded headers (``uvicorn --forwarded-allow-ips``).
 
-An app may set ``app.state.signups_per_window`` to change the limit (a demo,
-a load test); otherwise the constant holds.
+The limit is ``LOCALCOIN_SIGNUPS_PER_WINDOW`` (``app.state.signups_per_window``;
+default SIGNUPS_PER_WINDOW). A clerk signing residents up at a city hall desk
+with the coin's issuer key is not limited per address: the desk sits behind
+one address and helps dozens of residents a day.
 """
 
+import ipaddress
 from datetime import UTC, datetime, timedelta
 from math import ceil
 
@@ -35,9 +38,20 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def client_address(request: Request) -> str:
-    """The caller's address as the server sees it ("unknown" when there is none)."""
+    """The caller's address as the server sees it ("unknown" when there is none).
+
+    An IPv6 address counts by its /64: one subscriber line is handed a whole
+    /64, and a limit per single address would be a limit on nothing there."""
     host = request.client.host if request.client else "unknown"
-    return host[:ADDRESS_CHARS_MAX] or "unknown"
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return host[:ADDRESS_CHARS_MAX] or "unknown"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 def window_start(at: datetime) -> datetime:

@@ -114,3 +114,46 @@ def test_a_retried_sign_up_under_its_key_counts_once(town: Town) -> None:
     for _ in range(SIGNUPS_PER_WINDOW - 1):
         assert sign_up(town.client, town).status_code == 201
     assert sign_up(town.client, town).status_code == 429
+
+
+def test_an_ipv6_64_counts_as_one_address(town: Town) -> None:
+    for n in range(SIGNUPS_PER_WINDOW):
+        one_line = TestClient(town.client.app, client=(f"2001:db8:1:2::{n + 1:x}", 50000))
+        assert sign_up(one_line, town).status_code == 201
+    same_64 = TestClient(town.client.app, client=("2001:db8:1:2:ffff::9", 50000))
+    assert sign_up(same_64, town).status_code == 429
+    next_64 = TestClient(town.client.app, client=("2001:db8:1:3::1", 50000))
+    assert sign_up(next_64, town).status_code == 201
+
+
+def test_a_clerk_at_the_counter_signs_up_residents_without_the_address_limit(
+    town: Town, engine: Engine, clock: FixedClock
+) -> None:
+    for _ in range(SIGNUPS_PER_WINDOW + 3):
+        made = town.client.post(
+            "/v1/residents",
+            json={"coin": town.code, "display_name": "窓口で登録", "pin": "1234"},
+            headers=town.issuer(),
+        )
+        assert made.status_code == 201, made.text
+    # Another coin's issuer key is no clerk of this coin: the address limit holds.
+    other = new_town(engine, clock)
+    for _ in range(SIGNUPS_PER_WINDOW):
+        assert sign_up(town.client, town).status_code == 201
+    stranger = town.client.post(
+        "/v1/residents",
+        json={"coin": town.code, "display_name": "a", "pin": "1234"},
+        headers=other.issuer(),
+    )
+    assert stranger.status_code == 429
+
+
+def test_the_limit_is_a_setting(engine: Engine, clock: FixedClock, town: Town) -> None:
+    app = create_app(
+        engine,
+        clock,
+        run_sealer=False,
+        settings=FAST_PINS.model_copy(update={"signups_per_window": 2}),
+    )
+    client = TestClient(app, client=("198.51.100.7", 50000))
+    assert [sign_up(client, town).status_code for _ in range(3)] == [201, 201, 429]
