@@ -10,7 +10,8 @@ import typer
 
 from kit.settings import get_settings
 from localcoin.command_io import emit, open_engine, system_clock
-from merchant.webhooks.delivery import HttpPoster, deliver_pass
+from merchant.webhooks.delivery import deliver_pass
+from merchant.webhooks.http_poster import HttpPoster
 
 webhooks_app = typer.Typer(no_args_is_help=True, help="Webhooks to integrators.")
 

@@ -9,24 +9,19 @@ the deferred balance checks only fire at COMMIT.
 Tests are isolated by coin: every test that needs books gets a fresh coin.
 """
 
+import ast
 import itertools
 import os
+import sys
+import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-# pytest rewrites the asserts of every package that ships a pytest plugin (anyio
-# among them), parsing its source with ast.parse as it is imported. CPython 3.11
-# keeps ast.parse's recursion count per interpreter, not per thread, so a live
-# server's thread importing anyio's backend while the test's thread parses too
-# fails with "AST constructor recursion depth mismatch". Import them here, once,
-# before any server thread starts.
-import anyio._backends._asyncio
-import anyio.from_thread
-import anyio.to_thread  # noqa: F401
 import pytest
 from sqlalchemy import Engine, create_engine, make_url, text
 
@@ -40,6 +35,27 @@ from localcoin.embedded_postgres import throwaway_server
 from localcoin.migrate import upgrade_to_head
 
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+
+
+def _one_parse_at_a_time() -> None:
+    """CPython 3.11 (before 3.11.8) counts ast.parse's recursion in state shared by
+    every thread, so two threads parsing at once fail with "SystemError: AST
+    constructor recursion depth mismatch". pytest parses as it imports (it
+    rewrites the asserts of test modules and of every package that ships a
+    pytest plugin: anyio, hypothesis, schemathesis), and tests run servers and
+    workers in threads that import lazily. One lock makes the parses take turns."""
+    if sys.version_info >= (3, 11, 8):
+        return
+    parse, lock = ast.parse, threading.Lock()
+
+    def parse_alone(*args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return parse(*args, **kwargs)
+
+    ast.parse = parse_alone
+
+
+_one_parse_at_a_time()
 
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 

@@ -8,15 +8,23 @@ a test with its own clock:
    enabled endpoint of the merchant subscribed to the type and marks the
    events. UNIQUE (event, endpoint, round) with ON CONFLICT DO NOTHING makes
    each delivery exactly once, however many workers run.
-2. Claim. Due pending deliveries are taken with ``FOR UPDATE SKIP LOCKED``;
-   claiming moves ``next_attempt_at`` to the end of a lease (``LEASE``) and
-   sets a fresh ``lease_token``, and commits, so the HTTP call holds no
-   database lock. If the worker dies, the delivery comes due again when the
-   lease ends.
-3. Attempt. The event is POSTed as ``{"id", "type", "created", "data"}`` with
-   ``Localcoin-Signature`` (merchant.webhooks.signing) and ``Localcoin-Event-Id``,
-   redirects not followed, a short timeout. The URL is checked again
+2. Claim. The oldest due delivery of each endpoint with nothing in flight is
+   taken, the endpoint row locked ``FOR NO KEY UPDATE SKIP LOCKED``, so an
+   endpoint has at most one attempt in flight (a slow receiver slows only
+   itself); claiming moves ``next_attempt_at`` to the end of a lease
+   (``LEASE``) and sets a fresh ``lease_token``, and commits, so the HTTP call
+   holds no database lock. If the worker dies, the delivery comes due again
+   when the lease ends.
+3. Attempt. The claimed deliveries are POSTed in parallel
+   (``PARALLEL_ATTEMPTS`` at a time, each to its own endpoint) as ``{"id",
+   "type", "created", "data"}`` with ``Localcoin-Signature``
+   (merchant.webhooks.signing) and ``Localcoin-Event-Id``, redirects not
+   followed, to the address the URL's host was checked to resolve to, within a
+   total deadline (merchant.webhooks.http_poster). The URL is checked again
    (merchant.webhooks.urls) because DNS may have changed since registration.
+   The attempt's log keeps a coarse reason (``timeout``, ``refused``, ``tls``,
+   ``connection``, ``not_allowed``) for the merchant; the detail goes to our
+   own log only.
 4. Outcome. Every attempt is a row of webhook_attempts and a log line. A 2xx
    delivers. Anything else is retried ``RETRY_FIRST`` later, doubling up to
    ``RETRY_MAX``, until ``GIVE_UP_AFTER`` from the event (the last try falls
@@ -31,11 +39,11 @@ Nothing is lost between commit and delivery: the event row is the outbox.
 import json
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-import httpx
 import structlog
 from sqlalchemy import Connection, Engine, text
 
@@ -45,8 +53,9 @@ from ledger.clock import Clock
 from ledger.records import GIVEN, Column, RecordColumns
 from ledger.unit_of_work import run_in_transaction
 from merchant.webhooks.endpoints import opened, signing_secrets
+from merchant.webhooks.http_poster import DeliveryFailedError, HttpPoster
 from merchant.webhooks.signing import signature_header
-from merchant.webhooks.urls import Resolver, UrlRefusedError, check_url, resolve
+from merchant.webhooks.urls import Resolver, Target, UrlRefusedError, resolve, target_of
 
 log = structlog.get_logger(__name__)
 
@@ -56,6 +65,14 @@ GIVE_UP_AFTER = timedelta(days=3)
 LEASE = timedelta(minutes=5)
 FAN_OUT_BATCH_MAX = 200
 CLAIM_BATCH_MAX = 20
+PARALLEL_ATTEMPTS = 8
+# The circuit breaker: after this many failed attempts in a row an endpoint is
+# paused, first for BREAKER_PAUSE_FIRST, doubling with each further failure up
+# to RETRY_MAX. While it rests its new deliveries wait (they are not failed for
+# it); deliveries already failing keep their own backed-off retry schedule, so
+# one of them tells when the receiver is back.
+BREAKER_FAILURES = 5
+BREAKER_PAUSE_FIRST = timedelta(minutes=10)
 PASSES_BATCHES_MAX = 50
 ERROR_CHARS_MAX = 500
 SIGNATURE_HEADER = "Localcoin-Signature"
@@ -73,26 +90,9 @@ def retry_delay(attempt_count: int) -> timedelta:
 
 
 class Poster(Protocol):
-    def __call__(self, url: str, body: bytes, headers: dict[str, str]) -> int:
-        """POSTs ``body``; returns the status code, raises httpx.HTTPError if none came."""
+    def __call__(self, target: Target, body: bytes, headers: dict[str, str]) -> int:
+        """POSTs ``body``; returns the status code, raises DeliveryFailedError if none came."""
         ...
-
-
-class HttpPoster:
-    """POSTs with httpx: a short timeout, no redirects, no proxy from the environment."""
-
-    def __init__(self, timeout_s: float) -> None:
-        self._client = httpx.Client(
-            timeout=httpx.Timeout(timeout_s), follow_redirects=False, trust_env=False
-        )
-
-    def __call__(self, url: str, body: bytes, headers: dict[str, str]) -> int:
-        # The response body is never read: a receiver cannot make us download much.
-        with self._client.stream("POST", url, content=body, headers=headers) as response:
-            return response.status_code
-
-    def close(self) -> None:
-        self._client.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,11 +190,30 @@ def claim_due(conn: Connection, *, at: datetime, limit: int = CLAIM_BATCH_MAX) -
     rows = conn.execute(
         text(
             f"""
-            WITH due AS (
-                SELECT coin_id, id FROM webhook_deliveries
-                WHERE status = 'pending' AND next_attempt_at <= :at
-                ORDER BY next_attempt_at LIMIT :limit
-                FOR UPDATE SKIP LOCKED
+            WITH ready AS (
+                SELECT w.coin_id, w.id, w.paused_until FROM webhook_endpoints w
+                WHERE EXISTS (
+                    SELECT 1 FROM webhook_deliveries d
+                    WHERE d.coin_id = w.coin_id AND d.endpoint_id = w.id
+                      AND d.status = 'pending' AND d.next_attempt_at <= :at
+                      AND (w.paused_until IS NULL OR w.paused_until <= :at
+                           OR d.attempt_count > 0))
+                  -- An endpoint whose lease is still running has an attempt in flight.
+                  AND NOT EXISTS (
+                    SELECT 1 FROM webhook_deliveries f
+                    WHERE f.coin_id = w.coin_id AND f.endpoint_id = w.id
+                      AND f.status = 'pending' AND f.lease_token IS NOT NULL
+                      AND f.next_attempt_at > :at)
+                LIMIT :limit
+                FOR NO KEY UPDATE OF w SKIP LOCKED
+            ), due AS (
+                SELECT DISTINCT ON (d.coin_id, d.endpoint_id) d.coin_id, d.id
+                FROM webhook_deliveries d
+                JOIN ready r ON r.coin_id = d.coin_id AND r.id = d.endpoint_id
+                WHERE d.status = 'pending' AND d.next_attempt_at <= :at
+                  -- A paused endpoint's new deliveries wait; its retries keep their schedule.
+                  AND (r.paused_until IS NULL OR r.paused_until <= :at OR d.attempt_count > 0)
+                ORDER BY d.coin_id, d.endpoint_id, d.next_attempt_at, d.id
             )
             UPDATE webhook_deliveries d
             SET next_attempt_at = :lease_end, lease_token = gen_random_uuid(),
@@ -242,9 +261,10 @@ def attempt(
 ) -> Outcome:
     """One POST of the claimed delivery."""
     try:
-        check_url(claim.url, allow_private=allow_private, resolver=resolver)
+        target = target_of(claim.url, allow_private=allow_private, resolver=resolver)
     except UrlRefusedError as refused:
-        return Outcome(None, f"{refused.code}: {refused.detail}", 0)
+        log.info("webhook_url_refused", endpoint=claim.endpoint_public_id, detail=refused.detail)
+        return Outcome(None, "not_allowed", 0)
     body = event_body(claim)
     headers = {
         "Content-Type": "application/json",
@@ -255,10 +275,17 @@ def attempt(
     }
     started = time.monotonic()
     try:
-        status_code = poster(claim.url, body, headers)
-    except httpx.HTTPError as error:
+        status_code = poster(target, body, headers)
+    except DeliveryFailedError as failed:
         elapsed = int((time.monotonic() - started) * 1000)
-        return Outcome(None, f"{type(error).__name__}: {error}"[:ERROR_CHARS_MAX], elapsed)
+        cause = failed.__cause__
+        log.info(
+            "webhook_no_answer",
+            endpoint=claim.endpoint_public_id,
+            reason=failed.reason,
+            detail=f"{type(cause).__name__}: {cause}"[:ERROR_CHARS_MAX] if cause else None,
+        )
+        return Outcome(None, failed.reason, elapsed)
     return Outcome(status_code, None, int((time.monotonic() - started) * 1000))
 
 
@@ -301,6 +328,7 @@ def record_outcome(conn: Connection, claim: Claim, outcome: Outcome, *, at: date
             "token": claim.lease_token,
         },
     ).rowcount
+    _count_for_breaker(conn, claim, ok=outcome.ok, at=at)
     log.info(
         "webhook_attempt",
         event_id=claim.event_public_id,
@@ -313,6 +341,49 @@ def record_outcome(conn: Connection, claim: Claim, outcome: Outcome, *, at: date
         outcome=status if moved else "lease_lost",
     )
     return status if moved else "lease_lost"
+
+
+def breaker_pause(failures: int) -> timedelta | None:
+    """How long an endpoint rests after ``failures`` failed attempts in a row."""
+    if failures < BREAKER_FAILURES:
+        return None
+    doubled: timedelta = BREAKER_PAUSE_FIRST * 2 ** min(failures - BREAKER_FAILURES, 10)
+    return min(doubled, RETRY_MAX)
+
+
+def _count_for_breaker(conn: Connection, claim: Claim, *, ok: bool, at: datetime) -> None:
+    if ok:
+        conn.execute(
+            text(
+                "UPDATE webhook_endpoints SET consecutive_failures = 0, paused_until = NULL"
+                " WHERE coin_id = :coin AND public_id = :endpoint"
+                " AND (consecutive_failures > 0 OR paused_until IS NOT NULL)"
+            ),
+            {"coin": claim.coin_id, "endpoint": claim.endpoint_public_id},
+        )
+        return
+    failures = conn.execute(
+        text(
+            "UPDATE webhook_endpoints SET consecutive_failures = consecutive_failures + 1"
+            " WHERE coin_id = :coin AND public_id = :endpoint RETURNING consecutive_failures"
+        ),
+        {"coin": claim.coin_id, "endpoint": claim.endpoint_public_id},
+    ).scalar_one()
+    pause = breaker_pause(failures)
+    if pause is not None:
+        conn.execute(
+            text(
+                "UPDATE webhook_endpoints SET paused_until = :until"
+                " WHERE coin_id = :coin AND public_id = :endpoint"
+            ),
+            {"until": at + pause, "coin": claim.coin_id, "endpoint": claim.endpoint_public_id},
+        )
+        log.warning(
+            "webhook_endpoint_paused",
+            endpoint=claim.endpoint_public_id,
+            failures=failures,
+            until=(at + pause).isoformat(),
+        )
 
 
 def deliver_pass(
@@ -331,19 +402,24 @@ def deliver_pass(
         if made < FAN_OUT_BATCH_MAX:
             break
     attempted = delivered = failed = 0
-    for _ in range(PASSES_BATCHES_MAX):
-        claims = run_in_transaction(engine, lambda conn: claim_due(conn, at=clock.now()))
-        for claim in claims:
-            at = clock.now()
-            outcome = attempt(
-                claim, at=at, poster=poster, allow_private=allow_private, resolver=resolver
-            )
-            status = _record(engine, claim, outcome, at)
-            attempted += 1
-            delivered += status == "delivered"
-            failed += status == "failed"
-        if len(claims) < CLAIM_BATCH_MAX:
-            break
+
+    def deliver(claim: Claim) -> str:
+        at = clock.now()
+        outcome = attempt(
+            claim, at=at, poster=poster, allow_private=allow_private, resolver=resolver
+        )
+        return _record(engine, claim, outcome, at)
+
+    with ThreadPoolExecutor(PARALLEL_ATTEMPTS, thread_name_prefix="webhook") as pool:
+        for _ in range(PASSES_BATCHES_MAX):
+            claims = run_in_transaction(engine, lambda conn: claim_due(conn, at=clock.now()))
+            for status in pool.map(deliver, claims):
+                attempted += 1
+                delivered += status == "delivered"
+                failed += status == "failed"
+            # One claim per endpoint at a time: claim again while anything is due.
+            if not claims:
+                break
     return PassReport(fanned, attempted, delivered, failed)
 
 

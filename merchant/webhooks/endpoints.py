@@ -66,6 +66,8 @@ class Endpoint:
     secret: the current signing secret.
     previous_secret, previous_secret_until: the secret before the last rotation and
         until when it still signs (both None when there is none).
+    consecutive_failures: failed attempts in a row.
+    paused_until: the circuit breaker's pause after repeated failures; None if not paused.
     """
 
     coin_id: int
@@ -80,6 +82,8 @@ class Endpoint:
     secret: str = field(repr=False)
     previous_secret: str | None = field(repr=False)
     previous_secret_until: datetime | None
+    consecutive_failures: int = 0
+    paused_until: datetime | None = None
 
     def subscribes_to(self, event_type: str) -> bool:
         return ALL_EVENTS in self.events or event_type in self.events

@@ -10,7 +10,7 @@ Refusals: 404 ``event_not_found`` (not the caller's), 409 ``webhook_endpoint_non
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -167,12 +167,32 @@ def endpoint_deliveries_page(
     return _deliveries(conn, full), has_more
 
 
+# Replays are the merchant's to ask for, and each is an outbound request we make:
+# bounded per endpoint, so a script cannot turn the worker into a request cannon.
+REDELIVERIES_PER_WINDOW = 60
+REDELIVERY_WINDOW = timedelta(hours=1)
+
+
 def redeliver(
     conn: Connection, *, merchant: Merchant, event_public_id: str, at: datetime
 ) -> list[Delivery]:
     """A new round of the event to each enabled endpoint subscribed to it; returns them."""
     # The event's row lock serialises replays, so two never pick the same round.
     event = find_event(conn, merchant=merchant, event_public_id=event_public_id, lock=True)
+    busiest = conn.execute(
+        text(
+            "SELECT count(*) FROM webhook_deliveries d JOIN webhook_endpoints w"
+            " ON w.coin_id = d.coin_id AND w.id = d.endpoint_id"
+            " WHERE d.coin_id = :coin AND w.merchant_id = :merchant AND d.round > 0"
+            " AND d.created_at > :since GROUP BY d.endpoint_id ORDER BY 1 DESC LIMIT 1"
+        ),
+        {"coin": merchant.coin_id, "merchant": merchant.id, "since": at - REDELIVERY_WINDOW},
+    ).scalar_one_or_none()
+    if busiest is not None and busiest >= REDELIVERIES_PER_WINDOW:
+        raise Problem(
+            Code.RATE_LIMITED,
+            f"an endpoint takes at most {REDELIVERIES_PER_WINDOW} replays an hour; try later",
+        )
     made = (
         conn.execute(
             text(

@@ -204,7 +204,10 @@ def get_event(event_id: EventId, db: Db, caller: MerchantOwnerKey) -> EventWithD
     status_code=202,
     response_model=DeliveryList,
     responses=refusals(
-        Code.TERMINAL_KEY_NOT_ALLOWED, Code.EVENT_NOT_FOUND, Code.WEBHOOK_ENDPOINT_NONE
+        Code.TERMINAL_KEY_NOT_ALLOWED,
+        Code.EVENT_NOT_FOUND,
+        Code.WEBHOOK_ENDPOINT_NONE,
+        Code.RATE_LIMITED,
     ),
 )
 def redeliver_event(

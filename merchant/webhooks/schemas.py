@@ -32,9 +32,15 @@ class EndpointPublic(BaseModel):
     status: str = Field(description="enabled or disabled.")
     created_at: str = Field(description="ISO 8601, UTC.")
     disabled_at: str | None = None
+    consecutive_failures: int = Field(default=0, description="Failed attempts in a row.")
+    paused_until: str | None = Field(
+        default=None,
+        description="After repeated failures, no attempts until then (the deliveries wait).",
+    )
 
     @classmethod
     def of(cls, endpoint: Endpoint) -> "EndpointPublic":
+        paused = endpoint.paused_until
         return cls(
             id=endpoint.public_id,
             url=endpoint.url,
@@ -42,6 +48,8 @@ class EndpointPublic(BaseModel):
             status=endpoint.status.value,
             created_at=endpoint.created_at.isoformat(),
             disabled_at=endpoint.disabled_at.isoformat() if endpoint.disabled_at else None,
+            consecutive_failures=endpoint.consecutive_failures,
+            paused_until=paused.isoformat() if paused else None,
         )
 
 

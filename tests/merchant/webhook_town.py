@@ -8,7 +8,8 @@ from sqlalchemy import Engine
 from ledger.clock import FixedClock
 from ledger.unit_of_work import run_in_transaction
 from localcoin.app import create_app
-from merchant.webhooks.delivery import HttpPoster, PassReport, deliver_pass
+from merchant.webhooks.delivery import PassReport, deliver_pass
+from merchant.webhooks.http_poster import HttpPoster
 from merchant.webhooks.outbox import Event, record_event
 from tests.merchant.shops import Shop
 from tests.wallet_api.test_residents_api import FAST_PINS, Town, new_town

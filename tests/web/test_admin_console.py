@@ -11,6 +11,7 @@ batch, a business date whose cut-off is past.
 import csv
 import io
 import itertools
+import re
 from pathlib import Path
 
 from playwright.sync_api import Browser, Page, expect
@@ -38,6 +39,7 @@ FACE_VALUE = "額面（コイン／口）"  # noqa: RUF001
 PER_RESIDENT = "1人あたりの上限（口）"  # noqa: RUF001
 TOTAL_UNITS = "販売総数（口）"  # noqa: RUF001
 _refs = itertools.count(1)
+APPROVE = re.compile(r"^承認 apr_")
 PIN = "1357"
 # 0001 is Mizuho Bank and 001 its head office in the Zengin code list; 9999 is no bank.
 GOOD_BANK = "0001"
@@ -423,7 +425,9 @@ def test_operator_sees_the_bank_and_city_screens_its_key_may_use(
     _log_in(desk, web_town, Role.OPERATOR)
     expect(desk.locator("#coin-name")).to_contain_text("運営者")
     shown = desk.locator("#nav [data-view]:visible")
-    expect(shown).to_have_text(["加盟店登録", "手数料配分", "未使用残高", "KPI ダッシュボード"])
+    expect(shown).to_have_text(
+        ["加盟店登録", "手数料配分", "未使用残高", "KPI ダッシュボード", "承認待ち", "API キー"]
+    )
     desk.get_by_role("button", name="未使用残高").click()
     desk.get_by_role("button", name="表示").click()
     expect(desk.locator("#unused-result")).to_contain_text("未使用残高")
@@ -457,3 +461,62 @@ def test_the_console_runs_under_its_own_content_security_policy(
     assert page.evaluate("getComputedStyle(document.querySelector('.top')).display") == "flex"
     context.close()
     assert refused == []
+
+
+def test_a_clerks_own_key_asks_for_a_large_top_up_and_another_clerk_approves_it(
+    web_town: WebTown, desk: Page
+) -> None:
+    outside = outside_requests(desk, web_town.server.url)
+    resident = _resident(web_town, "大口の入金")
+    verified = web_town.api.post(
+        f"/v1/residents/{resident['resident_id']}/verify",
+        json={"method": "my_number_card", "reference": "KYC-1"},
+        headers=web_town.as_role(Role.ISSUER),
+    )
+    assert verified.status_code == 200, verified.text
+    # The branch manager (the coin's issuer key) issues the clerk's own key.
+    _log_in(desk, web_town, Role.ISSUER)
+    desk.get_by_role("button", name="API キー").click()
+    desk.get_by_label("持つ人・連携先の名前").fill("窓口 佐藤")
+    desk.get_by_role("button", name="キーを発行").click()
+    secret = desk.locator("#keys-new-secret")
+    expect(secret).to_contain_text("lc_issuer_")
+    clerk_key = secret.inner_text()
+    expect(desk.locator("#keys-list")).to_contain_text("窓口 佐藤")
+    assert axe_violations(desk) == []
+    screenshot(desk, "admin-keys")
+    desk.get_by_role("button", name="ログアウト").click()
+
+    # The clerk records a deposit above the approval threshold: it waits.
+    desk.get_by_label("API キー").fill(clerk_key)
+    desk.get_by_role("button", name="ログイン").click()
+    desk.get_by_role("button", name=TOPUP_MENU).click()
+    topup = desk.locator("#view-topup")
+    topup.get_by_label("ウォレット ID").fill(resident["wallet_id"])
+    topup.get_by_label(AMOUNT).fill("400000")
+    topup.get_by_label("受付番号").fill("counter-big-1")
+    topup.get_by_role("button", name="入金を記録").click()
+    expect(desk.locator("#topup-result")).to_contain_text("承認待ち")
+    assert _balance(web_town, resident)["total"] == 0
+    # The clerk cannot approve their own request.
+    desk.get_by_role("button", name="承認待ち").click()
+    desk.get_by_role("button", name=APPROVE).click()
+    expect(desk.get_by_role("alert")).to_contain_text("approval_by_maker")
+    desk.get_by_role("button", name="ログアウト").click()
+
+    # The manager approves: the money moves once.
+    _log_in(desk, web_town, Role.ISSUER)
+    desk.get_by_role("button", name="承認待ち").click()
+    expect(desk.locator("#approvals-list")).to_contain_text("counter-big-1")
+    screenshot(desk, "admin-approvals")
+    desk.get_by_role("button", name=APPROVE).click()
+    expect(desk.locator("#approvals-list")).to_contain_text("承認待ちはありません")
+    assert _balance(web_town, resident)["total"] == 400_000
+
+    # The clerk leaves: the manager revokes the key, and it stops working.
+    desk.get_by_role("button", name="API キー").click()
+    desk.get_by_role("button", name="無効にする 窓口 佐藤").click()
+    expect(desk.locator("#keys-list")).to_contain_text("無効化")
+    gone = web_town.api.get("/v1/me", headers={"Authorization": f"Bearer {clerk_key}"})
+    assert gone.status_code == 401
+    assert outside == []

@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import text
 
 from tests.web.conftest import WebTown, axe_violations, outside_requests, screenshot
 from tests.web.test_merchant_console import Merchant, log_in, onboard, payment_token, resident
@@ -165,3 +166,26 @@ def test_a_webhook_endpoint_is_created_and_its_deliveries_are_shown(
     endpoints = web_town.api.get("/v1/webhook_endpoints", headers=shop.headers).json()["data"]
     assert [e["status"] for e in endpoints] == ["disabled"]
     assert outside == []
+
+
+def test_an_endpoint_resting_after_repeated_failures_says_so(web_town: WebTown, desk: Page) -> None:
+    shop = onboard(web_town)
+    made = web_town.api.post(
+        "/v1/webhook_endpoints",
+        headers=shop.headers,
+        json={"url": "http://127.0.0.1:9/hooks", "events": ["*"]},
+    )
+    assert made.status_code == 201, made.text
+    # What the worker's circuit breaker leaves after failures in a row.
+    with web_town.server.engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE webhook_endpoints SET consecutive_failures = 5,"
+                " paused_until = now() + interval '10 minutes' WHERE public_id = :p"
+            ),
+            {"p": made.json()["id"]},
+        )
+    log_in(desk, web_town, shop)
+    desk.get_by_role("button", name="Webhook").click()
+    expect(desk.locator("#webhook-rows")).to_contain_text("一時停止中")
+    expect(desk.locator("#webhook-rows")).to_contain_text("5回続けて失敗")

@@ -15,7 +15,10 @@ from ledger.clock import FixedClock
 from ledger.unit_of_work import run_in_transaction
 from localcoin.app import create_app
 from merchant.payments.charges import Source, record_charge
+from merchant.webhooks import event_log
 from merchant.webhooks.delivery import (
+    BREAKER_FAILURES,
+    BREAKER_PAUSE_FIRST,
     GIVE_UP_AFTER,
     LEASE,
     RETRY_MAX,
@@ -376,3 +379,49 @@ def test_the_app_runs_the_worker_beside_the_api(engine: Engine, clock: FixedCloc
         event = emit(town, shop)
         assert receiver.arrived.wait(timeout=30)
     assert receiver.event_ids() == [event.public_id]
+
+
+def test_an_endpoint_failing_again_and_again_rests_then_resumes(town: Town) -> None:
+    shop = open_shop(town)
+    with running_receiver(statuses=[500] * BREAKER_FAILURES, then=200) as receiver:
+        endpoint = add_endpoint(town, shop, receiver.url)
+        first = emit(town, shop)
+        for n in range(1, BREAKER_FAILURES + 1):
+            run_pass(town)
+            if n < BREAKER_FAILURES:
+                town.clock.advance(retry_delay(n))
+        shown = town.client.get(f"/v1/webhook_endpoints/{endpoint['id']}", headers=shop.headers)
+        paused_until = town.clock.now() + BREAKER_PAUSE_FIRST
+        assert (shown.json()["consecutive_failures"], shown.json()["paused_until"]) == (
+            BREAKER_FAILURES,
+            paused_until.isoformat(),
+        )
+        # A new event waits while the endpoint rests; nothing is sent to it.
+        second = emit(town, shop)
+        town.clock.advance(BREAKER_PAUSE_FIRST - timedelta(seconds=1))
+        run_pass(town)
+        assert len(receiver.received) == BREAKER_FAILURES
+        town.clock.advance(timedelta(seconds=1))
+        run_pass(town)
+        assert receiver.event_ids()[BREAKER_FAILURES:] == [second.public_id]
+        town.clock.advance(retry_delay(BREAKER_FAILURES))
+        run_pass(town)
+        assert receiver.event_ids()[-1] == first.public_id
+    shown = town.client.get(f"/v1/webhook_endpoints/{endpoint['id']}", headers=shop.headers)
+    assert (shown.json()["consecutive_failures"], shown.json()["paused_until"]) == (0, None)
+
+
+def test_replays_are_limited_per_endpoint_and_hour(
+    town: Town, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(event_log, "REDELIVERIES_PER_WINDOW", 2)
+    shop = open_shop(town)
+    add_endpoint(town, shop, "http://127.0.0.1:9/hooks")
+    event = emit(town, shop)
+    run_pass(town)  # its first delivery (nothing listens on port 9)
+    path = f"/v1/events/{event.public_id}/redeliver"
+    assert [town.client.post(path, headers=shop.headers).status_code for _ in range(2)] == [202] * 2
+    refused = town.client.post(path, headers=shop.headers)
+    assert (refused.status_code, refused.json().get("code")) == (429, "rate_limited"), refused.text
+    town.clock.advance(timedelta(hours=1, seconds=1))
+    assert town.client.post(path, headers=shop.headers).status_code == 202

@@ -25,6 +25,13 @@ def test_a_public_https_host_is_allowed() -> None:
         ["::ffff:10.0.0.1"],
         ["93.184.215.14", "192.168.1.1"],  # one private answer is enough to refuse
         [],
+        # IPv6 forms that carry an IPv4 address a translator or tunnel delivers to.
+        ["64:ff9b::7f00:1"],  # NAT64 of 127.0.0.1
+        ["64:ff9b::a9fe:a9fe"],  # NAT64 of the metadata service 169.254.169.254
+        ["64:ff9b:1::a00:1"],  # local-use NAT64 of 10.0.0.1
+        ["2002:7f00:1::"],  # 6to4 of 127.0.0.1
+        ["::127.0.0.1"],  # IPv4-compatible
+        ["2001:0:4136:e378:8000:63bf:3fff:fdd2"],  # Teredo
     ],
 )
 def test_a_host_resolving_to_a_private_address_is_refused(addresses: list[str]) -> None:

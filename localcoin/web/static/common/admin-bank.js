@@ -63,6 +63,14 @@ async function topUp(ctx, form) {
   await ctx.busy(submitButton(form), async () => {
     try {
       const topup = await ctx.call("/v1/topups", { method: "POST", body });
+      if (topup.status === "pending_approval") {
+        // Above the coin's threshold: nothing moved; another clerk approves it.
+        const waiting = t("topup.pending", { amount: ctx.yen(topup.amount), id: topup.approval_id });
+        showResult($("topup-result"), [waiting]);
+        ctx.say(waiting);
+        form.reset();
+        return;
+      }
       const done = t("topup.done", { amount: ctx.yen(topup.amount), wallet: topup.wallet_id });
       showResult($("topup-result"), [done, t("topup.id", { id: topup.id })]);
       ctx.say(done);

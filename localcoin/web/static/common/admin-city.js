@@ -107,6 +107,9 @@ export function setUpCity(ctx) {
         ctx.fail(error);
       }
       showRowErrors(rowErrors);
+      // A chunk above the coin's threshold waits for another municipality key.
+      const waiting = grants.filter((g) => g.status === "pending_approval");
+      grants.splice(0, grants.length, ...grants.filter((g) => g.status !== "pending_approval"));
       const wallets = grants.reduce((n, g) => n + g.wallet_count, 0);
       const total = grants.reduce((n, g) => n + g.total, 0);
       const box = $("points-result");
@@ -117,6 +120,11 @@ export function setUpCity(ctx) {
       for (const grant of grants) {
         const p = document.createElement("p");
         p.textContent = t("points.grant", { id: grant.id, wallets: grant.wallet_count, total: ctx.yen(grant.total) });
+        box.append(p);
+      }
+      for (const pending of waiting) {
+        const p = document.createElement("p");
+        p.textContent = t("points.pending", { id: pending.approval_id, total: ctx.yen(pending.amount) });
         box.append(p);
       }
       box.hidden = false;

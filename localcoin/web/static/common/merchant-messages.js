@@ -81,6 +81,7 @@ export const MESSAGES = {
     "webhooks.events": "受け取るイベント",
     "webhooks.submit": "送信先を登録",
     "webhooks.list": "送信先",
+    "webhooks.paused": "一時停止中（{failures}回続けて失敗、{until}まで）",
     "webhooks.deliveries": "配信履歴",
     "webhooks.eventlog": "イベント",
     // Built in scripts.
@@ -208,6 +209,7 @@ export const MESSAGES = {
     "keys.addkey": "Create integration key",
     "webhooks.h": "Webhooks",
     "webhooks.once": "The signing secret is shown only now.",
+    "webhooks.paused": "Paused ({failures} failures in a row, until {until})",
     "webhooks.url": "Endpoint URL",
     "webhooks.events": "Events to receive",
     "webhooks.submit": "Add endpoint",

@@ -35,7 +35,11 @@ export async function refresh() {
   const [endpoints, events] = await Promise.all([
     get("/v1/webhook_endpoints?limit=50"), get("/v1/events?limit=50"),
   ]);
-  fill($("webhook-rows"), endpoints.data.map((w) => row(w.url, statusText(w.status), el("span", { class: "row" },
+  // An endpoint resting after repeated failures says so, and until when.
+  const state = (w) => (w.paused_until
+    ? t("webhooks.paused", { until: tokyoTime(w.paused_until), failures: w.consecutive_failures })
+    : statusText(w.status));
+  fill($("webhook-rows"), endpoints.data.map((w) => row(w.url, state(w), el("span", { class: "row" },
     button(t("do.deliveries"), w.url, () => deliveries(w)),
     w.status === "enabled"
       ? button(t("do.disable"), w.url, async () => {
