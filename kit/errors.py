@@ -123,6 +123,12 @@ class Code(StrEnum):
     )
 
     # The request itself: its size, its Idempotency-Key, its fields.
+    INDIVIDUAL_NUMBER_REFUSED = (
+        "individual_number_refused",
+        422,
+        "Individual number refused",
+        "A verification reference shaped like an individual number (12 digits) is not kept.",
+    )
     KEY_LABEL_INVALID = (
         "key_label_invalid",
         422,

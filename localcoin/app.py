@@ -93,7 +93,12 @@ def create_app(
     install_problem_handlers(app)
     install_openapi(app)
     install_web_apps(app)
-    install_observability(app, engine=engine, body_max_bytes=config.request_body_max_bytes)
+    install_observability(
+        app,
+        engine=engine,
+        body_max_bytes=config.request_body_max_bytes,
+        production=config.environment == "production",
+    )
     for router in _API_ROUTERS:
         app.include_router(router)
 

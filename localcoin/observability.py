@@ -79,11 +79,32 @@ class _TooLarge(BaseException):  # a signal inside the middleware, never raised 
     pass
 
 
+# On every answer: no content sniffing (a JSON error must never be run as a
+# script); in production also HSTS (a year) and no Referer leaving our pages.
+ALWAYS_HEADERS = ((b"x-content-type-options", b"nosniff"),)
+PRODUCTION_HEADERS = (
+    (b"strict-transport-security", b"max-age=31536000; includeSubDomains"),
+    (b"referrer-policy", b"no-referrer"),
+)
+
+
+def security_headers(*, production: bool) -> tuple[tuple[bytes, bytes], ...]:
+    return ALWAYS_HEADERS + (PRODUCTION_HEADERS if production else ())
+
+
 class ObservabilityMiddleware:
-    def __init__(self, app: ASGIApp, *, metrics: HttpMetrics, body_max_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        metrics: HttpMetrics,
+        body_max_bytes: int,
+        headers: tuple[tuple[bytes, bytes], ...] = ALWAYS_HEADERS,
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.body_max_bytes = body_max_bytes
+        self.headers = headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -116,6 +137,8 @@ class ObservabilityMiddleware:
                     status = message["status"]
                     headers = list(message.get("headers", []))
                     headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
+                    present = {name.lower() for name, _ in headers}
+                    headers += [h for h in self.headers if h[0] not in present]
                     message = {**message, "headers": headers}
                 await send(message)
 
@@ -256,11 +279,16 @@ class DatabaseCollector(Collector):
         return {row[0]: int(row[1]) for row in rows}
 
 
-def install(app: FastAPI, *, engine: Engine, body_max_bytes: int) -> None:
+def install(app: FastAPI, *, engine: Engine, body_max_bytes: int, production: bool) -> None:
     registry = CollectorRegistry()
     metrics = HttpMetrics(registry)
     registry.register(DatabaseCollector(engine))
-    app.add_middleware(ObservabilityMiddleware, metrics=metrics, body_max_bytes=body_max_bytes)
+    app.add_middleware(
+        ObservabilityMiddleware,
+        metrics=metrics,
+        body_max_bytes=body_max_bytes,
+        headers=security_headers(production=production),
+    )
 
     @app.get("/metrics", include_in_schema=False)
     def prometheus_metrics() -> Response:

@@ -19,6 +19,7 @@ files with, reads Japanese category names right only with it.
 import csv
 import io
 
+from kit.spreadsheet_cells import spreadsheet_text
 from settlement.kpi import Kpi
 
 HEADER = ("metric", "date", "category", "value")
@@ -58,5 +59,5 @@ def kpi_csv(figures: Kpi) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(HEADER)
-    writer.writerows(kpi_rows(figures))
+    writer.writerows([spreadsheet_text(cell) for cell in row] for row in kpi_rows(figures))
     return BOM + out.getvalue()

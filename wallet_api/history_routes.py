@@ -19,6 +19,7 @@ from kit.auth import CurrentResident
 from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
 from kit.refusal_docs import refusals
+from kit.spreadsheet_cells import spreadsheet_text
 from ledger.limits import HISTORY_PAGE_MAX
 from wallet_api.history import WalletLine, history_page, snapshot_lines
 from wallet_api.history_schemas import HistoryItem, HistoryPagePublic
@@ -106,7 +107,7 @@ def _csv(lines: Iterator[WalletLine]) -> Iterator[str]:
     yield BOM + _drain(buffer)
     for line in lines:
         row = line.as_dict()
-        writer.writerow([row[column] for column in CSV_COLUMNS])
+        writer.writerow([spreadsheet_text(row[column]) for column in CSV_COLUMNS])
         yield _drain(buffer)
 
 

@@ -3,6 +3,8 @@
 Services only execute statements; the request's unit of work commits.
 """
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -298,6 +300,18 @@ def find_wallet(conn: Connection, *, coin_id: int, wallet_public_id: str) -> Wal
     return WALLET.read(row)
 
 
+# Twelve digits, however written: the shape of an individual number (マイナンバー).
+_TWELVE_DIGITS = re.compile(r"^[0-9]{12}$")
+
+
+def looks_like_individual_number(reference: str) -> bool:
+    """The My Number Act allows keeping individual numbers only for the purposes it
+    lists (tax, social security, disaster relief); identity checks for a wallet
+    are not among them, so a reference that could be one is refused."""
+    digits = re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", reference))
+    return bool(_TWELVE_DIGITS.match(digits))
+
+
 def verify_identity(
     conn: Connection,
     *,
@@ -310,6 +324,12 @@ def verify_identity(
     """The issuer checked the resident's identity: the wallet moves to the verified tier."""
     # The request's schema (``VerificationCreate``) refuses any other method first.
     assert method in VERIFICATION_METHODS, f"method is one of {sorted(VERIFICATION_METHODS)}"
+    if looks_like_individual_number(reference):
+        raise Problem(
+            Code.INDIVIDUAL_NUMBER_REFUSED,
+            "the reference looks like an individual number (マイナンバー), which may not be"
+            " kept for this; record the check's own reference instead",
+        )
     resident = find_resident(conn, resident_public_id)
     wallet = wallet_of(conn, coin_id=coin_id, resident_id=resident.id)
     conn.execute(

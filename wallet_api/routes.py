@@ -175,7 +175,9 @@ def get_wallet(
 @router.post(
     "/residents/{resident_id}/verify",
     response_model=ResidentPublic,
-    responses=refusals(Code.RESIDENT_NOT_FOUND, Code.WALLET_NOT_FOUND),
+    responses=refusals(
+        Code.RESIDENT_NOT_FOUND, Code.WALLET_NOT_FOUND, Code.INDIVIDUAL_NUMBER_REFUSED
+    ),
 )
 def verify_resident(
     resident_id: str, body: VerificationCreate, db: Db, key: IssuerKey, request: Request

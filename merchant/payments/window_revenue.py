@@ -17,6 +17,8 @@ from datetime import date
 
 from sqlalchemy import Connection, text
 
+from kit.spreadsheet_cells import spreadsheet_text
+
 BOM = "\ufeff"  # Excel reads UTF-8 only with it
 HEADER = ("business_date", "department", "window", "count", "amount", "refunded", "fee", "net")
 
@@ -97,4 +99,4 @@ def _cell(name: str | None) -> str:
     """A name as a spreadsheet shows it: never read as a formula (a window named ``=1+1``)."""
     if name is None:
         return "(窓口なし)"
-    return "'" + name if name.startswith(("=", "+", "-", "@", "\t", "\r")) else name
+    return str(spreadsheet_text(name))

@@ -103,3 +103,21 @@ def test_metrics_count_requests_by_route_template_and_read_the_database(town: To
     assert "localcoin_ledger_entries" in body
     assert "localcoin_db_pool_connections_in_use" in body
     assert "localcoin_http_request_duration_seconds_bucket" in body
+
+
+def test_every_answer_says_nosniff_and_production_adds_hsts_and_no_referrer(
+    engine: Engine, clock: FixedClock
+) -> None:
+    local = TestClient(create_app(engine, clock, run_sealer=False, settings=FAST_PINS))
+    for answer in (local.get("/health"), local.get("/v1/wallet"), local.get("/nowhere")):
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert "strict-transport-security" not in answer.headers
+    production = FAST_PINS.model_copy(update={"environment": "production"})
+    served = TestClient(create_app(engine, clock, run_sealer=False, settings=production))
+    answer = served.get("/v1/wallet")
+    assert answer.status_code == 401
+    assert answer.headers["strict-transport-security"].startswith("max-age=31536000")
+    assert answer.headers["referrer-policy"] == "no-referrer"
+    assert answer.headers.get_list("x-content-type-options") == ["nosniff"]
+    page = served.get("/")
+    assert page.headers.get_list("x-content-type-options") == ["nosniff"]

@@ -172,3 +172,20 @@ def test_every_kind_has_words_and_unknown_kinds_a_generic_phrase() -> None:
     assert describe_reversal("p2p", amount=10, lang=Lang.JA) == "「ほかの利用者へ送金」の取り消し"
     assert describe_reversal("payment", amount=10, lang=Lang.EN) == "Cancelled: Payment at a shop"
     assert describe_reversal(None, amount=10, lang=Lang.EN) == "Cancelled"
+
+
+def test_a_sender_named_like_a_formula_lands_as_text_in_the_export(town: Town) -> None:
+    attacker = person(town, '=HYPERLINK("http://evil.example","x")', money=1_000)
+    hanako = person(town, "花子")
+    assert send(town, attacker, hanako.wallet_id, 100).status_code == 201
+    response = town.client.get(
+        "/v1/wallet/transactions/export", headers=hanako.headers, params={"format": "csv"}
+    )
+    [_, line] = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert line[3].startswith("'=HYPERLINK(")
+    assert line[4] == "100"
+    out = town.client.get(
+        "/v1/wallet/transactions/export", headers=attacker.headers, params={"format": "csv"}
+    )
+    amounts = [row[4] for row in csv.reader(io.StringIO(out.content.decode("utf-8-sig")))][1:]
+    assert "-100" in amounts  # a negative amount stays a number

@@ -280,3 +280,32 @@ def test_a_retried_sign_up_with_its_key_makes_one_resident(town: Town) -> None:
     assert first.status_code == again.status_code == 201
     assert first.json() == again.json()
     assert again.headers["Idempotent-Replayed"] == "true"
+
+
+# The last is written full-width with full-width hyphens, as an IME types it.
+@pytest.mark.parametrize(
+    "reference",
+    [
+        "123456789012",
+        "1234 5678 9012",
+        "\uff11\uff12\uff13\uff14\uff0d\uff15\uff16\uff17\uff18\uff0d\uff19\uff10\uff11\uff12",
+    ],
+)
+def test_an_individual_number_is_never_kept_as_a_verification_reference(
+    town: Town, reference: str
+) -> None:
+    created = town.sign_up()
+    refused = town.client.post(
+        f"/v1/residents/{created['resident_id']}/verify",
+        json={"method": "my_number_card", "reference": reference},
+        headers=town.issuer(),
+    )
+    assert (refused.status_code, refused.json()["code"]) == (422, "individual_number_refused")
+    wallet = town.client.get("/v1/wallet", headers=town.token(created["resident_id"])).json()
+    assert wallet["tier"] == "basic"
+    fine = town.client.post(
+        f"/v1/residents/{created['resident_id']}/verify",
+        json={"method": "my_number_card", "reference": "KYC-2026-000123"},
+        headers=town.issuer(),
+    )
+    assert fine.status_code == 200

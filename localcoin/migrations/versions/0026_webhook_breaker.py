@@ -25,8 +25,8 @@ def upgrade() -> None:
             ADD COLUMN consecutive_failures integer NOT NULL DEFAULT 0
                 CHECK (consecutive_failures >= 0),
             ADD COLUMN paused_until timestamptz;
-        CREATE INDEX webhook_deliveries_replays ON webhook_deliveries (coin_id, endpoint_id, created_at)
-            WHERE round > 0;
+        CREATE INDEX webhook_deliveries_replays
+            ON webhook_deliveries (coin_id, endpoint_id, created_at) WHERE round > 0;
         """
     )
 
