@@ -35,6 +35,7 @@ log = structlog.get_logger(__name__)
         Code.WALLET_NOT_FOUND,
         Code.LIMIT_EXCEEDED,
         Code.CARD_PROCESSOR_UNAVAILABLE,
+        Code.RATE_LIMITED,
     ),
 )
 def create_card_topup(

@@ -10,13 +10,20 @@
      receivable:card), unless the wallet's cap no longer allows it: then the
      top-up waits for the issuer to refund the card (refund_required).
    - payment_intent.payment_failed: the top-up failed; nothing moves.
-   - charge.refunded: the coin is taken back from the wallet's money
-     (refunded); if the resident has spent it, nothing is taken and the top-up
-     is marked refund_shortfall for the issuer to settle with the resident.
+   - charge.refunded: the coin refunded since the last such event is taken
+     back from the wallet's money (the event carries the charge's cumulative
+     ``amount_refunded``): a partial refund takes back that much and the top-up
+     stays succeeded; once all is refunded it is refunded. If the resident has
+     spent it, nothing is taken and the top-up is marked refund_shortfall for
+     the issuer to settle with the resident.
+
+A card top-up counts toward the wallet's daily top-up limit like any other,
+and a resident starts at most CARD_STARTS_PER_HOUR of them an hour (each is
+a call to the card processor, and card testing runs on many small ones).
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -29,6 +36,7 @@ from kit.problems import Problem
 from kit.public_ids import public_id
 from ledger.accounts import get_balance
 from ledger.chart import Standard, standard_account
+from ledger.clock import business_date, end_of_business_date
 from ledger.entries import EntryRequest, credit, debit, post_entry
 from ledger.errors import Code as LedgerCode
 from ledger.errors import LedgerError
@@ -40,6 +48,7 @@ from wallet_api.rules import CoinRules
 log = structlog.get_logger(__name__)
 
 CURRENCY = "jpy"
+CARD_STARTS_PER_HOUR = 10
 
 
 class CardTopupStatus(StrEnum):
@@ -87,6 +96,25 @@ def start_card_topup(
         raise Problem(
             Code.LIMIT_EXCEEDED,
             f"a {wallet.tier} wallet holds at most {cap} coin",
+        )
+    if topped_up_on(conn, coin_id=rules.coin_id, wallet_id=wallet.id, at=at) + amount > (
+        rules.daily_topup_max
+    ):
+        raise Problem(
+            Code.LIMIT_EXCEEDED,
+            f"a wallet is topped up at most {rules.daily_topup_max} yen a day",
+        )
+    started: int = conn.execute(
+        text(
+            "SELECT count(*) FROM card_topups WHERE coin_id = :coin AND wallet_id = :wallet"
+            " AND created_at > :since"
+        ),
+        {"coin": rules.coin_id, "wallet": wallet.id, "since": at - timedelta(hours=1)},
+    ).scalar_one()
+    if started >= CARD_STARTS_PER_HOUR:
+        raise Problem(
+            Code.RATE_LIMITED,
+            f"at most {CARD_STARTS_PER_HOUR} card top-ups an hour; try again later",
         )
     topup_id = public_id("ctu_")
     try:
@@ -151,7 +179,12 @@ def apply_event(conn: Connection, *, event: stripe.Event, at: datetime) -> str:
     if event.type == "payment_intent.payment_failed":
         return _failed(conn, payment_intent_id=payload["id"], at=at)
     if event.type == "charge.refunded":
-        return _refunded(conn, payment_intent_id=payload["payment_intent"], at=at)
+        return _refunded(
+            conn,
+            payment_intent_id=payload["payment_intent"],
+            refunded=int(payload["amount_refunded"]),
+            at=at,
+        )
     return "ignored"
 
 
@@ -175,6 +208,7 @@ class _Settling:
     status: CardTopupStatus
     account_id: int
     tier: str
+    refunded_amount: int
 
 
 # A top-up (t) with its wallet's (w) account and tier.
@@ -293,13 +327,18 @@ def _failed(conn: Connection, *, payment_intent_id: str, at: datetime) -> str:
     return "failed"
 
 
-def _refunded(conn: Connection, *, payment_intent_id: str, at: datetime) -> str:
+def _refunded(conn: Connection, *, payment_intent_id: str, refunded: int, at: datetime) -> str:
     topup = _locked(conn, payment_intent_id)
     if topup is None:
         return "unknown_payment_intent"
     coin_id, topup_id, topup_public_id = topup.coin_id, topup.id, topup.public_id
-    amount, account_id = topup.amount, topup.account_id
+    account_id = topup.account_id
     if topup.status != CardTopupStatus.SUCCEEDED:
+        return "nothing_to_take_back"
+    # Stripe says how much of the charge is refunded in all; take back what is new.
+    refunded = min(refunded, topup.amount)
+    amount = refunded - topup.refunded_amount
+    if amount <= 0:
         return "nothing_to_take_back"
     receivable = standard_account(conn, coin_id=coin_id, code=Standard.RECEIVABLE_CARD)
     taken = conn.begin_nested()
@@ -313,7 +352,7 @@ def _refunded(conn: Connection, *, payment_intent_id: str, at: datetime) -> str:
                     debit(account_id, amount, spend_kinds=frozenset({LotKind.MONEY})),
                     credit(receivable.id, amount),
                 ],
-                metadata={"card_topup": topup_public_id},
+                metadata={"card_topup": topup_public_id, "refunded_in_all": refunded},
             ),
             posted_at=at,
         )
@@ -325,7 +364,38 @@ def _refunded(conn: Connection, *, payment_intent_id: str, at: datetime) -> str:
         log.warning("card_topup_refund_shortfall", topup=topup_public_id, amount=amount)
         _set_status(conn, coin_id, topup_id, CardTopupStatus.REFUND_SHORTFALL, at)
         return "shortfall"
+    whole = refunded == topup.amount
     _set_status(
-        conn, coin_id, topup_id, CardTopupStatus.REFUNDED, at, refund_entry_id=back.entry_id
+        conn,
+        coin_id,
+        topup_id,
+        CardTopupStatus.REFUNDED if whole else CardTopupStatus.SUCCEEDED,
+        at,
+        refund_entry_id=back.entry_id,
+        refunded_amount=refunded,
     )
-    return "taken_back"
+    return "taken_back" if whole else "partly_taken_back"
+
+
+def topped_up_on(conn: Connection, *, coin_id: int, wallet_id: int, at: datetime) -> int:
+    """Yen the wallet was topped up on ``at``'s Tokyo business day: at the bank and by
+    card (card top-ups asked for, less what was refunded, failed ones excepted)."""
+    day = business_date(at)
+    total: int = conn.execute(
+        text(
+            "SELECT (SELECT coalesce(sum(amount), 0) FROM topups WHERE coin_id = :coin"
+            "        AND wallet_id = :wallet AND business_date = :day)"
+            "     + (SELECT coalesce(sum(amount - refunded_amount), 0) FROM card_topups"
+            "        WHERE coin_id = :coin AND wallet_id = :wallet"
+            "        AND status NOT IN ('failed', 'refund_required')"
+            "        AND created_at >= :start AND created_at < :end)"
+        ),
+        {
+            "coin": coin_id,
+            "wallet": wallet_id,
+            "day": day,
+            "start": end_of_business_date(day - timedelta(days=1)),
+            "end": end_of_business_date(day),
+        },
+    ).scalar_one()
+    return total

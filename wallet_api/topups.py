@@ -28,6 +28,7 @@ from ledger.errors import LedgerError
 from ledger.limits import AMOUNT_MAX
 from ledger.lots import LotKind
 from ledger.records import Column, RecordColumns
+from wallet_api.card_topups import topped_up_on
 from wallet_api.residents import Wallet
 from wallet_api.rules import CoinRules
 from wallet_api.topup_bonus import bonus_points, post_bonus
@@ -162,13 +163,8 @@ def _check_limits(conn: Connection, *, rules: CoinRules, wallet: Wallet, at: dat
             Code.LIMIT_EXCEEDED,
             f"a {wallet.tier} wallet holds at most {cap} coin",
         )
-    today: int = conn.execute(
-        text(
-            "SELECT coalesce(sum(amount), 0) FROM topups WHERE coin_id = :coin"
-            " AND wallet_id = :wallet AND business_date = :day"
-        ),
-        {"coin": rules.coin_id, "wallet": wallet.id, "day": business_date(at)},
-    ).scalar_one()
+    # Card top-ups count too: the limit is the wallet's, whatever the channel.
+    today = topped_up_on(conn, coin_id=rules.coin_id, wallet_id=wallet.id, at=at)
     if today > rules.daily_topup_max:
         raise Problem(
             Code.LIMIT_EXCEEDED,

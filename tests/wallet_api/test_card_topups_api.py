@@ -2,6 +2,7 @@
 
 import socket
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from ledger.unit_of_work import run_in_transaction
 from localcoin.app import create_app
 from tests.fakes.stripe_server import FakeStripe, signed_event
 from tests.wallet_api.test_residents_api import FAST_PINS, Town, new_town
+from wallet_api.card_topups import CARD_STARTS_PER_HOUR
 
 WEBHOOK_SECRET = "whsec_test_card_topups"
 
@@ -177,7 +179,12 @@ def test_a_refund_of_coin_already_spent_is_flagged_not_forced(
             posted_at=town.clock.now(),
         ),
     )
-    charge = {"id": "ch_2", "object": "charge", "payment_intent": intent["id"]}
+    charge = {
+        "id": "ch_2",
+        "object": "charge",
+        "payment_intent": intent["id"],
+        "amount_refunded": 3_000,
+    }
     assert deliver(town, "charge.refunded", charge).json()["outcome"] == "shortfall"
     assert balance(town, resident)["total"] == 2_000
     assert status(town, started.json()["id"]) == "refund_shortfall"
@@ -249,3 +256,53 @@ def _closed_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
     return port
+
+
+def test_partial_refunds_take_back_each_refunded_part_once(
+    town: Town, resident: dict[str, str], stripe_fake: FakeStripe
+) -> None:
+    started = start(town, resident, 3_000)
+    (intent,) = stripe_fake.intents.values()
+    deliver(town, "payment_intent.succeeded", intent)
+    charge = {"id": "ch_2", "object": "charge", "payment_intent": intent["id"]}
+    first = deliver(town, "charge.refunded", charge | {"amount_refunded": 1_000})
+    assert first.json()["outcome"] == "partly_taken_back"
+    assert balance(town, resident)["money"] == 2_000
+    assert status(town, started.json()["id"]) == "succeeded"
+    # Stripe's amounts are cumulative: the next event takes back only what is new.
+    second = deliver(town, "charge.refunded", charge | {"amount_refunded": 2_500})
+    assert second.json()["outcome"] == "partly_taken_back"
+    assert balance(town, resident)["money"] == 500
+    last = deliver(town, "charge.refunded", charge | {"amount_refunded": 3_000})
+    assert last.json()["outcome"] == "taken_back"
+    assert balance(town, resident)["money"] == 0
+    assert status(town, started.json()["id"]) == "refunded"
+
+
+def test_card_top_ups_count_toward_the_daily_top_up_limit(
+    town: Town, stripe_fake: FakeStripe
+) -> None:
+    created = town.sign_up()
+    headers = town.token(created["resident_id"])
+    town.client.post("/v1/coin_rules", json={"daily_topup_max": 5_000}, headers=town.issuer())
+    assert start(town, headers, 4_000).status_code == 201
+    over = start(town, headers, 1_001)
+    assert (over.status_code, over.json()["code"]) == (422, "limit_exceeded")
+    # And a counter top-up the same day sees the card's 4,000.
+    counter = town.top_up(created["wallet_id"], 1_001, "counter-after-card")
+    assert (counter.status_code, counter.json()["code"]) == (422, "limit_exceeded")
+    assert town.top_up(created["wallet_id"], 1_000, "counter-after-card-2").status_code == 201
+
+
+def test_a_resident_starts_a_bounded_number_of_card_payments_an_hour(
+    town: Town, stripe_fake: FakeStripe
+) -> None:
+    resident_id = town.sign_up()["resident_id"]
+    headers = town.token(resident_id)
+    for _ in range(CARD_STARTS_PER_HOUR):
+        assert start(town, headers, 100).status_code == 201
+    refused = start(town, headers, 100)
+    assert (refused.status_code, refused.json()["code"]) == (429, "rate_limited")
+    assert len(stripe_fake.intents) == CARD_STARTS_PER_HOUR
+    town.clock.advance(timedelta(hours=1, seconds=1))
+    assert start(town, town.token(resident_id), 100).status_code == 201
