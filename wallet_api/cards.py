@@ -37,7 +37,7 @@ from kit.errors import Code
 from kit.problems import Problem
 from ledger.records import Column, RecordColumns
 from wallet_api.pins import PinHasher
-from wallet_api.residents import Wallet, check_pin, get_wallet, locked_problem
+from wallet_api.residents import TILL, Wallet, check_pin, get_wallet, locked_problem
 
 CARD_PREFIX = "LCC1"  # localcoin card, payload version 1
 CARD_NUMBER_BYTES = 10  # 80 bits: the card's public id
@@ -248,7 +248,7 @@ def check_card_pin(
     charge route answers with it (``problem_response``) instead of raising it.
     """
     refusal = check_pin(
-        conn, resident_id=wallet.resident_id, pin=pin, hasher=hasher, at=at, via="card"
+        conn, resident_id=wallet.resident_id, pin=pin, hasher=hasher, at=at, via=TILL
     )
     if refusal is None:
         return None

@@ -227,18 +227,29 @@ def locked_problem(until: datetime) -> Problem:
     )
 
 
+# Where a PIN is typed at a merchant's till (a resident's QR card).
+TILL = "card"
+
+
 def check_pin(
     conn: Connection, *, resident_id: int, pin: str, hasher: PinHasher, at: datetime, via: str
 ) -> PinRefusal | None:
     """None for the resident's right PIN (the failure count starts again);
-    otherwise why not. Every place a PIN is typed (log-in, a card at a
-    merchant's terminal) shares one failure count and lock. The caller must
-    commit the count even when it refuses: return the refusal, don't raise it.
-    ``via`` says where the PIN was typed, for the log."""
+    otherwise why not. A PIN typed at a merchant's till (``via="card"``) has a
+    failure count and lock of its own; every PIN typed online (log-in,
+    step-up, PIN change) shares the other: a stranger guessing online cannot
+    lock the resident out of paying at the shop, nor a stolen card's guesses
+    lock the app. The caller must commit the count even when it refuses:
+    return the refusal, don't raise it. ``via`` also names the place in the log."""
+    count, lock_column = (
+        ("till_failed_pin_count", "till_locked_until")
+        if via == TILL
+        else ("failed_pin_count", "locked_until")
+    )
     resident = conn.execute(
         text(
-            "SELECT public_id, pin_hash, failed_pin_count, locked_until FROM residents"
-            " WHERE id = :id FOR NO KEY UPDATE"
+            f"SELECT public_id, pin_hash, {count} AS failures, {lock_column} AS locked_until"
+            " FROM residents WHERE id = :id FOR NO KEY UPDATE"
         ),
         {"id": resident_id},
     ).one()
@@ -246,15 +257,15 @@ def check_pin(
         return PinRefusal(resident.locked_until)
     if hasher.verify(resident.pin_hash, pin):
         conn.execute(
-            text("UPDATE residents SET failed_pin_count = 0, locked_until = NULL WHERE id = :id"),
+            text(f"UPDATE residents SET {count} = 0, {lock_column} = NULL WHERE id = :id"),
             {"id": resident_id},
         )
         return None
-    failures = resident.failed_pin_count + 1
+    failures = resident.failures + 1
     lock = lock_duration(failures)
     until = at + lock if lock is not None else None
     conn.execute(
-        text("UPDATE residents SET failed_pin_count = :f, locked_until = :until WHERE id = :id"),
+        text(f"UPDATE residents SET {count} = :f, {lock_column} = :until WHERE id = :id"),
         {"f": failures, "until": until, "id": resident_id},
     )
     if until is not None:

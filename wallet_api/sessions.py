@@ -72,7 +72,8 @@ def reset_pin(
 def _set_pin(conn: Connection, *, resident_id: int, pin: str, hasher: PinHasher) -> None:
     conn.execute(
         text(
-            "UPDATE residents SET pin_hash = :hash, failed_pin_count = 0, locked_until = NULL"
+            "UPDATE residents SET pin_hash = :hash, failed_pin_count = 0, locked_until = NULL,"
+            " till_failed_pin_count = 0, till_locked_until = NULL"
             " WHERE id = :id"
         ),
         {"hash": hasher.hash(pin), "id": resident_id},
