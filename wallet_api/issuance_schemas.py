@@ -101,6 +101,10 @@ class CampaignCreate(RequestBody):
     starts_at: AwareDatetime
     ends_at: AwareDatetime
     premium_expires_at: AwareDatetime = Field(description="When the premium part expires.")
+    verified_only: bool = Field(
+        default=False,
+        description="Only verified residents may buy, the limit counted per verified identity.",
+    )
 
 
 class CampaignPublic(BaseModel):
@@ -115,6 +119,7 @@ class CampaignPublic(BaseModel):
     starts_at: str
     ends_at: str
     premium_expires_at: str
+    verified_only: bool = False
 
 
 class PurchaseCreate(RequestBody):
@@ -154,6 +159,7 @@ def campaign_public(campaign: Campaign) -> CampaignPublic:
         starts_at=campaign.starts_at.isoformat(),
         ends_at=campaign.ends_at.isoformat(),
         premium_expires_at=campaign.premium_expires_at.isoformat(),
+        verified_only=campaign.verified_only,
     )
 
 

@@ -32,6 +32,9 @@ Result codes:
 | ``payment_reference_reused`` | 409 | the bank's reference paid another purchase |
 """
 
+import hashlib
+import hmac
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -66,6 +69,8 @@ class Campaign:
     sold_units: units reserved or paid (released ones are back on sale).
     starts_at, ends_at: the sales window [starts_at, ends_at).
     premium_expires_at: when what is left of the premium part expires.
+    verified_only: only verified wallets may buy, and the limit is per verified
+        identity (two accounts of one person share it), not per wallet.
     """
 
     coin_id: int
@@ -80,6 +85,7 @@ class Campaign:
     starts_at: datetime
     ends_at: datetime
     premium_expires_at: datetime
+    verified_only: bool = False
 
     @property
     def premium(self) -> int:
@@ -134,6 +140,7 @@ def create_campaign(
     ends_at: datetime,
     premium_expires_at: datetime,
     at: datetime,
+    verified_only: bool = False,
 ) -> Campaign:
     _check_campaign(
         price=price,
@@ -149,8 +156,8 @@ def create_campaign(
         text(
             "INSERT INTO premium_campaigns (coin_id, public_id, name, price, face_value,"
             " per_resident_limit, total_units, starts_at, ends_at, premium_expires_at,"
-            " created_at) VALUES (:coin, :pid, :name, :price, :face, :limit, :total, :starts,"
-            f" :ends, :expires, :at) RETURNING {CAMPAIGN.sql}"
+            " created_at, verified_only) VALUES (:coin, :pid, :name, :price, :face, :limit,"
+            f" :total, :starts, :ends, :expires, :at, :verified_only) RETURNING {CAMPAIGN.sql}"
         ),
         {
             "coin": coin_id,
@@ -164,6 +171,7 @@ def create_campaign(
             "ends": ends_at,
             "expires": premium_expires_at,
             "at": at,
+            "verified_only": verified_only,
         },
     ).one()
     return CAMPAIGN.read(row)
@@ -239,15 +247,31 @@ def release_overdue(conn: Connection, *, campaign: Campaign, at: datetime) -> in
         text(
             "UPDATE premium_purchases SET status = 'released', released_at = :at"
             " WHERE coin_id = :coin AND campaign_id = :campaign AND status = 'reserved'"
-            " AND pay_by <= :at RETURNING wallet_id, units"
+            " AND pay_by <= :at RETURNING wallet_id, units, identity"
         ),
         {"coin": campaign.coin_id, "campaign": campaign.id, "at": at},
     ).all()
     if not released:
         return 0
     per_wallet: dict[int, int] = {}
-    for wallet_id, units in released:
+    per_identity: dict[bytes, int] = {}
+    for wallet_id, units, identity in released:
         per_wallet[wallet_id] = per_wallet.get(wallet_id, 0) + units
+        if identity is not None:
+            per_identity[bytes(identity)] = per_identity.get(bytes(identity), 0) + units
+    for identity, units in sorted(per_identity.items()):
+        conn.execute(
+            text(
+                "UPDATE premium_identity_holdings SET units = units - :units"
+                " WHERE coin_id = :coin AND campaign_id = :campaign AND identity = :identity"
+            ),
+            {
+                "units": units,
+                "coin": campaign.coin_id,
+                "campaign": campaign.id,
+                "identity": identity,
+            },
+        )
     conn.execute(
         text(
             "UPDATE premium_holdings h SET units = h.units - r.units"
@@ -280,8 +304,11 @@ def reserve(
     wallet: Wallet,
     units: int,
     at: datetime,
+    identity_key: bytes = b"",
 ) -> Purchase:
-    """Reserves ``units`` for the wallet, first come, first served."""
+    """Reserves ``units`` for the wallet, first come, first served. For a campaign
+    for verified residents, ``identity_key`` keys the hash of the wallet's identity
+    check that its limit is counted by."""
     assert campaign.coin_id == wallet.coin_id == rules.coin_id
     release_overdue(conn, campaign=campaign, at=at)
     if not campaign.starts_at <= at < campaign.ends_at:
@@ -291,6 +318,9 @@ def reserve(
         )
     if not 0 < units <= campaign.per_resident_limit:
         raise _over_limit(campaign)
+    identity = None
+    if campaign.verified_only:
+        identity = _identity(conn, wallet=wallet, key=identity_key)
     _check_cap(conn, rules=rules, wallet=wallet, face_total=units * campaign.face_value)
     sold = conn.execute(
         text(
@@ -321,7 +351,46 @@ def reserve(
     ).one_or_none()
     if held is None:
         raise _over_limit(campaign)
-    return _insert_purchase(conn, campaign=campaign, wallet=wallet, units=units, at=at)
+    if identity is not None:
+        counted = conn.execute(
+            text(
+                "INSERT INTO premium_identity_holdings (coin_id, campaign_id, identity, units,"
+                " per_resident_limit) VALUES (:coin, :campaign, :identity, :units, :limit)"
+                " ON CONFLICT (coin_id, campaign_id, identity) DO UPDATE"
+                " SET units = premium_identity_holdings.units + EXCLUDED.units"
+                " WHERE premium_identity_holdings.units + EXCLUDED.units"
+                " <= premium_identity_holdings.per_resident_limit RETURNING units"
+            ),
+            {
+                "coin": campaign.coin_id,
+                "campaign": campaign.id,
+                "identity": identity,
+                "units": units,
+                "limit": campaign.per_resident_limit,
+            },
+        ).one_or_none()
+        if counted is None:
+            raise _over_limit(campaign)
+    return _insert_purchase(
+        conn, campaign=campaign, wallet=wallet, units=units, at=at, identity=identity
+    )
+
+
+def _identity(conn: Connection, *, wallet: Wallet, key: bytes) -> bytes:
+    """A keyed hash of how the wallet's resident was identified: the same person
+    checked twice (two accounts) gives the same hash; the reference is not kept."""
+    if wallet.tier is not Tier.VERIFIED:
+        raise Problem(Code.TIER_NOT_ALLOWED, "this campaign is for verified residents")
+    method, reference = conn.execute(
+        text(
+            "SELECT verification_method, verification_reference FROM wallets"
+            " WHERE coin_id = :coin AND id = :id"
+        ),
+        {"coin": wallet.coin_id, "id": wallet.id},
+    ).one()
+    assert key, "the route passes the server's key"
+    checked = f"{method}\0{unicodedata.normalize('NFKC', reference).strip().upper()}"
+    return hmac.new(key, b"premium-identity\0" + checked.encode(), hashlib.sha256).digest()
 
 
 def _over_limit(campaign: Campaign) -> Problem:
@@ -343,7 +412,13 @@ def _check_cap(conn: Connection, *, rules: CoinRules, wallet: Wallet, face_total
 
 
 def _insert_purchase(
-    conn: Connection, *, campaign: Campaign, wallet: Wallet, units: int, at: datetime
+    conn: Connection,
+    *,
+    campaign: Campaign,
+    wallet: Wallet,
+    units: int,
+    at: datetime,
+    identity: bytes | None = None,
 ) -> Purchase:
     purchase = Purchase(
         public_id=public_id("pp_"),
@@ -361,8 +436,9 @@ def _insert_purchase(
     conn.execute(
         text(
             "INSERT INTO premium_purchases (coin_id, public_id, campaign_id, wallet_id, units,"
-            " price_total, face_total, status, reserved_at, pay_by) VALUES (:coin, :pid,"
-            " :campaign, :wallet, :units, :price, :face, 'reserved', :at, :pay_by)"
+            " price_total, face_total, status, reserved_at, pay_by, identity) VALUES (:coin,"
+            " :pid, :campaign, :wallet, :units, :price, :face, 'reserved', :at, :pay_by,"
+            " :identity)"
         ),
         {
             "coin": campaign.coin_id,
@@ -374,6 +450,7 @@ def _insert_purchase(
             "face": purchase.face_total,
             "at": at,
             "pay_by": purchase.pay_by,
+            "identity": identity,
         },
     )
     return purchase

@@ -70,6 +70,7 @@ def create_premium_campaign(
         ends_at=body.ends_at,
         premium_expires_at=body.premium_expires_at,
         at=request.app.state.clock.now(),
+        verified_only=body.verified_only,
     )
     return campaign_public(campaign)
 
@@ -94,6 +95,7 @@ def read_premium_campaign(campaign_id: str, db: Db, key: MunicipalityOrIssuerKey
         Code.SOLD_OUT,
         Code.CAMPAIGN_CLOSED,
         Code.LIMIT_EXCEEDED,
+        Code.TIER_NOT_ALLOWED,
     ),
 )
 def create_premium_purchase(
@@ -113,6 +115,7 @@ def create_premium_purchase(
         wallet=wallet,
         units=body.units,
         at=request.app.state.clock.now(),
+        identity_key=request.app.state.fingerprint_key,
     )
     return _purchase(purchase)
 

@@ -352,3 +352,49 @@ def test_a_retried_purchase_reserves_once(town: Town) -> None:
     again = buy(town.client, campaign["id"], headers)
     assert again.json()["id"] == first.json()["id"]
     assert campaign_of(town, campaign["id"])["sold_units"] == 1
+
+
+def verified(town: Town, reference: str, method: str = "my_number_card") -> dict[str, str]:
+    """A resident verified with this check's reference; their headers."""
+    resident_id = town.sign_up()["resident_id"]
+    done = town.client.post(
+        f"/v1/residents/{resident_id}/verify",
+        json={"method": method, "reference": reference},
+        headers=key(town, Role.ISSUER),
+    )
+    assert done.status_code == 200, done.text
+    return town.token(resident_id)
+
+
+def test_a_campaign_for_verified_residents_limits_each_person_not_each_account(
+    town: Town,
+) -> None:
+    town.client.app.state.signups_per_window = 100  # type: ignore[attr-defined]
+    campaign = open_campaign(town, verified_only=True, per_resident_limit=2)
+    assert campaign["verified_only"] is True
+    basic = town.token(town.sign_up()["resident_id"])
+    refused = buy(town.client, campaign["id"], basic)
+    assert (refused.status_code, refused.json()["code"]) == (403, "tier_not_allowed")
+    # One person, two accounts, the same identity check (written a little differently).
+    first, second = verified(town, "KYC-777"), verified(town, " kyc-777 ")
+    assert buy(town.client, campaign["id"], first, units=2).status_code == 201
+    over = buy(town.client, campaign["id"], second, units=1)
+    assert (over.status_code, over.json()["code"]) == (422, "limit_exceeded")
+    # Another person buys their own two.
+    assert buy(town.client, campaign["id"], verified(town, "KYC-778"), units=2).status_code == 201
+    assert campaign_of(town, campaign["id"])["sold_units"] == 4
+
+
+def test_a_released_reservation_gives_the_units_back_to_the_identity(town: Town) -> None:
+    campaign = open_campaign(town, verified_only=True, per_resident_limit=1)
+    resident_id = town.sign_up()["resident_id"]
+    town.client.post(
+        f"/v1/residents/{resident_id}/verify",
+        json={"method": "drivers_license", "reference": "DL-123"},
+        headers=key(town, Role.ISSUER),
+    )
+    assert buy(town.client, campaign["id"], town.token(resident_id)).status_code == 201
+    again = buy(town.client, campaign["id"], town.token(resident_id))
+    assert again.json()["code"] == "limit_exceeded"
+    town.clock.advance(PAYMENT_WINDOW)
+    assert buy(town.client, campaign["id"], town.token(resident_id)).status_code == 201
