@@ -328,6 +328,24 @@ class Code(StrEnum):
         "Transfer below fee",
         "The transfer would be all fee; send more.",
     )
+    PAYOUT_BELOW_MINIMUM = (
+        "payout_below_minimum",
+        422,
+        "Payout below minimum",
+        "The coin's smallest cash-out is the amount the detail names.",
+    )
+    TRANSFER_BELOW_MINIMUM = (
+        "transfer_below_minimum",
+        422,
+        "Transfer below minimum",
+        "The coin's smallest merchant-to-merchant transfer is the amount the detail names.",
+    )
+    PAYOUTS_PENDING_LIMIT = (
+        "payouts_pending_limit",
+        409,
+        "Too many pending cash-outs",
+        "The merchant has as many cash-outs waiting for a batch as the coin allows.",
+    )
     PAYOUT_BELOW_FEE = (
         "payout_below_fee",
         422,

@@ -75,6 +75,21 @@ class CoinRulesChange(RequestBody):
         le=AMOUNT_MAX,
         description="The most one key may issue per Tokyo business day.",
     )
+    cashout_min: int | None = Field(
+        default=None, gt=0, le=AMOUNT_MAX, description="The smallest cash-out."
+    )
+    btob_min: int | None = Field(
+        default=None, gt=0, le=AMOUNT_MAX, description="The smallest merchant-to-merchant transfer."
+    )
+    fee_min: int | None = Field(
+        default=None,
+        ge=0,
+        le=AMOUNT_MAX,
+        description="The least fee a cash-out or BtoB transfer pays (0: none).",
+    )
+    pending_payouts_max: int | None = Field(
+        default=None, gt=0, le=1_000, description="Cash-outs one merchant may have waiting."
+    )
 
 
 class CoinRulesPublic(BaseModel):
@@ -90,6 +105,10 @@ class CoinRulesPublic(BaseModel):
     points_budget: int | None
     points_granted: int = Field(description="Points granted so far, against the budget.")
     daily_issuance_max_per_key: int
+    cashout_min: int
+    btob_min: int
+    fee_min: int
+    pending_payouts_max: int
 
 
 class CampaignCreate(RequestBody):

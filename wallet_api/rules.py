@@ -36,6 +36,9 @@ class CoinRules:
         until the issuer sets it.
     daily_issuance_max_per_key: the most one key may issue (top-ups and points
         grants) per Tokyo business day, approved issuance counted to its maker.
+    cashout_min, btob_min: the smallest cash-out and merchant-to-merchant transfer.
+    fee_min: the least fee a cash-out or BtoB transfer pays (0: none).
+    pending_payouts_max: cash-outs one merchant may have waiting for a batch.
     """
 
     coin_id: int
@@ -50,6 +53,10 @@ class CoinRules:
     approval_threshold: int = 300_000
     points_budget: int | None = None
     daily_issuance_max_per_key: int = 10_000_000
+    cashout_min: int = 500
+    btob_min: int = 100
+    fee_min: int = 0
+    pending_payouts_max: int = 20
 
     def balance_cap(self, tier: Tier) -> int:
         return self.verified_balance_cap if tier is Tier.VERIFIED else self.basic_balance_cap

@@ -23,6 +23,9 @@ AMOUNT_RULES = (
     "step_up_amount",
     "approval_threshold",
     "daily_issuance_max_per_key",
+    "cashout_min",
+    "btob_min",
+    "pending_payouts_max",
 )
 # A budget is a running total, not one amount: it may pass AMOUNT_MAX.
 POINTS_BUDGET_MAX = 10**15
@@ -49,6 +52,10 @@ def change_rules(conn: Connection, *, coin_id: int, changes: Mapping[str, object
         "approval_threshold": current.approval_threshold,
         "points_budget": current.points_budget,
         "daily_issuance_max_per_key": current.daily_issuance_max_per_key,
+        "cashout_min": current.cashout_min,
+        "btob_min": current.btob_min,
+        "fee_min": current.fee_min,
+        "pending_payouts_max": current.pending_payouts_max,
     }
     unknown = set(changes) - set(merged)
     assert not unknown, f"the schema lets no other rule through: {unknown}"
@@ -67,7 +74,9 @@ def change_rules(conn: Connection, *, coin_id: int, changes: Mapping[str, object
             " merchant_to_resident_allowed = :merchant_to_resident_allowed,"
             " step_up_amount = :step_up_amount, approval_threshold = :approval_threshold,"
             " points_budget = :points_budget,"
-            " daily_issuance_max_per_key = :daily_issuance_max_per_key"
+            " daily_issuance_max_per_key = :daily_issuance_max_per_key,"
+            " cashout_min = :cashout_min, btob_min = :btob_min, fee_min = :fee_min,"
+            " pending_payouts_max = :pending_payouts_max"
             " WHERE coin_id = :coin"
         ),
         {"coin": coin_id, **merged},
@@ -80,6 +89,9 @@ def _check(rules: Mapping[str, object]) -> None:
         value = rules[name]
         if not (isinstance(value, int) and 0 < value <= AMOUNT_MAX):
             _refuse(f"{name} is 1 to {AMOUNT_MAX} coin")
+    fee_min = rules["fee_min"]
+    if not (isinstance(fee_min, int) and 0 <= fee_min <= AMOUNT_MAX):
+        _refuse(f"fee_min is 0 to {AMOUNT_MAX} coin")
     budget = rules["points_budget"]
     if budget is not None and not (isinstance(budget, int) and 0 <= budget <= POINTS_BUDGET_MAX):
         _refuse(f"points_budget is 0 to {POINTS_BUDGET_MAX} coin")

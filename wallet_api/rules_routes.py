@@ -28,6 +28,10 @@ def _public(db: Db, rules: CoinRules) -> CoinRulesPublic:
         points_budget=rules.points_budget,
         points_granted=points_granted(db, coin_id=rules.coin_id),
         daily_issuance_max_per_key=rules.daily_issuance_max_per_key,
+        cashout_min=rules.cashout_min,
+        btob_min=rules.btob_min,
+        fee_min=rules.fee_min,
+        pending_payouts_max=rules.pending_payouts_max,
     )
 
 

@@ -100,6 +100,13 @@ def fee_rounded_up(amount: int, rate_bp: int) -> int:
 ROUNDED_UP = frozenset({FeeKind.CASHOUT, FeeKind.BTOB})
 
 
-def merchant_fee(conn: Connection, merchant: Merchant, kind: FeeKind, amount: int) -> int:
+def merchant_fee(
+    conn: Connection, merchant: Merchant, kind: FeeKind, amount: int, *, fee_min: int = 0
+) -> int:
+    """The merchant's fee on ``amount``; a cash-out or BtoB transfer pays at least
+    ``fee_min`` (the coin's minimum fee) unless its rate is nothing at all."""
     rate = rate_for(conn, merchant, kind)
-    return fee_rounded_up(amount, rate) if kind in ROUNDED_UP else fee_for(amount, rate)
+    if kind not in ROUNDED_UP:
+        return fee_for(amount, rate)
+    fee = fee_rounded_up(amount, rate)
+    return max(fee, fee_min) if rate > 0 else fee

@@ -44,6 +44,8 @@ def _public(payout: Payout, merchant_public_id: str) -> PayoutPublic:
         Code.MERCHANT_SUSPENDED,
         Code.AMOUNT_INVALID,
         Code.PAYOUT_BELOW_FEE,
+        Code.PAYOUT_BELOW_MINIMUM,
+        Code.PAYOUTS_PENDING_LIMIT,
     ),
 )
 def create_payout(

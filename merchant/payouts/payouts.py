@@ -33,6 +33,7 @@ from ledger.records import RecordColumns
 from merchant.accounts.fees import FeeKind, merchant_fee
 from merchant.accounts.merchants import Merchant, require_active
 from merchant.pages import page_of
+from wallet_api.rules import get_rules
 
 # The hold outlives any batch schedule; a payout whose hold lapsed is canceled
 # by the batch instead of paid.
@@ -110,17 +111,42 @@ def request_payout(
 
     Refusals: ``amount_invalid`` (422) for an amount that is not 1 to the
     ledger's largest, ``payout_below_fee`` (422) when the fee would take it
-    all, ``merchant_suspended`` (403), ``insufficient_funds`` (402) from the
+    all, ``payout_below_minimum`` (422) under the coin's smallest cash-out,
+    ``payouts_pending_limit`` (409) when as many wait already as the coin
+    allows, ``merchant_suspended`` (403), ``insufficient_funds`` (402) from the
     ledger when the merchant's available coin is too small.
     """
     if type(amount) is not int or not 0 < amount <= AMOUNT_MAX:
         raise Problem(Code.AMOUNT_INVALID, f"a payout is 1 to {AMOUNT_MAX}")
     require_active(merchant)
-    fee = merchant_fee(conn, merchant, FeeKind.CASHOUT, amount)
+    rules = get_rules(conn, coin_id=merchant.coin_id)
+    fee = merchant_fee(conn, merchant, FeeKind.CASHOUT, amount, fee_min=rules.fee_min)
     if fee >= amount:
         raise Problem(
             Code.PAYOUT_BELOW_FEE,
             f"a payout of {amount} would be all fee ({fee}); ask for more",
+        )
+    if amount < rules.cashout_min:
+        raise Problem(
+            Code.PAYOUT_BELOW_MINIMUM, f"a cash-out is at least {rules.cashout_min} in this coin"
+        )
+    # Counted under the merchant's row lock, so concurrent requests cannot both slip under.
+    conn.execute(
+        text("SELECT 1 FROM merchants WHERE coin_id = :coin AND id = :id FOR NO KEY UPDATE"),
+        {"coin": merchant.coin_id, "id": merchant.id},
+    )
+    pending: int = conn.execute(
+        text(
+            "SELECT count(*) FROM payouts WHERE coin_id = :coin AND merchant_id = :merchant"
+            " AND status = 'pending'"
+        ),
+        {"coin": merchant.coin_id, "merchant": merchant.id},
+    ).scalar_one()
+    if pending >= rules.pending_payouts_max:
+        raise Problem(
+            Code.PAYOUTS_PENDING_LIMIT,
+            f"{pending} cash-outs already wait for a batch; the coin allows"
+            f" {rules.pending_payouts_max}",
         )
     payout_public_id = public_id("po_")
     hold = place_hold(

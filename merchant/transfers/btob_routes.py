@@ -41,6 +41,7 @@ def _public(transfer: MerchantTransfer, viewer_public_id: str) -> MerchantTransf
         Code.MERCHANT_NOT_FOUND,
         Code.TRANSFER_TO_SELF,
         Code.TRANSFER_BELOW_FEE,
+        Code.TRANSFER_BELOW_MINIMUM,
     ),
 )
 def create_merchant_transfer(

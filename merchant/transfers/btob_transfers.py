@@ -32,6 +32,7 @@ from ledger.records import Column, RecordColumns
 from merchant.accounts.fees import FeeKind, merchant_fee
 from merchant.accounts.merchants import Merchant, find_merchant, require_active
 from merchant.pages import page_of
+from wallet_api.rules import get_rules
 
 KIND = "btob"
 
@@ -79,11 +80,16 @@ def send_to_merchant(
         raise Problem(Code.TRANSFER_TO_SELF, "a merchant cannot pay itself")
     require_active(sender)
     require_active(receiver)
-    fee = merchant_fee(conn, sender, FeeKind.BTOB, amount)
+    rules = get_rules(conn, coin_id=sender.coin_id)
+    fee = merchant_fee(conn, sender, FeeKind.BTOB, amount, fee_min=rules.fee_min)
     if fee >= amount:
         raise Problem(
             Code.TRANSFER_BELOW_FEE,
             f"a transfer of {amount} would be all fee ({fee}); send more",
+        )
+    if amount < rules.btob_min:
+        raise Problem(
+            Code.TRANSFER_BELOW_MINIMUM, f"a transfer is at least {rules.btob_min} in this coin"
         )
     transfer_public_id = public_id("mtr_")
     legs = [debit(sender.account_id, amount), credit(receiver.account_id, amount - fee)]

@@ -40,7 +40,7 @@ def test_a_cash_out_request_holds_the_coin_and_fixes_its_fee(town: Town) -> None
         run_in_transaction(
             town.engine,
             lambda c: request_payout(
-                c, merchant=shop.merchant, amount=2, source=PayoutSource.REQUEST, at=T0
+                c, merchant=shop.merchant, amount=500, source=PayoutSource.REQUEST, at=T0
             ),
         )
     assert refused.value.code is Code.INSUFFICIENT_FUNDS

@@ -56,7 +56,7 @@ def test_the_owner_asks_and_the_coin_is_held_for_the_batch(town: Town) -> None:
     }
     assert held_and_available(town, shop) == (9_999, 1)
     assert town.client.get(f"/v1/payouts/{body['id']}", headers=shop.headers).json() == body
-    assert code_of(ask(town, shop.headers, 2)) == (402, "insufficient_funds")
+    assert code_of(ask(town, shop.headers, 500)) == (402, "insufficient_funds")
 
 
 def test_a_terminal_key_may_not_cash_out(town: Town) -> None:
@@ -118,3 +118,19 @@ def test_payouts_are_listed_newest_first_and_a_retry_asks_once(town: Town) -> No
     ).json()
     assert [p["id"] for p in rest["data"]] == [first["id"]] and rest["has_more"] is False
     assert held_and_available(town, shop) == (3_000, 7_000)
+
+
+def test_small_cash_outs_and_a_pile_of_them_are_refused(town: Town) -> None:
+    shop = funded_shop(town, 10_000)
+    town.client.post(
+        "/v1/coin_rules",
+        json={"cashout_min": 1_000, "pending_payouts_max": 2, "fee_min": 50},
+        headers=town.issuer(),
+    )
+    assert code_of(ask(town, shop.headers, 999)) == (422, "payout_below_minimum")
+    first = ask(town, shop.headers, 1_000)
+    # 1.6% of 1,000 is 16: the coin's minimum fee of 50 applies.
+    assert (first.status_code, first.json()["fee"]) == (201, 50)
+    assert ask(town, shop.headers, 1_000).status_code == 201
+    assert code_of(ask(town, shop.headers, 1_000)) == (409, "payouts_pending_limit")
+    assert held_and_available(town, shop) == (2_000, 8_000)

@@ -147,3 +147,13 @@ def test_a_retried_transfer_with_its_key_moves_once(town: Town) -> None:
     assert first.status_code == again.status_code == 201
     assert first.json()["id"] == again.json()["id"]
     assert merchant_posted(town, sender) == 600
+
+
+def test_a_transfer_below_the_coins_minimum_is_refused(town: Town) -> None:
+    sender, supplier = funded_shop(town, 1_000), open_shop(town)
+    town.client.post("/v1/coin_rules", json={"btob_min": 300}, headers=town.issuer())
+    assert code_of(send(town, sender.headers, supplier.merchant.public_id, 299)) == (
+        422,
+        "transfer_below_minimum",
+    )
+    assert send(town, sender.headers, supplier.merchant.public_id, 300).status_code == 201
