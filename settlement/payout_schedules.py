@@ -125,6 +125,11 @@ def schedules_of(conn: Connection, *, coin_id: int) -> list[tuple[PayoutSchedule
     return [(_SCHEDULE.read(row), row.available) for row in rows]
 
 
+_NOT_THIS_TIME = frozenset(
+    {Code.PAYOUT_BELOW_FEE, Code.PAYOUT_BELOW_MINIMUM, Code.PAYOUTS_PENDING_LIMIT}
+)
+
+
 def request_scheduled_payouts(
     conn: Connection, *, coin_id: int, business_date: date, at: datetime
 ) -> list[Payout]:
@@ -145,7 +150,8 @@ def request_scheduled_payouts(
                 )
             )
         except Problem as refusal:
-            # All fee: nothing worth paying; the refusal happens before any write.
-            if refusal.code is not Code.PAYOUT_BELOW_FEE:
+            # All fee, under the coin's smallest cash-out, or enough already waiting:
+            # nothing to pay this time; the refusal happens before any write.
+            if refusal.code not in _NOT_THIS_TIME:
                 raise
     return payouts

@@ -94,3 +94,17 @@ def test_another_coins_merchant_is_not_found(town: Town, engine: Engine, clock: 
         headers=other.issuer(),
     )
     assert (refused.status_code, refused.json()["code"]) == (404, "merchant_not_found")
+
+
+def test_a_schedule_below_the_coins_smallest_cash_out_waits_and_the_batch_closes(
+    town: Town,
+) -> None:
+    small, big = funded_shop(town, 400), funded_shop(town, 5_000)
+    for shop in (small, big):
+        schedule(town, shop.merchant.public_id, {"frequency": "daily", "min_amount": 1})
+    town.clock.set(AFTER_CUT_OFF)
+    closed = close(town)
+    assert closed.status_code == 201, closed.text
+    # 400 is under the coin's smallest cash-out (500): it waits for another day.
+    assert [p["merchant_id"] for p in closed.json()["payouts"]] == [big.merchant.public_id]
+    assert balance(town, small.merchant.account_id) == (400, 0)
