@@ -1,8 +1,14 @@
 """Database URLs with several hosts (a failover formation), and connections that give up on dead hosts."""
 
+import json
+
+import pytest
 from sqlalchemy import Engine, make_url, text
+from typer.testing import CliRunner
 
 from kit.database import CONNECT_TIMEOUT_S, make_engine, sqlalchemy_url
+from kit.settings import get_settings
+from localcoin.cli import app as cli_app
 
 
 def connect_args(url: str) -> dict[str, object]:
@@ -59,3 +65,23 @@ def test_connections_time_out_and_keep_alive(database_url: str) -> None:
         engine.dispose()
     assert used["connect_timeout"] == str(CONNECT_TIMEOUT_S)
     assert used["keepalives"] == "1" and int(used["keepalives_idle"]) > 0
+
+
+def test_the_command_line_migrates_through_a_multi_host_url(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = engine.url
+    socket_dir = real.query["host"]
+    assert isinstance(socket_dir, str)
+    url = (
+        f"postgresql://{real.username}:@127.0.0.1:1,{socket_dir.replace('/', '%2F')}:"
+        f"{real.port or 5432}/{real.database}?target_session_attrs=read-write"
+    )
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(cli_app, ["db", "upgrade"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout.strip().splitlines()[-1])["ok"] is True
