@@ -19,6 +19,7 @@ charges, the webhook outbox and its backlog of pending deliveries, and the
 connection pool.
 """
 
+import ipaddress
 import re
 import time
 import uuid
@@ -26,7 +27,8 @@ from collections.abc import Iterator
 from http import HTTPStatus
 
 import structlog
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -39,8 +41,10 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine, text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kit.auth import current_key
+from kit.credentials import Role
 from kit.errors import Code
-from kit.problems import problem_response
+from kit.problems import Problem, problem_response
 
 log = structlog.get_logger("localcoin.http")
 
@@ -279,6 +283,21 @@ class DatabaseCollector(Collector):
         return {row[0]: int(row[1]) for row in rows}
 
 
+def _from_loopback(request: Request) -> bool:
+    host = request.client.host if request.client else ""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _bearer_of(request: Request) -> HTTPAuthorizationCredentials | None:
+    scheme, _, credential = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not credential.strip():
+        return None
+    return HTTPAuthorizationCredentials(scheme="Bearer", credentials=credential.strip())
+
+
 def install(app: FastAPI, *, engine: Engine, body_max_bytes: int, production: bool) -> None:
     registry = CollectorRegistry()
     metrics = HttpMetrics(registry)
@@ -291,7 +310,13 @@ def install(app: FastAPI, *, engine: Engine, body_max_bytes: int, production: bo
     )
 
     @app.get("/metrics", include_in_schema=False)
-    def prometheus_metrics() -> Response:
+    def prometheus_metrics(request: Request) -> Response:
+        """For this machine's own scraper (loopback), or with an operator's key: the
+        figures say how busy every coin is, which is nobody else's business."""
+        if not _from_loopback(request):
+            key = current_key(request, _bearer_of(request))
+            if key.role is not Role.OPERATOR:
+                raise Problem(Code.FORBIDDEN, "metrics are for the operator")
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     app.state.metrics = metrics

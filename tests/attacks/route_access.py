@@ -21,10 +21,10 @@ ANY_MERCHANT_KEY = frozenset({C.OWNER, C.TERMINAL})
 STRIPE_SIGNED = frozenset[Caller]()
 
 MATRIX: dict[tuple[str, str], frozenset[Caller]] = {
-    # Operations and documents: public by design (put /metrics behind the network).
+    # Operations and documents: public by design, but for /metrics (this machine or the operator).
     ("GET", "/health"): PUBLIC,
     ("GET", "/ready"): PUBLIC,
-    ("GET", "/metrics"): PUBLIC,
+    ("GET", "/metrics"): OPERATOR,
     ("GET", "/openapi.json"): PUBLIC,
     ("GET", "/docs"): PUBLIC,
     ("GET", "/docs/oauth2-redirect"): PUBLIC,

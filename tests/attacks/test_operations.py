@@ -23,12 +23,14 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
+from kit.credentials import Role
 from ledger.clock import FixedClock
 from ledger.unit_of_work import run_in_transaction
 from merchant.webhooks.delivery import fan_out
 from tests.localcoin.test_serve import empty_database, free_port, wait_ready
 from tests.merchant.shops import open_shop
 from tests.merchant.webhook_town import add_endpoint, emit, webhook_town
+from tests.wallet_api.test_residents_api import Town
 
 __all__ = ["empty_database"]  # a fixture, used by name below
 
@@ -44,16 +46,23 @@ def _fan_out_everything(engine: Engine, clock: FixedClock) -> None:
         pass
 
 
+def _operator(town: Town) -> dict[str, str]:
+    return {"Authorization": f"Bearer {town.coin.keys[Role.OPERATOR]}"}
+
+
 def test_metrics_report_the_webhook_backlog(engine: Engine, clock: FixedClock) -> None:
     town = webhook_town(engine, clock)
     shop = open_shop(town)
     add_endpoint(town, shop, "http://127.0.0.1:9/never-answers")
     _fan_out_everything(engine, clock)
-    before = _gauge(town.client.get("/metrics").text, "localcoin_webhook_deliveries_pending")
+    before = _gauge(
+        town.client.get("/metrics", headers=_operator(town)).text,
+        "localcoin_webhook_deliveries_pending",
+    )
     emit(town, shop)
     emit(town, shop)
     _fan_out_everything(engine, clock)
-    body = town.client.get("/metrics").text
+    body = town.client.get("/metrics", headers=_operator(town)).text
     assert _gauge(body, "localcoin_webhook_deliveries_pending") == before + 2
     oldest = _gauge(body, "localcoin_webhook_oldest_pending_created_timestamp_seconds")
     assert 0 < oldest <= clock.now().timestamp()

@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from structlog.testing import capture_logs
 
+from kit.credentials import Role
 from kit.settings import Settings
 from ledger.clock import FixedClock
 from localcoin.app import create_app
@@ -92,7 +93,8 @@ def test_metrics_count_requests_by_route_template_and_read_the_database(town: To
         headers=town.issuer(),
     )
     assert verified.status_code == 200, verified.text
-    body = town.client.get("/metrics").text
+    operator = {"Authorization": f"Bearer {town.coin.keys[Role.OPERATOR]}"}
+    body = town.client.get("/metrics", headers=operator).text
     assert 'localcoin_http_requests_total{method="POST",route="/v1/residents",status="201"}' in body
     assert 'route="/v1/topups"' in body
     assert 'route="unmatched"' in body
@@ -121,3 +123,14 @@ def test_every_answer_says_nosniff_and_production_adds_hsts_and_no_referrer(
     assert answer.headers.get_list("x-content-type-options") == ["nosniff"]
     page = served.get("/")
     assert page.headers.get_list("x-content-type-options") == ["nosniff"]
+
+
+def test_metrics_are_for_this_machine_or_the_operator(town: Town) -> None:
+    anonymous = town.client.get("/metrics")
+    assert (anonymous.status_code, anonymous.json()["code"]) == (401, "unauthenticated")
+    as_bank = town.client.get("/metrics", headers=town.issuer())
+    assert (as_bank.status_code, as_bank.json()["code"]) == (403, "forbidden")
+    operator = {"Authorization": f"Bearer {town.coin.keys[Role.OPERATOR]}"}
+    assert town.client.get("/metrics", headers=operator).status_code == 200
+    scraper = TestClient(town.client.app, client=("127.0.0.1", 40000))
+    assert "localcoin_http_requests_total" in scraper.get("/metrics").text
