@@ -12,6 +12,7 @@ Tests are isolated by coin: every test that needs books gets a fresh coin.
 import ast
 import itertools
 import os
+import shutil
 import sys
 import threading
 import warnings
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy import Engine, create_engine, make_url, text
 
 from kit.database import make_engine, sqlalchemy_url
@@ -163,3 +165,18 @@ def new_books(engine: Engine) -> Books:
 @pytest.fixture
 def books(engine: Engine) -> Books:
     return new_books(engine)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium per test process: Playwright's sync API allows one
+    running instance per thread, so every test that drives a page shares it."""
+    executable = shutil.which("chromium")
+    if executable is None:
+        raise AssertionError("Debian's chromium is needed (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=executable, args=["--no-sandbox", "--disable-dev-shm-usage"]
+        )
+        yield launched
+        launched.close()

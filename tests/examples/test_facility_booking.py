@@ -8,7 +8,6 @@ down while a payment happens.
 """
 
 import secrets
-import shutil
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Browser
 
 from examples.facility_booking.facilities import TOKYO, slots
 from tests.examples.booking_processes import (
@@ -232,14 +231,13 @@ def test_a_booking_site_built_on_the_public_api(world: tuple[Localcoin, Site]) -
 
 
 def test_the_booking_page_shows_the_code_and_the_wallet_link(
-    world: tuple[Localcoin, Site], tmp_path: Path
+    world: tuple[Localcoin, Site], tmp_path: Path, browser: Browser
 ) -> None:
     localcoin, site = world
     _, later, _ = free_slots(datetime.now(UTC))
     waiting = book(site, "gym", later)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=shutil.which("chromium"))
-        page = browser.new_page(viewport=PHONE)
+    page = browser.new_page(viewport=PHONE)
+    try:
         page.goto(f"{site.url}/bookings/{waiting['id']}")
         assert page.locator(".status").inner_text() == "お支払い待ち"
         assert page.locator(".qr svg").count() == 1
@@ -247,4 +245,5 @@ def test_the_booking_page_shows_the_code_and_the_wallet_link(
         assert link is not None and link.startswith(f"{localcoin.url}/?pay=")
         assert parse_qs(urlparse(link).query)["pay"] == [waiting["qr_payload"]]
         screenshot(page, "booking-example")
-        browser.close()
+    finally:
+        page.close()

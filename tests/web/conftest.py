@@ -9,7 +9,6 @@ tests/web/vendor) on the current page.
 
 import json
 import os
-import shutil
 import socket
 import tempfile
 import threading
@@ -22,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize
 from sqlalchemy import Engine
 
 from kit.credentials import Role
@@ -118,19 +117,6 @@ def web_town(live_server: LiveServer) -> Iterator[WebTown]:
     )
     with httpx.Client(base_url=live_server.url, timeout=30) as api:
         yield WebTown(live_server, coin, api)
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    executable = shutil.which("chromium")
-    if executable is None:
-        raise AssertionError("Debian's chromium is needed (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=executable, args=["--no-sandbox", "--disable-dev-shm-usage"]
-        )
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
