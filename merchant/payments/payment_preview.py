@@ -12,13 +12,10 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from kit.errors import Code
-from kit.problems import Problem
 from merchant.accounts.merchants import require_active
 from merchant.payments.charges import check_amount
 from merchant.payments.payment_context import payment_context
-from merchant.payments.payment_intents import find_intent, require_payable
-from merchant.payments.qr_payments import check_payee, read_qr
+from merchant.payments.qr_payments import check_payee, payable_intent, read_qr
 from merchant.qr.emvco_qr import Initiation
 
 
@@ -71,21 +68,7 @@ def preview_qr(
     require_active(merchant)
     reference = description = intent_id = expires_at = None
     if qr.initiation is not Initiation.STATIC:
-        assert qr.reference is not None, "parse checks dynamic codes"
-        if amount is not None and amount != qr.amount_yen:
-            raise Problem(Code.AMOUNT_MISMATCH, f"this code asks for {qr.amount_yen}")
-        intent = find_intent(
-            conn,
-            coin_id=coin.id,
-            merchant_id=merchant.id,
-            intent_public_id=qr.reference,
-            for_update=False,
-        )
-        if qr.amount_yen != intent.amount:
-            raise Problem(
-                Code.INVALID_QR, "amount_mismatch: the code's amount is not its payment intent's"
-            )
-        require_payable(intent, at)
+        intent = payable_intent(conn, known=known, qr=qr, amount=amount, at=at, for_update=False)
         amount, reference, description = intent.amount, intent.reference, intent.description
         intent_id, expires_at = intent.public_id, intent.expires_at
     elif amount is not None:

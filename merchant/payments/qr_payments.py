@@ -182,10 +182,16 @@ def pay_qr(
     return _pay_intent(conn, known=known, qr=qr, amount=amount, at=at)
 
 
-def _pay_intent(
-    conn: Connection, *, known: PaymentContext, qr: MerchantQr, amount: int | None, at: datetime
-) -> Payment:
-    coin, merchant, wallet, rules = known.coin, known.merchant, known.wallet, known.rules
+def payable_intent(
+    conn: Connection,
+    *,
+    known: PaymentContext,
+    qr: MerchantQr,
+    amount: int | None,
+    at: datetime,
+    for_update: bool,
+) -> PaymentIntent:
+    """The payment intent a dynamic code pays, if it may be paid now with ``amount``."""
     assert qr.amount_yen is not None and qr.reference is not None, "parse checks dynamic codes"
     if amount is not None and amount != qr.amount_yen:
         raise Problem(
@@ -194,10 +200,10 @@ def _pay_intent(
         )
     intent = find_intent(
         conn,
-        coin_id=coin.id,
-        merchant_id=merchant.id,
+        coin_id=known.coin.id,
+        merchant_id=known.merchant.id,
         intent_public_id=qr.reference,
-        for_update=True,
+        for_update=for_update,
     )
     # The CRC is a checksum, not a signature: the amount that counts is the intent's.
     if qr.amount_yen != intent.amount:
@@ -206,6 +212,14 @@ def _pay_intent(
             "amount_mismatch: the code's amount is not its payment intent's",
         )
     require_payable(intent, at)
+    return intent
+
+
+def _pay_intent(
+    conn: Connection, *, known: PaymentContext, qr: MerchantQr, amount: int | None, at: datetime
+) -> Payment:
+    coin, merchant, wallet, rules = known.coin, known.merchant, known.wallet, known.rules
+    intent = payable_intent(conn, known=known, qr=qr, amount=amount, at=at, for_update=True)
     if intent.capture_method is CaptureMethod.AUTOMATIC:
         charge = record_charge(
             conn,

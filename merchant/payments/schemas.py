@@ -81,25 +81,6 @@ class PaymentIntentCancel(RequestBody):
     )
 
 
-class WalletPaymentCreate(RequestBody):
-    qr_payload: str = Field(
-        description="The merchant-presented code as scanned.",
-        min_length=1,
-        max_length=PAYLOAD_LENGTH_MAX,
-    )
-    amount: int | None = Field(
-        default=None,
-        description="Required for a static code; a dynamic code carries its own.",
-        gt=0,
-        le=AMOUNT_MAX,
-    )
-    pin: str | None = Field(
-        default=None,
-        description="The resident's PIN: required from the coin's step-up amount on.",
-        pattern=r"^[0-9]{4,6}$",
-    )
-
-
 class WalletPaymentPreviewCreate(RequestBody):
     qr_payload: str = Field(
         description="The merchant-presented code as scanned.",
@@ -108,10 +89,20 @@ class WalletPaymentPreviewCreate(RequestBody):
     )
     amount: int | None = Field(
         default=None,
-        description="For a static code, the amount the resident means to pay (checked"
-        " against the coin's largest payment).",
+        description="Required for a static code; a dynamic code carries its own (a preview"
+        " checks it against the coin's largest payment).",
         gt=0,
         le=AMOUNT_MAX,
+    )
+
+
+class WalletPaymentCreate(WalletPaymentPreviewCreate):
+    """What the preview took, and the PIN."""
+
+    pin: str | None = Field(
+        default=None,
+        description="The resident's PIN: required from the coin's step-up amount on.",
+        pattern=r"^[0-9]{4,6}$",
     )
 
 

@@ -18,6 +18,8 @@ The code never changes while the merchant's name and category do not, so a
 printed sticker stays good.
 """
 
+from functools import lru_cache
+
 import jaconv
 from sqlalchemy import Connection, text
 
@@ -45,11 +47,11 @@ def _is_printable_ascii(value: str) -> bool:
     return bool(value) and all(" " <= char <= "~" for char in value)
 
 
-def ascii_name(merchant: Merchant) -> str:
+def _ascii(trading_name: str, name_kana: str) -> str:
     """The name EMVCo's field 59 carries: printable ASCII, at most 25 characters."""
-    name = merchant.name.strip()
+    name = trading_name.strip()
     if not _is_printable_ascii(name):
-        katakana = jaconv.h2z(merchant.name_kana, kana=True, ascii=True, digit=True)
+        katakana = jaconv.h2z(name_kana, kana=True, ascii=True, digit=True)
         romaji = jaconv.kana2alphabet(jaconv.kata2hira(katakana))
         ascii_only = jaconv.z2h(romaji, ascii=True, digit=True).upper()
         name = "".join(char for char in ascii_only if " " <= char <= "~").strip()
@@ -67,8 +69,15 @@ def coin_code(conn: Connection, *, coin_id: int) -> str:
 def payee_names(merchant: Merchant) -> tuple[str, str | None]:
     """The names our codes carry for the merchant: field 59 (ASCII), and the
     Japanese name of template 64 (None when the name is ASCII already)."""
-    japanese = merchant.name.strip()[:MERCHANT_NAME_LENGTH_MAX]
-    return ascii_name(merchant), None if _is_printable_ascii(japanese) else japanese
+    return _payee_names(merchant.name, merchant.name_kana)
+
+
+# Every QR payment checks the code's names against these: the romanisation is
+# worked out once per name, not on each payment.
+@lru_cache(maxsize=4096)
+def _payee_names(name: str, name_kana: str) -> tuple[str, str | None]:
+    japanese = name.strip()[:MERCHANT_NAME_LENGTH_MAX]
+    return _ascii(name, name_kana), None if _is_printable_ascii(japanese) else japanese
 
 
 def static_payload(conn: Connection, merchant: Merchant) -> str:
