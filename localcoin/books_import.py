@@ -27,8 +27,13 @@ from ledger.entries import EntryRequest, credit, debit, post_batch
 from ledger.limits import BATCH_ENTRIES_MAX
 from ledger.lots import LotKind
 from localcoin.import_file import ExportFile, MerchantRow, ResidentRow, RowError
-from merchant.accounts.merchants import open_merchant
-from merchant.accounts.onboarding import BankAccountForm, OnboardingRefused, check_application
+from merchant.accounts.onboarding import (
+    Application,
+    BankAccountForm,
+    OnboardingRefused,
+    check_application,
+    open_applied,
+)
 from wallet_api.residents import enrol_unclaimed, verify_identity
 from wallet_api.rules import Tier, get_rules
 
@@ -122,7 +127,7 @@ def _check(conn: Connection, coin: Coin, export: ExportFile) -> list[RowError]:
     return sorted(errors, key=lambda e: e.line)
 
 
-def _application(conn: Connection, coin: Coin, merchant: MerchantRow):  # type: ignore[no-untyped-def]
+def _application(conn: Connection, coin: Coin, merchant: MerchantRow) -> Application:
     return check_application(
         conn,
         coin_id=coin.id,
@@ -267,17 +272,7 @@ def _resident(
 def _merchant(
     conn: Connection, coin: Coin, row: MerchantRow, *, clearing_id: int, tag: str, at: datetime
 ) -> tuple[str, EntryRequest | None]:
-    application = _application(conn, coin, row)
-    merchant = open_merchant(
-        conn,
-        coin_id=coin.id,
-        name=application.name,
-        name_kana=application.name_kana,
-        category=application.category,
-        member_group=application.member_group,
-        bank_account=application.bank_account,
-        at=at,
-    )
+    merchant = open_applied(conn, coin_id=coin.id, application=_application(conn, coin, row), at=at)
     if row.balance == 0:
         return merchant.public_id, None
     entry = EntryRequest(

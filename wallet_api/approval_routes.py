@@ -86,13 +86,8 @@ def approve_issuance(
 ) -> ApprovalPublic:
     """Runs the issuance as asked (recorded to the key that asked). If it no longer
     holds, the approval is ``failed`` with the refusal's code and nothing moves."""
-    pending = get_approval(db, coin_id=key.coin_id, approval_id=approval_id)
     approval = approve(
-        db,
-        approval_id=approval_id,
-        by=key,
-        at=request_clock(request).now(),
-        issue=ISSUERS[pending.kind],
+        db, approval_id=approval_id, by=key, at=request_clock(request).now(), issuers=ISSUERS
     )
     return ApprovalPublic.of(approval)
 

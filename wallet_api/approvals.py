@@ -12,7 +12,7 @@ the reference was used), the approval is ``failed`` with the refusal's code,
 and nothing moves.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -221,15 +221,20 @@ def _pending_for(conn: Connection, *, approval_id: str, by: ApiKey) -> tuple[int
 
 
 def approve(
-    conn: Connection, *, approval_id: str, by: ApiKey, at: datetime, issue: Issue
+    conn: Connection,
+    *,
+    approval_id: str,
+    by: ApiKey,
+    at: datetime,
+    issuers: Mapping[Kind, Issue],
 ) -> Approval:
-    """Runs the issuance as asked, recorded to the key that asked; a refusal now
-    leaves the approval ``failed`` with its code, and nothing moves."""
+    """Runs the issuance as asked (with its kind's issuer), recorded to the key that
+    asked; a refusal now leaves the approval ``failed`` with its code, and nothing moves."""
     row_id, maker_id, approval = _pending_for(conn, approval_id=approval_id, by=by)
     maker = ApiKey(coin_id=by.coin_id, id=maker_id, role=approval.kind.role, label="")
     savepoint = conn.begin_nested()
     try:
-        result = issue(conn, approval.request, maker, at)
+        result = issuers[approval.kind](conn, approval.request, maker, at)
     except (Problem, LedgerError) as refused:
         savepoint.rollback()
         code = refused.code if isinstance(refused, Problem) else refused.code.value

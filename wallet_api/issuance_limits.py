@@ -33,11 +33,9 @@ def points_granted(conn: Connection, *, coin_id: int) -> int:
 
 def check_points_budget(conn: Connection, *, rules: CoinRules, total: int) -> None:
     """Refuses (422 ``points_budget_exceeded``) a grant of ``total`` that passes the budget."""
-    conn.execute(
-        text("SELECT 1 FROM coin_rules WHERE coin_id = :coin FOR UPDATE"), {"coin": rules.coin_id}
-    )
     budget = conn.execute(
-        text("SELECT points_budget FROM coin_rules WHERE coin_id = :coin"), {"coin": rules.coin_id}
+        text("SELECT points_budget FROM coin_rules WHERE coin_id = :coin FOR UPDATE"),
+        {"coin": rules.coin_id},
     ).scalar_one()
     if budget is None:
         return

@@ -26,6 +26,7 @@ Refusal codes (422, each naming its field):
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime
 
 from fastapi.responses import JSONResponse
 from sqlalchemy import Connection, text
@@ -35,7 +36,7 @@ from jp_banking.kana import to_zengin
 from jp_banking.zengin_errors import ZenginCode, ZenginError
 from kit.errors import Code
 from kit.problems import problem_response
-from merchant.accounts.merchants import AccountType, BankAccount
+from merchant.accounts.merchants import AccountType, BankAccount, Merchant, open_merchant
 
 NAME_LENGTH_MAX = 100
 NAME_KANA_LENGTH_MAX = 40
@@ -269,4 +270,23 @@ def check_application(
         place.postal_code,
         place.city,
         place.jpqr_store_id,
+    )
+
+
+def open_applied(
+    conn: Connection, *, coin_id: int, application: Application, at: datetime
+) -> Merchant:
+    """Records the merchant a checked application describes, and opens its wallet."""
+    return open_merchant(
+        conn,
+        coin_id=coin_id,
+        name=application.name,
+        name_kana=application.name_kana,
+        category=application.category,
+        member_group=application.member_group,
+        bank_account=application.bank_account,
+        at=at,
+        postal_code=application.postal_code,
+        city=application.city,
+        jpqr_store_id=application.jpqr_store_id,
     )

@@ -31,7 +31,6 @@ from merchant.accounts.merchants import (
     MerchantStatus,
     find_merchant,
     list_merchants,
-    open_merchant,
     set_status,
 )
 from merchant.accounts.onboarding import (
@@ -39,6 +38,7 @@ from merchant.accounts.onboarding import (
     Location,
     OnboardingRefused,
     check_application,
+    open_applied,
 )
 from merchant.accounts.schemas import (
     MerchantBalance,
@@ -117,19 +117,7 @@ def create_merchant(
     except OnboardingRefused as refusal:
         return refusal.response()
     at = request.app.state.clock.now()
-    merchant = open_merchant(
-        db,
-        coin_id=key.coin_id,
-        name=application.name,
-        name_kana=application.name_kana,
-        category=application.category,
-        member_group=application.member_group,
-        bank_account=application.bank_account,
-        at=at,
-        postal_code=application.postal_code,
-        city=application.city,
-        jpqr_store_id=application.jpqr_store_id,
-    )
+    merchant = open_applied(db, coin_id=key.coin_id, application=application, at=at)
     secret = issue_key(
         db,
         coin_id=key.coin_id,
