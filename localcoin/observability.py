@@ -42,6 +42,7 @@ from sqlalchemy import Engine, text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kit.auth import current_key
+from kit.caller import bearer_of
 from kit.credentials import Role
 from kit.errors import Code
 from kit.problems import Problem, problem_response
@@ -291,13 +292,6 @@ def _from_loopback(request: Request) -> bool:
         return False
 
 
-def _bearer_of(request: Request) -> HTTPAuthorizationCredentials | None:
-    scheme, _, credential = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not credential.strip():
-        return None
-    return HTTPAuthorizationCredentials(scheme="Bearer", credentials=credential.strip())
-
-
 def install(app: FastAPI, *, engine: Engine, body_max_bytes: int, production: bool) -> None:
     registry = CollectorRegistry()
     metrics = HttpMetrics(registry)
@@ -314,7 +308,13 @@ def install(app: FastAPI, *, engine: Engine, body_max_bytes: int, production: bo
         """For this machine's own scraper (loopback), or with an operator's key: the
         figures say how busy every coin is, which is nobody else's business."""
         if not _from_loopback(request):
-            key = current_key(request, _bearer_of(request))
+            secret = bearer_of(request)
+            credentials = (
+                None
+                if secret is None
+                else HTTPAuthorizationCredentials(scheme="Bearer", credentials=secret)
+            )
+            key = current_key(request, credentials)
             if key.role is not Role.OPERATOR:
                 raise Problem(Code.FORBIDDEN, "metrics are for the operator")
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
