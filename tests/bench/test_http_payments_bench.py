@@ -15,6 +15,7 @@ from localcoin.cli import listening_socket
 from tests.bench.test_benchmarks_run import run_bench
 from tests.conftest import T0
 from tests.merchant.shops import funded_resident
+from tests.own_loop import run_on_own_loop
 from tests.wallet_api.test_residents_api import new_town
 from wallet_api import rush_gate
 
@@ -129,7 +130,7 @@ def test_the_workers_shared_socket_gives_accepted_connections_tcp_nodelay() -> N
             writer.close()
             return nodelay
 
-    assert asyncio.run(accept_one()) != 0
+    assert run_on_own_loop(accept_one) != 0
 
 
 def test_a_rush_of_purchases_holds_at_most_the_gates_connections(

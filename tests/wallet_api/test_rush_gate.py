@@ -4,6 +4,7 @@ takes at most SHARE of a process's time and the tills keep theirs."""
 import asyncio
 import time
 
+from tests.own_loop import run_on_own_loop
 from wallet_api import rush_gate
 
 WORK_S = 0.2
@@ -28,7 +29,7 @@ def test_the_slot_rests_after_a_request_and_the_answer_does_not_wait() -> None:
         next_started_after = time.monotonic() - waited_from - WORK_S
         return answered_after, resting_at_once, resting_later, next_started_after
 
-    answered_after, resting_at_once, resting_later, next_waited = asyncio.run(scenario())
+    answered_after, resting_at_once, resting_later, next_waited = run_on_own_loop(scenario)
     assert rush_gate.IN_FLIGHT_MAX == 1 and rush_gate.SHARE == 0.5
     assert answered_after < WORK_S * 2  # not held back by the rest
     assert resting_at_once and resting_later
