@@ -1,7 +1,10 @@
 """The bank's results for a batch: which transfers were made and which came back (振込不能).
 
-Posting results confirms an exported batch. For each payout of the batch, in
-id order, in the caller's transaction:
+Posting results confirms an exported batch. The file paid each merchant one
+transfer (``batch_files``), so the bank returns a merchant's payouts together:
+a payout listed as returned returns every payout of its merchant in the batch,
+with the reason given to the first of them listed. For each payout of the
+batch, in id order, in the caller's transaction:
 - returned: one entry (kind ``payout.returned``) moves its net yen from
   payable:payout back to the merchant's wallet; the payout is ``returned``
   with the bank's reason; event ``payout.returned``. The cash-out fee stays
@@ -98,10 +101,10 @@ def apply_results(
     _check(results, {p.payout.public_id for p in payouts})
     payable = standard_account(conn, coin_id=coin_id, code=Standard.PAYABLE_PAYOUT).id
     reserve = standard_account(conn, coin_id=coin_id, code=Standard.RESERVE_BANK).id
-    returned = set(results.returned)
+    returned = _returned_by_merchant(results, payouts)
     for item in payouts:
-        if item.payout.public_id in returned:
-            reason = results.reasons.get(item.payout.public_id, DEFAULT_REASON)
+        reason = returned.get(item.payout.merchant_id)
+        if reason is not None:
             _settle(
                 conn,
                 batch=batch,
@@ -123,6 +126,17 @@ def apply_results(
             )
     _write_results(conn, batch=batch, fingerprint=results.fingerprint())
     return move_batch(conn, batch=batch, to=BatchStatus.CONFIRMED, actor=actor, at=at), True
+
+
+def _returned_by_merchant(results: Results, payouts: Sequence[BatchPayout]) -> dict[int, str]:
+    """The bank's reason for each merchant whose transfer came back (``payouts`` in id order)."""
+    listed = set(results.returned)
+    reasons: dict[int, str] = {}
+    for item in payouts:
+        if item.payout.public_id in listed:
+            reason = results.reasons.get(item.payout.public_id, DEFAULT_REASON)
+            reasons.setdefault(item.payout.merchant_id, reason)
+    return reasons
 
 
 def _check(results: Results, in_batch: set[str]) -> None:

@@ -1,17 +1,19 @@
-"""A batch's Zengin 総合振込 file: one data record per payout the batch pays.
+"""A batch's Zengin 総合振込 file: one data record per merchant the batch pays.
 
-The file is built from the issuer's originating account (``originator``) and,
-per payout in the batch (in id order), the merchant's bank account, its
-holder's kana, and the payout's net yen (amount - fee); 顧客コード1 carries
-the payout's id, so the bank's results can be matched back. Every record is
-checked before a byte is written (``zengin.write_transfer_file``).
+The bank charges per transfer, so a merchant's payouts in one batch go in one
+transfer of their summed net yen (amount - fee), to its bank account in its
+holder's kana. 顧客コード1 carries the merchant's id and 顧客コード2 the batch's,
+so a transfer the bank returns names the merchant, and through it every payout
+the transfer carried (``bank_results`` returns them together). Records are in
+the order of each merchant's first payout. Every record is checked before a
+byte is written (``zengin.write_transfer_file``).
 
 Downloading it the first time moves a closed batch to ``exported``; later
 downloads return the same bytes and change nothing.
 
 Refusals: ``originator_not_set`` (409); ``batch_not_closed`` (409) for a
 batch still open; any of the writer's codes (422, e.g. ``transfers_empty``
-for a batch with no payout, ``bank_unknown``), with the payout at fault named
+for a batch with no payout, ``bank_unknown``), with the payouts at fault named
 in the detail.
 """
 
@@ -29,30 +31,31 @@ from settlement.originator import require_originator
 from settlement.zengin_refusals import zengin_problem
 
 _ACCOUNT_TYPES = {"ordinary": AccountType.ORDINARY, "current": AccountType.CURRENT}
-# A payout's (p) transfer to its merchant's (m) bank account; the payout's id is
-# the customer code the bank's results name it by.
+# One transfer per merchant (m) of the batch: its payouts' (p) net yen summed.
 _TRANSFER = RecordColumns(
     Transfer,
     account_type=_ACCOUNT_TYPES.__getitem__,
     recipient_name=Column("holder_kana"),
-    amount_yen=Column("p.amount - p.fee"),
-    customer_code_1=Column("p.id", str),
+    amount_yen=Column("sum(p.amount - p.fee)", int),
+    customer_code_1=Column("m.id", str),
     customer_code_2=GIVEN,
 )
 
 
-def batch_transfers(conn: Connection, *, batch: Batch) -> list[tuple[str, Transfer]]:
-    """(payout public id, transfer) for each payout the batch pays, in id order."""
+def batch_transfers(conn: Connection, *, batch: Batch) -> list[tuple[list[str], Transfer]]:
+    """(the payouts' public ids, the transfer) for each merchant the batch pays."""
     rows = conn.execute(
         text(
-            f"SELECT p.public_id, {_TRANSFER.select('m')} FROM payouts p"
+            "SELECT array_agg(p.public_id ORDER BY p.id) AS payouts,"
+            f" {_TRANSFER.select('m')} FROM payouts p"
             " JOIN merchants m ON m.coin_id = p.coin_id AND m.id = p.merchant_id"
             " WHERE p.coin_id = :coin AND p.batch_id = :batch"
-            " AND p.status IN ('in_batch', 'paid', 'returned') ORDER BY p.id"
+            " AND p.status IN ('in_batch', 'paid', 'returned')"
+            " GROUP BY m.coin_id, m.id ORDER BY min(p.id)"
         ),
         {"coin": batch.coin_id, "batch": batch.id},
     ).all()
-    return [(row.public_id, _TRANSFER.read(row)) for row in rows]
+    return [(list(row.payouts), _TRANSFER.read(row, customer_code_2=str(batch.id))) for row in rows]
 
 
 def build_file(conn: Connection, *, batch: Batch) -> bytes:
@@ -68,7 +71,7 @@ def build_file(conn: Connection, *, batch: Batch) -> bytes:
     except ZenginError as error:
         where = ""
         if error.record_index is not None:
-            where = f" (payout {transfers[error.record_index][0]})"
+            where = f" (payouts {', '.join(transfers[error.record_index][0])})"
         raise zengin_problem(error, f"{error.detail}{where}") from error
 
 

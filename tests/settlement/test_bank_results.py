@@ -10,10 +10,12 @@ from sqlalchemy import Engine, text
 from ledger.clock import FixedClock
 from ledger.unit_of_work import run_in_transaction
 from tests.settlement.settlement_day import (
+    ask_payout,
     balance,
     cashouts,
     closed_batch,
     exported_batch,
+    funded_shop,
     payout_row,
     standard_balance,
 )
@@ -44,6 +46,28 @@ def events(town: Town) -> list[tuple[str, str]]:
         ).all(),
     )
     return [(r[0], r[1]) for r in rows]
+
+
+def test_a_returned_payout_returns_every_payout_its_transfer_carried(town: Town) -> None:
+    shop = funded_shop(town, 20_000)
+    first, second = ask_payout(town, shop, 3_000), ask_payout(town, shop, 5_000)
+    (paid,) = cashouts(town, [4_000])
+    batch, _ = exported_batch(town)
+    answer = post_results(
+        town,
+        batch["id"],
+        {"returned": [second.public_id], "reasons": {second.public_id: "口座なし"}},
+    )
+    assert answer.status_code == 200, answer.text
+    by_id = {p["id"]: (p["status"], p.get("return_reason")) for p in answer.json()["payouts"]}
+    assert by_id == {
+        first.public_id: ("returned", "口座なし"),
+        second.public_id: ("returned", "口座なし"),
+        paid.payout.public_id: ("paid", None),
+    }
+    returned_net = first.amount - first.fee + second.amount - second.fee
+    assert answer.json()["results"]["returned"] == returned_net
+    assert balance(town, shop.merchant.account_id)[0] == 20_000 - 8_000 + returned_net
 
 
 def test_results_pay_some_and_return_one_with_its_reason(town: Town) -> None:

@@ -1,4 +1,4 @@
-"""A batch's Zengin file, byte by byte: header, one data record per payout, trailer, end."""
+"""A batch's Zengin file, byte by byte: header, one data record per merchant, trailer, end."""
 
 import pytest
 from sqlalchemy import Engine, text
@@ -7,9 +7,11 @@ from ledger.clock import FixedClock
 from ledger.unit_of_work import run_in_transaction
 from tests.settlement.settlement_day import (
     ORIGINATOR,
+    ask_payout,
     cashouts,
     closed_batch,
     exported_batch,
+    funded_shop,
     set_originator,
 )
 from tests.wallet_api.test_residents_api import Town, new_town
@@ -26,7 +28,34 @@ def records(data: bytes) -> list[bytes]:
     return lines[:-1]
 
 
-def test_the_file_pays_each_payout_its_net_and_the_trailer_adds_up(town: Town) -> None:
+def batch_row_id(town: Town, public_id: str) -> int:
+    row_id: int = run_in_transaction(
+        town.engine,
+        lambda c: c.execute(
+            text("SELECT id FROM settlement_batches WHERE public_id = :p"), {"p": public_id}
+        ).scalar_one(),
+    )
+    return row_id
+
+
+def test_a_merchants_payouts_in_one_batch_are_one_transfer_of_their_summed_net(
+    town: Town,
+) -> None:
+    """The bank charges per record: the file's record count is the merchants paid."""
+    shop = funded_shop(town, 20_000)
+    first, second = ask_payout(town, shop, 3_000), ask_payout(town, shop, 5_000)
+    (other,) = cashouts(town, [4_000])
+    batch, data = exported_batch(town)
+    assert batch["totals"]["count"] == 3
+    lines = records(data)
+    assert [line[0:1] for line in lines] == [b"1", b"2", b"2", b"8", b"9"]
+    nets = [int(line[80:90]) for line in lines[1:3]]
+    assert nets == [first.amount - first.fee + second.amount - second.fee, 3_936]
+    assert [int(line[91:101]) for line in lines[1:3]] == [shop.merchant.id, other.shop.merchant.id]
+    assert (int(lines[3][1:7]), int(lines[3][7:19])) == (2, batch["totals"]["net"])
+
+
+def test_the_file_pays_each_merchant_its_net_and_the_trailer_adds_up(town: Town) -> None:
     made = cashouts(town, [10_000, 5_000, 777])
     batch, data = exported_batch(town)
     lines = records(data)
@@ -49,7 +78,8 @@ def test_the_file_pays_each_payout_its_net_and_the_trailer_adds_up(town: Town) -
         assert line[43:50].decode() == account.account_number
         assert line[50:80].decode("cp932").rstrip() == account.holder_kana
         nets.append(int(line[80:90]))
-        assert int(line[91:101]) == cashout.payout.id
+        assert int(line[91:101]) == cashout.shop.merchant.id
+        assert int(line[101:111]) == batch_row_id(town, batch["id"])
     # 1.6% rounded up per payout: 160, 80 and 13 (12.4 on 777).
     assert nets == [9_840, 4_920, 764]
     trailer = lines[4]
