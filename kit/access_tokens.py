@@ -3,6 +3,11 @@
 A token reads ``lcr_<resident public id>_<secret>``: the resident part tells a
 person reading logs whose token it was (it proves nothing: only the stored
 hash does), the secret carries 256 bits of randomness.
+
+A log-in names the device it comes from (a random id the wallet keeps) when it
+can: a new token for a device ends that device's older ones. Whatever the
+devices, a resident holds at most ``LIVE_TOKENS_MAX`` live tokens; a log-in past
+it ends the oldest, so tokens left on forgotten or stolen phones do not pile up.
 """
 
 import hashlib
@@ -13,6 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, text
 
 PREFIX = "lcr_"
+LIVE_TOKENS_MAX = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,16 +37,46 @@ def _digest(token: str) -> bytes:
 
 
 def issue_access_token(
-    conn: Connection, *, resident_id: int, resident_public_id: str, at: datetime, ttl: timedelta
+    conn: Connection,
+    *,
+    resident_id: int,
+    resident_public_id: str,
+    at: datetime,
+    ttl: timedelta,
+    device: str | None = None,
 ) -> IssuedAccessToken:
+    """A new token; the device's older tokens, and the resident's oldest past the cap, end."""
     token = f"{PREFIX}{resident_public_id}_{secrets.token_urlsafe(32)}"
     expires_at = at + ttl
+    if device is not None:
+        conn.execute(
+            text(
+                "UPDATE access_tokens SET revoked_at = :at WHERE resident_id = :resident"
+                " AND device = :device AND revoked_at IS NULL"
+            ),
+            {"resident": resident_id, "device": device, "at": at},
+        )
     conn.execute(
         text(
-            "INSERT INTO access_tokens (token_hash, resident_id, created_at, expires_at)"
-            " VALUES (:hash, :resident, :at, :expires)"
+            "UPDATE access_tokens SET revoked_at = :at WHERE token_hash IN ("
+            " SELECT token_hash FROM access_tokens WHERE resident_id = :resident"
+            " AND revoked_at IS NULL AND expires_at > :at"
+            " ORDER BY issued DESC OFFSET :keep)"
         ),
-        {"hash": _digest(token), "resident": resident_id, "at": at, "expires": expires_at},
+        {"resident": resident_id, "at": at, "keep": LIVE_TOKENS_MAX - 1},
+    )
+    conn.execute(
+        text(
+            "INSERT INTO access_tokens (token_hash, resident_id, created_at, expires_at, device)"
+            " VALUES (:hash, :resident, :at, :expires, :device)"
+        ),
+        {
+            "hash": _digest(token),
+            "resident": resident_id,
+            "at": at,
+            "expires": expires_at,
+            "device": device,
+        },
     )
     return IssuedAccessToken(token, expires_at)
 

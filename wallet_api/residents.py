@@ -190,9 +190,11 @@ def log_in(
     hasher: PinHasher,
     at: datetime,
     ttl: timedelta,
+    device: str | None = None,
 ) -> IssuedAccessToken | Problem:
-    """A token for the right PIN; otherwise the refusal, *returned* rather than
-    raised, because the failure count it updates must commit with it."""
+    """A token for the right PIN (``device``'s older tokens end: kit.access_tokens);
+    otherwise the refusal, *returned* rather than raised, because the failure count
+    it updates must commit with it."""
     resident_id: int | None = conn.execute(
         text("SELECT id FROM residents WHERE public_id = :p"), {"p": resident_public_id}
     ).scalar_one_or_none()
@@ -204,7 +206,12 @@ def log_in(
     if refusal is not None:
         return refused if refusal.locked_until is None else locked_problem(refusal.locked_until)
     return issue_access_token(
-        conn, resident_id=resident_id, resident_public_id=resident_public_id, at=at, ttl=ttl
+        conn,
+        resident_id=resident_id,
+        resident_public_id=resident_public_id,
+        at=at,
+        ttl=ttl,
+        device=device,
     )
 
 

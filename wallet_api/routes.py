@@ -131,6 +131,7 @@ def create_token(body: TokenRequest, request: Request) -> TokenResponse | JSONRe
             hasher=request.app.state.pin_hasher,
             at=now,
             ttl=ttl,
+            device=body.device,
         ),
     )
     if isinstance(outcome, Problem):

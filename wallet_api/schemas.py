@@ -30,6 +30,12 @@ class TokenRequest(RequestBody):
         description="Instead of resident_id: the resident number (hyphens and spaces allowed).",
     )
     pin: str = Field(min_length=1, max_length=6)
+    device: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]{8,64}$",
+        description="A random id the app keeps for this device: a new log-in ends the tokens"
+        " this device was given before.",
+    )
 
     @model_validator(mode="after")
     def _one_login(self) -> Self:

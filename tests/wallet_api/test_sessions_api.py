@@ -39,6 +39,45 @@ def test_logging_out_ends_the_token(town: Town) -> None:
     assert code_of(again) == (401, "unauthenticated")
 
 
+def device_token(town: Town, resident_id: str, device: str | None) -> dict[str, str]:
+    body = {"resident_id": resident_id, "pin": "1234"} | (
+        {} if device is None else {"device": device}
+    )
+    answer = town.client.post("/v1/auth/token", json=body)
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+def test_a_new_log_in_from_a_device_ends_that_devices_older_token_only(town: Town) -> None:
+    payer = funded_resident(town, 100)
+    phone_before = device_token(town, payer.resident_id, "phone-aaaaaaaa")
+    tablet = device_token(town, payer.resident_id, "tablet-bbbbbbbb")
+    phone_now = device_token(town, payer.resident_id, "phone-aaaaaaaa")
+    assert code_of(town.client.get("/v1/wallet", headers=phone_before)) == (401, "unauthenticated")
+    assert town.client.get("/v1/wallet", headers=phone_now).status_code == 200
+    assert town.client.get("/v1/wallet", headers=tablet).status_code == 200
+    assert town.client.get("/v1/wallet", headers=payer.headers).status_code == 200
+
+
+def test_a_resident_holds_at_most_ten_live_tokens_and_the_oldest_ends_first(town: Town) -> None:
+    payer = funded_resident(town, 100)  # its token is the first
+    later = [device_token(town, payer.resident_id, None) for _ in range(9)]
+    assert town.client.get("/v1/wallet", headers=payer.headers).status_code == 200
+    newest = device_token(town, payer.resident_id, None)
+    assert code_of(town.client.get("/v1/wallet", headers=payer.headers)) == (401, "unauthenticated")
+    for headers in [*later, newest]:
+        assert town.client.get("/v1/wallet", headers=headers).status_code == 200
+
+
+@pytest.mark.parametrize("device", ["short", "has space in it", "x" * 65])
+def test_a_device_id_of_the_wrong_shape_is_refused(town: Town, device: str) -> None:
+    payer = funded_resident(town, 100)
+    answer = town.client.post(
+        "/v1/auth/token", json={"resident_id": payer.resident_id, "pin": "1234", "device": device}
+    )
+    assert answer.status_code == 422 and answer.json()["code"] == "validation_error"
+
+
 def test_changing_the_pin_needs_the_current_one_and_ends_other_sessions(town: Town) -> None:
     payer = funded_resident(town, 100, pin="1234")
     other_phone = town.token(payer.resident_id, "1234")

@@ -327,3 +327,28 @@ def test_a_new_phone_logs_in_with_the_number_and_a_counter_reset_pin(
     expect(phone.get_by_role("alert")).to_have_text("番号か暗証番号がちがいます。")
     log_in(phone, web_town, WebResident(made["resident_number"], made["wallet_id"], "8642"))
     expect_home(phone, "700")
+
+
+def test_logging_in_again_on_the_same_phone_ends_its_earlier_session(
+    web_town: WebTown, phone: Page
+) -> None:
+    """The page names its device on log-in, so a token left in an old tab stops working."""
+    resident = sign_up(web_town)
+    top_up(web_town, resident.wallet_id, 300)
+    log_in(phone, web_town, resident)
+    expect_home(phone, "300")
+    earlier = phone.evaluate("sessionStorage.getItem('localcoin.resident.token')")
+    assert phone.evaluate("localStorage.getItem('localcoin.device')")
+    again = phone.context.new_page()  # a new tab: same device, no session yet
+    again.goto(web_town.server.url + "/")
+    expect(here(again).get_by_label(PIN_LABEL)).to_be_visible()
+    if here(again).get_by_label("利用者番号").is_visible():  # unless the number is remembered
+        here(again).get_by_label("利用者番号").fill(resident.resident_id)
+    here(again).get_by_label(PIN_LABEL).fill(resident.pin)
+    here(again).get_by_role("button", name="ログインする", exact=True).click()
+    expect_home(again, "300")
+    later = again.evaluate("sessionStorage.getItem('localcoin.resident.token')")
+    assert earlier and later and earlier != later
+    ended = web_town.api.get("/v1/wallet", headers={"Authorization": f"Bearer {earlier}"})
+    live = web_town.api.get("/v1/wallet", headers={"Authorization": f"Bearer {later}"})
+    assert (ended.status_code, live.status_code) == (401, 200)

@@ -49,6 +49,24 @@ function remember(value) {
   }
 }
 
+// A random id for this browser, sent with each log-in: the server ends the tokens
+// it gave this device before (a token copied from an old session stops working).
+// It names no one, so it is kept whatever the resident chose to remember.
+const DEVICE_KEY = "localcoin.device";
+
+function deviceId() {
+  try {
+    let id = localStorage.getItem(DEVICE_KEY);
+    if (!id) {
+      id = newIdempotencyKey(); // 32 random hex digits
+      localStorage.setItem(DEVICE_KEY, id);
+    }
+    return id;
+  } catch {
+    return undefined; // no storage: every log-in is a new device
+  }
+}
+
 // Residents type on whatever keyboard they have: full-width digits and commas are fine.
 function parseAmount(text) {
   const half = String(text || "")
@@ -153,7 +171,10 @@ function enterLogin() {
 async function logIn(id, pin) {
   // The resident number is the login; an older resident id (res_…) still works.
   const who = id.startsWith("res_") ? { resident_id: id } : { login: id };
-  const answer = await api("/v1/auth/token", { method: "POST", body: { ...who, pin } });
+  const answer = await api("/v1/auth/token", {
+    method: "POST",
+    body: { ...who, pin, device: deviceId() },
+  });
   token.set(answer.access_token);
   residentId.set(id);
 }
