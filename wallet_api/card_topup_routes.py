@@ -7,18 +7,29 @@ import structlog
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from kit.auth import CurrentResident
+from kit.auth import CurrentResident, IssuerOrOperatorKey
 from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
 from kit.problems import problem_response
 from kit.refusal_docs import refusals
 from kit.request_clock import request_clock
 from ledger.unit_of_work import run_in_transaction
-from wallet_api.card_topups import OverCap, apply_event, settle_over_cap, start_card_topup
+from wallet_api.card_topups import (
+    OverCap,
+    apply_event,
+    needing_attention,
+    settle_over_cap,
+    start_card_topup,
+)
 from wallet_api.resident_coins import resident_coin
 from wallet_api.residents import wallet_of
 from wallet_api.rules import get_rules
-from wallet_api.schemas import CardTopupCreate, CardTopupPublic
+from wallet_api.schemas import (
+    CardTopupAttention,
+    CardTopupAttentionList,
+    CardTopupCreate,
+    CardTopupPublic,
+)
 
 router = APIRouter(route_class=IdempotentRoute, tags=["residents"])
 webhook_router = APIRouter(tags=["stripe"])
@@ -65,6 +76,19 @@ def create_card_topup(
         status=topup.status.value,
         client_secret=topup.client_secret,
     )
+
+
+@router.get("/card_topups/needing_attention", response_model=CardTopupAttentionList)
+def list_card_topups_needing_attention(
+    db: Db,
+    key: IssuerOrOperatorKey,
+    limit: Annotated[int, Query(ge=1, le=200)] = 100,
+) -> CardTopupAttentionList:
+    """Card top-ups the issuer must act on, oldest first: a card to refund
+    (``refund_required``), coin spent that the card got back (``refund_shortfall``),
+    and open disputes with the coin their hold freezes (``disputed``)."""
+    rows = needing_attention(db, coin_id=key.coin_id, limit=limit)
+    return CardTopupAttentionList(data=[CardTopupAttention(**row) for row in rows])
 
 
 @webhook_router.post("/stripe/webhook", responses=refusals(Code.SIGNATURE_INVALID))

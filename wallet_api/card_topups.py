@@ -16,6 +16,18 @@
      stays succeeded; once all is refunded it is refunded. If the resident has
      spent it, nothing is taken and the top-up is marked refund_shortfall for
      the issuer to settle with the resident.
+   - charge.dispute.created: the cardholder disputes the charge. What is left
+     of the top-up (less what was refunded, at most what the wallet has
+     available) is frozen by a ledger hold, so it cannot be spent while the
+     card network decides; the top-up is disputed.
+   - charge.dispute.closed: won (or a warning closed), the hold is released and
+     the top-up is succeeded again; lost, the yen went back to the card, so
+     what is left of the top-up is taken back from the wallet's money like a
+     refund (charged_back), or flagged refund_shortfall if it was spent before
+     the dispute froze it.
+
+Top-ups that need the issuer (refund_required, refund_shortfall, disputed) are
+listed for it by ``needing_attention``.
 
 A card top-up counts toward the wallet's daily top-up limit like any other,
 and a resident starts at most CARD_STARTS_PER_HOUR of them an hour (each is
@@ -40,6 +52,8 @@ from ledger.clock import business_date, end_of_business_date
 from ledger.entries import EntryRequest, credit, debit, post_entry
 from ledger.errors import Code as LedgerCode
 from ledger.errors import LedgerError
+from ledger.holds import HoldStatus, get_hold, place_hold, void_hold
+from ledger.limits import HOLD_TTL_S_MAX
 from ledger.lots import LotKind
 from ledger.records import Column, RecordColumns
 from wallet_api.residents import Wallet
@@ -58,6 +72,18 @@ class CardTopupStatus(StrEnum):
     REFUNDED = "refunded"
     REFUND_REQUIRED = "refund_required"
     REFUND_SHORTFALL = "refund_shortfall"
+    DISPUTED = "disputed"
+    CHARGED_BACK = "charged_back"
+
+
+# What the issuer must act on: refund a card, settle a shortfall, follow a dispute.
+NEEDS_ATTENTION = (
+    CardTopupStatus.REFUND_REQUIRED,
+    CardTopupStatus.REFUND_SHORTFALL,
+    CardTopupStatus.DISPUTED,
+)
+# A dispute ends in 75 days or less at the card networks; a hold lasts up to 90.
+DISPUTE_FREEZE = timedelta(seconds=HOLD_TTL_S_MAX)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +211,12 @@ def apply_event(conn: Connection, *, event: stripe.Event, at: datetime) -> str:
             refunded=int(payload["amount_refunded"]),
             at=at,
         )
+    if event.type == "charge.dispute.created":
+        return _disputed(conn, payment_intent_id=payload["payment_intent"], at=at)
+    if event.type == "charge.dispute.closed":
+        return _dispute_closed(
+            conn, payment_intent_id=payload["payment_intent"], outcome=payload["status"], at=at
+        )
     return "ignored"
 
 
@@ -199,6 +231,8 @@ class _Settling:
         status: where it stands.
         account_id: the wallet's ledger account.
         tier: the wallet's tier, as stored.
+        refunded_amount: the part of it refunded to the card so far.
+        dispute_hold_id: the hold freezing it while a dispute is open (or last was).
     """
 
     coin_id: int
@@ -209,6 +243,7 @@ class _Settling:
     account_id: int
     tier: str
     refunded_amount: int
+    dispute_hold_id: int | None
 
 
 # A top-up (t) with its wallet's (w) account and tier.
@@ -236,7 +271,7 @@ def _set_status(
     topup_id: int,
     status: CardTopupStatus,
     at: datetime,
-    **entries: int,
+    **entries: int | datetime | None,
 ) -> None:
     columns = "".join(f", {name} = :{name}" for name in entries)
     conn.execute(
@@ -331,28 +366,44 @@ def _refunded(conn: Connection, *, payment_intent_id: str, refunded: int, at: da
     topup = _locked(conn, payment_intent_id)
     if topup is None:
         return "unknown_payment_intent"
-    coin_id, topup_id, topup_public_id = topup.coin_id, topup.id, topup.public_id
-    account_id = topup.account_id
     if topup.status != CardTopupStatus.SUCCEEDED:
         return "nothing_to_take_back"
     # Stripe says how much of the charge is refunded in all; take back what is new.
     refunded = min(refunded, topup.amount)
-    amount = refunded - topup.refunded_amount
-    if amount <= 0:
+    if refunded <= topup.refunded_amount:
         return "nothing_to_take_back"
-    receivable = standard_account(conn, coin_id=coin_id, code=Standard.RECEIVABLE_CARD)
+    whole = refunded == topup.amount
+    done = CardTopupStatus.REFUNDED if whole else CardTopupStatus.SUCCEEDED
+    if not _take_back(conn, topup, refunded_in_all=refunded, status=done, at=at):
+        return "shortfall"
+    return "taken_back" if whole else "partly_taken_back"
+
+
+def _take_back(
+    conn: Connection,
+    topup: _Settling,
+    *,
+    refunded_in_all: int,
+    status: CardTopupStatus,
+    at: datetime,
+    kind: str = "topup.card.refunded",
+) -> bool:
+    """Takes back from the wallet's money what the card got back since last time;
+    False (and the top-up flagged refund_shortfall) if the resident has spent it."""
+    amount = refunded_in_all - topup.refunded_amount
+    receivable = standard_account(conn, coin_id=topup.coin_id, code=Standard.RECEIVABLE_CARD)
     taken = conn.begin_nested()
     try:
         back = post_entry(
             conn,
-            coin_id=coin_id,
+            coin_id=topup.coin_id,
             request=EntryRequest(
-                "topup.card.refunded",
+                kind,
                 [
-                    debit(account_id, amount, spend_kinds=frozenset({LotKind.MONEY})),
+                    debit(topup.account_id, amount, spend_kinds=frozenset({LotKind.MONEY})),
                     credit(receivable.id, amount),
                 ],
-                metadata={"card_topup": topup_public_id, "refunded_in_all": refunded},
+                metadata={"card_topup": topup.public_id, "refunded_in_all": refunded_in_all},
             ),
             posted_at=at,
         )
@@ -361,20 +412,113 @@ def _refunded(conn: Connection, *, payment_intent_id: str, refunded: int, at: da
         taken.rollback()
         if error.code is not LedgerCode.INSUFFICIENT_FUNDS:
             raise
-        log.warning("card_topup_refund_shortfall", topup=topup_public_id, amount=amount)
-        _set_status(conn, coin_id, topup_id, CardTopupStatus.REFUND_SHORTFALL, at)
-        return "shortfall"
-    whole = refunded == topup.amount
+        log.warning("card_topup_refund_shortfall", topup=topup.public_id, amount=amount)
+        _set_status(conn, topup.coin_id, topup.id, CardTopupStatus.REFUND_SHORTFALL, at)
+        return False
     _set_status(
         conn,
-        coin_id,
-        topup_id,
-        CardTopupStatus.REFUNDED if whole else CardTopupStatus.SUCCEEDED,
+        topup.coin_id,
+        topup.id,
+        status,
         at,
         refund_entry_id=back.entry_id,
-        refunded_amount=refunded,
+        refunded_amount=refunded_in_all,
     )
-    return "taken_back" if whole else "partly_taken_back"
+    return True
+
+
+def _disputed(conn: Connection, *, payment_intent_id: str, at: datetime) -> str:
+    topup = _locked(conn, payment_intent_id)
+    if topup is None:
+        return "unknown_payment_intent"
+    if topup.status != CardTopupStatus.SUCCEEDED:
+        return "nothing_to_freeze"
+    left = topup.amount - topup.refunded_amount
+    available = get_balance(conn, coin_id=topup.coin_id, account_id=topup.account_id).available
+    frozen = min(left, available)
+    hold_id = None
+    if frozen > 0:
+        hold_id = place_hold(
+            conn,
+            coin_id=topup.coin_id,
+            account_id=topup.account_id,
+            amount=frozen,
+            at=at,
+            ttl=DISPUTE_FREEZE,
+            metadata={"card_topup": topup.public_id, "reason": "card_dispute"},
+        ).id
+    log.warning("card_topup_disputed", topup=topup.public_id, frozen=frozen, left=left)
+    _set_status(
+        conn,
+        topup.coin_id,
+        topup.id,
+        CardTopupStatus.DISPUTED,
+        at,
+        dispute_hold_id=hold_id,
+        disputed_at=at,
+    )
+    return "frozen" if frozen == left else "partly_frozen"
+
+
+def _dispute_closed(conn: Connection, *, payment_intent_id: str, outcome: str, at: datetime) -> str:
+    topup = _locked(conn, payment_intent_id)
+    if topup is None:
+        return "unknown_payment_intent"
+    if topup.status != CardTopupStatus.DISPUTED:
+        return "not_disputed"
+    frozen = 0
+    if topup.dispute_hold_id is not None:
+        hold = get_hold(conn, coin_id=topup.coin_id, hold_id=topup.dispute_hold_id)
+        if hold.status is HoldStatus.ACTIVE:
+            void_hold(conn, coin_id=topup.coin_id, hold_id=hold.id, at=at)
+            frozen = hold.amount
+    if outcome != "lost":  # won, or a warning closed without a chargeback
+        _set_status(conn, topup.coin_id, topup.id, CardTopupStatus.SUCCEEDED, at)
+        return "released"
+    # Lost: the yen went back to the card. What the freeze kept is taken back; what
+    # was spent before it is the issuer's to settle with the resident.
+    whole = frozen == topup.amount - topup.refunded_amount
+    if frozen == 0:
+        _set_status(conn, topup.coin_id, topup.id, CardTopupStatus.REFUND_SHORTFALL, at)
+        return "shortfall"
+    taken = _take_back(
+        conn,
+        topup,
+        refunded_in_all=topup.refunded_amount + frozen,
+        status=CardTopupStatus.CHARGED_BACK if whole else CardTopupStatus.REFUND_SHORTFALL,
+        at=at,
+        kind="topup.card.charged_back",
+    )
+    return "charged_back" if taken and whole else "shortfall"
+
+
+def needing_attention(conn: Connection, *, coin_id: int, limit: int) -> list[dict[str, Any]]:
+    """The coin's card top-ups the issuer must act on, oldest change first."""
+    rows = conn.execute(
+        text(
+            "SELECT t.public_id, w.public_id AS wallet_id, t.amount, t.refunded_amount,"
+            " t.status, t.disputed_at, t.updated_at, h.amount AS frozen"
+            " FROM card_topups t JOIN wallets w ON w.coin_id = t.coin_id AND w.id = t.wallet_id"
+            " LEFT JOIN holds h ON h.coin_id = t.coin_id AND h.id = t.dispute_hold_id"
+            " AND h.status = 'active'"
+            " WHERE t.coin_id = :coin AND t.status = ANY(:statuses)"
+            " ORDER BY t.updated_at, t.id LIMIT :limit"
+        ),
+        {"coin": coin_id, "statuses": [s.value for s in NEEDS_ATTENTION], "limit": limit},
+    ).all()
+    return [
+        {
+            "id": row.public_id,
+            "wallet_id": row.wallet_id,
+            "amount": row.amount,
+            "refunded_amount": row.refunded_amount,
+            "status": row.status,
+            "frozen": row.frozen or 0,
+            "disputed_at": None if row.disputed_at is None else row.disputed_at.isoformat(),
+            "updated_at": row.updated_at.isoformat(),
+        }
+        for row in rows
+    ]
 
 
 def topped_up_on(conn: Connection, *, coin_id: int, wallet_id: int, at: datetime) -> int:

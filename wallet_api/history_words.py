@@ -45,6 +45,12 @@ WORDS: dict[str, Words] = {
         "カードチャージの取り消し",
         "Card top-up cancelled",
     ),
+    "topup.card.charged_back": Words(
+        "カード会社による取り消しの戻し",
+        "Card chargeback undone",
+        "カード会社による取り消し",
+        "Card top-up charged back",
+    ),
     "topup.bonus": Words("チャージ特典ポイント", "Top-up bonus points"),
     "p2p": Words(
         "{name}さんから受け取り", "Received from {name}", "{name}さんへ送金", "Sent to {name}"

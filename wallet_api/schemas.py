@@ -140,6 +140,21 @@ class CardTopupPublic(BaseModel):
     client_secret: str | None = Field(description="For Stripe's payment sheet in the app.")
 
 
+class CardTopupAttention(BaseModel):
+    id: str
+    wallet_id: str
+    amount: int
+    refunded_amount: int = Field(description="Given back to the card so far.")
+    status: Literal["refund_required", "refund_shortfall", "disputed"]
+    frozen: int = Field(description="Coin a dispute's hold keeps from being spent now.")
+    disputed_at: str | None
+    updated_at: str
+
+
+class CardTopupAttentionList(BaseModel):
+    data: list[CardTopupAttention]
+
+
 class PaymentTokenCreate(RequestBody):
     coin: str | None = Field(
         default=None,

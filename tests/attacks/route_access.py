@@ -52,6 +52,7 @@ MATRIX: dict[tuple[str, str], frozenset[Caller]] = {
     ("POST", "/v1/wallet/payments"): RESIDENT,
     ("POST", "/v1/wallet/payments/preview"): RESIDENT,
     ("POST", "/v1/wallet/card_topups"): RESIDENT,
+    ("GET", "/v1/card_topups/needing_attention"): BANK_OR_OPERATOR,
     ("POST", "/v1/premium_campaigns/{campaign_id}/purchases"): RESIDENT,
     ("GET", "/v1/wallet/premium_campaigns"): RESIDENT,
     ("POST", "/v1/stripe/webhook"): STRIPE_SIGNED,

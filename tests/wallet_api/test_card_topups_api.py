@@ -306,3 +306,125 @@ def test_a_resident_starts_a_bounded_number_of_card_payments_an_hour(
     assert len(stripe_fake.intents) == CARD_STARTS_PER_HOUR
     town.clock.advance(timedelta(hours=1, seconds=1))
     assert start(town, town.token(resident_id), 100).status_code == 201
+
+
+def spend(town: Town, topup_id: str, amount: int) -> None:
+    """The resident spends ``amount`` of the wallet (in the books, to breakage)."""
+
+    def post(c: Any) -> None:
+        wallet_account = c.execute(
+            text(
+                "SELECT w.account_id FROM card_topups t JOIN wallets w ON w.coin_id = t.coin_id"
+                " AND w.id = t.wallet_id WHERE t.public_id = :p"
+            ),
+            {"p": topup_id},
+        ).scalar_one()
+        breakage = c.execute(
+            text("SELECT id FROM accounts WHERE coin_id = :c AND code = :code"),
+            {"c": town.coin.coin.id, "code": Standard.REVENUE_BREAKAGE.value},
+        ).scalar_one()
+        post_entry(
+            c,
+            coin_id=town.coin.coin.id,
+            request=EntryRequest(
+                "test.spend", [debit(wallet_account, amount), credit(breakage, amount)]
+            ),
+            posted_at=town.clock.now(),
+        )
+
+    run_in_transaction(town.engine, post)
+
+
+def dispute(intent: dict[str, Any], status_: str = "needs_response") -> dict[str, Any]:
+    return {
+        "id": "dp_1",
+        "object": "dispute",
+        "charge": "ch_1",
+        "payment_intent": intent["id"],
+        "amount": intent["amount"],
+        "status": status_,
+    }
+
+
+def attention(town: Town) -> list[dict[str, Any]]:
+    listed = town.client.get("/v1/card_topups/needing_attention", headers=town.issuer())
+    assert listed.status_code == 200, listed.text
+    rows: list[dict[str, Any]] = listed.json()["data"]
+    return rows
+
+
+def test_a_disputed_card_top_up_is_frozen_and_a_won_dispute_releases_it(
+    town: Town, resident: dict[str, str], stripe_fake: FakeStripe
+) -> None:
+    started = start(town, resident, 3_000)
+    (intent,) = stripe_fake.intents.values()
+    deliver(town, "payment_intent.succeeded", intent)
+    opened = deliver(town, "charge.dispute.created", dispute(intent))
+    assert opened.json()["outcome"] == "frozen"
+    shown = balance(town, resident)
+    assert (shown["total"], shown["available"], shown["held"]) == (3_000, 0, 3_000)
+    assert status(town, started.json()["id"]) == "disputed"
+    (flagged,) = attention(town)
+    assert (flagged["id"], flagged["status"], flagged["frozen"]) == (
+        started.json()["id"],
+        "disputed",
+        3_000,
+    )
+    won = deliver(town, "charge.dispute.closed", dispute(intent, "won"))
+    assert won.json()["outcome"] == "released"
+    assert balance(town, resident)["available"] == 3_000
+    assert status(town, started.json()["id"]) == "succeeded"
+    assert attention(town) == []
+
+
+def test_a_lost_dispute_takes_the_frozen_coin_back(
+    town: Town, resident: dict[str, str], stripe_fake: FakeStripe
+) -> None:
+    started = start(town, resident, 3_000)
+    (intent,) = stripe_fake.intents.values()
+    deliver(town, "payment_intent.succeeded", intent)
+    deliver(town, "charge.dispute.created", dispute(intent))
+    lost = deliver(town, "charge.dispute.closed", dispute(intent, "lost"))
+    assert lost.json()["outcome"] == "charged_back"
+    assert balance(town, resident) == {
+        "total": 0,
+        "available": 0,
+        "money": 0,
+        "premium": 0,
+        "points": 0,
+        "held": 0,
+    }
+    assert status(town, started.json()["id"]) == "charged_back"
+    # The receivable the card top-up opened is closed again: the card network has the yen.
+    again = deliver(town, "charge.dispute.closed", dispute(intent, "lost"), event_id="evt_again")
+    assert again.json()["outcome"] == "not_disputed"
+
+
+def test_coin_spent_before_the_dispute_is_flagged_and_the_rest_taken_back(
+    town: Town, resident: dict[str, str], stripe_fake: FakeStripe
+) -> None:
+    started = start(town, resident, 3_000)
+    (intent,) = stripe_fake.intents.values()
+    deliver(town, "payment_intent.succeeded", intent)
+    spend(town, started.json()["id"], 1_000)
+    assert deliver(town, "charge.dispute.created", dispute(intent)).json()["outcome"] == (
+        "partly_frozen"
+    )
+    assert balance(town, resident)["available"] == 0
+    lost = deliver(town, "charge.dispute.closed", dispute(intent, "lost"))
+    assert lost.json()["outcome"] == "shortfall"
+    assert balance(town, resident)["total"] == 0
+    (flagged,) = attention(town)
+    assert (flagged["status"], flagged["refunded_amount"], flagged["frozen"]) == (
+        "refund_shortfall",
+        2_000,
+        0,
+    )
+
+
+def test_a_resident_cannot_see_the_card_top_ups_needing_attention(
+    town: Town, resident: dict[str, str]
+) -> None:
+    """Who else may (the bank and the operator only) is tests/attacks/route_access.py's row."""
+    assert town.client.get("/v1/card_topups/needing_attention", headers=resident).status_code == 401
+    assert town.client.get("/v1/card_topups/needing_attention").status_code == 401
