@@ -70,6 +70,8 @@ class Merchant:
     postal_code: seven digits, no hyphen; None if not given at onboarding.
     city: the city (municipality) it is in, as registered; None if not given.
     jpqr_store_id: the store id the JPQR scheme gave it; None if it has none.
+    till_refund_days: how many days back a till's own key may refund a charge.
+    till_refund_max: the largest refund a till's own key may give at once.
     """
 
     coin_id: int
@@ -87,6 +89,8 @@ class Merchant:
     postal_code: str | None = None
     city: str | None = None
     jpqr_store_id: str | None = None
+    till_refund_days: int = 7
+    till_refund_max: int = 10_000
 
 
 def _fee_overrides(

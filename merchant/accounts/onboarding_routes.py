@@ -47,6 +47,7 @@ from merchant.accounts.schemas import (
     MerchantPage,
     MerchantPublic,
     MerchantSelf,
+    TillLimits,
 )
 from merchant.qr.static_qr import coin_code
 
@@ -201,5 +202,8 @@ def get_own_merchant(db: Db, caller: MerchantOwnerKey) -> MerchantSelf:
         **merchant_public(db, merchant).model_dump(),
         balance=MerchantBalance(
             posted=balance.posted, held=balance.held, available=balance.available
+        ),
+        till_limits=TillLimits(
+            refund_days=merchant.till_refund_days, refund_max=merchant.till_refund_max
         ),
     )

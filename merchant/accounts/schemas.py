@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from kit.request_body import RequestBody
+from ledger.limits import AMOUNT_MAX
 
 BasisPoints = Field(ge=0, le=10_000, description="Basis points: 160 is 1.6%.")
 
@@ -101,8 +102,21 @@ class MerchantBalance(BaseModel):
     available: int
 
 
+class TillLimits(BaseModel):
+    refund_days: int = Field(description="How many days back a till may refund a charge.")
+    refund_max: int = Field(description="The largest refund a till may give at once.")
+
+
+class TillLimitsUpdate(RequestBody):
+    refund_days: int | None = Field(default=None, ge=0, le=90)
+    refund_max: int | None = Field(default=None, ge=0, le=AMOUNT_MAX)
+
+
 class MerchantSelf(MerchantPublic):
     balance: MerchantBalance
+    till_limits: TillLimits = Field(
+        description="What a terminal's key may refund; beyond it, the merchant's own key."
+    )
 
 
 class StoreCreate(RequestBody):

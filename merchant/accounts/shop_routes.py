@@ -37,6 +37,8 @@ from merchant.accounts.schemas import (
     TerminalPage,
     TerminalPublic,
     TerminalWithKey,
+    TillLimits,
+    TillLimitsUpdate,
 )
 from merchant.accounts.terminals import (
     Store,
@@ -47,6 +49,7 @@ from merchant.accounts.terminals import (
     open_store,
     open_terminal,
     rotate_terminal_key,
+    set_till_limits,
 )
 
 PAGE_MAX = 100
@@ -133,6 +136,21 @@ def create_terminal(
         at=request.app.state.clock.now(),
     )
     return TerminalWithKey(**_terminal(terminal).model_dump(), api_key=secret)
+
+
+@router.post(
+    "/merchant/till_limits",
+    response_model=TillLimits,
+    responses=refusals(Code.TERMINAL_KEY_NOT_ALLOWED, Code.VALIDATION_ERROR),
+)
+def update_till_limits(body: TillLimitsUpdate, db: Db, caller: MerchantOwnerKey) -> TillLimits:
+    """What the merchant's tills may refund with their own keys: charges of the last
+    ``refund_days`` days (0 to 90; default 7), at most ``refund_max`` at once
+    (default 10,000). A field left out keeps its value; ``GET /v1/merchant`` shows both."""
+    days, max_amount = set_till_limits(
+        db, merchant=caller.merchant, days=body.refund_days, max_amount=body.refund_max
+    )
+    return TillLimits(refund_days=days, refund_max=max_amount)
 
 
 @router.get(

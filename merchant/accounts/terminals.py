@@ -9,6 +9,10 @@ live key, not two.
 A store or terminal of another merchant (or coin) is not found, so nobody
 learns it exists.
 
+What a till's key may refund on its own is the merchant's to set
+(``set_till_limits``): charges of the last ``till_refund_days`` days, at most
+``till_refund_max`` at once; the database bounds both.
+
 Refusal codes: store_not_found, terminal_not_found (404); terminal_disabled (409).
 """
 
@@ -226,3 +230,19 @@ def disable_terminal(
     )
     _revoke_terminal_keys(conn, merchant=merchant, terminal_id=terminal.id, at=at)
     return find_terminal(conn, merchant=merchant, terminal_public_id=terminal_public_id)
+
+
+def set_till_limits(
+    conn: Connection, *, merchant: Merchant, days: int | None, max_amount: int | None
+) -> tuple[int, int]:
+    """Sets what the merchant's tills may refund (None leaves a limit as it is);
+    returns (days, max_amount) as they now stand."""
+    row = conn.execute(
+        text(
+            "UPDATE merchants SET till_refund_days = coalesce(:days, till_refund_days),"
+            " till_refund_max = coalesce(:max, till_refund_max)"
+            " WHERE coin_id = :coin AND id = :id RETURNING till_refund_days, till_refund_max"
+        ),
+        {"days": days, "max": max_amount, "coin": merchant.coin_id, "id": merchant.id},
+    ).one()
+    return row.till_refund_days, row.till_refund_max

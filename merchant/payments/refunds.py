@@ -20,9 +20,9 @@ gives back whatever fee is left, so a full refund (in one or in many parts)
 returns exactly the whole fee and the merchant never pays fee on coin it
 gave back.
 
-A terminal's key refunds only what its own till took, within
-``TERMINAL_REFUND_WINDOW`` of the charge and at most ``TERMINAL_REFUND_MAX`` at
-once; anything else needs the merchant's own key.
+A terminal's key refunds only what its own till took, within the merchant's
+``till_refund_days`` of the charge (7 unless it set otherwise) and at most its
+``till_refund_max`` at once (10,000); anything else needs the merchant's own key.
 
 Refusals, in the order they are checked:
 
@@ -55,11 +55,6 @@ from merchant.payments.charges import Charge, charge_wallet_public_id, find_char
 from merchant.webhooks.outbox import record_event
 
 KIND = "refund"
-
-
-# What a till may give back on its own (the merchant's key is not limited).
-TERMINAL_REFUND_WINDOW = timedelta(days=7)
-TERMINAL_REFUND_MAX = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +119,9 @@ def refund_fee(charge: Charge, *, amount: int, fee_refunded_so_far: int) -> int:
     return charge.fee * amount // charge.amount
 
 
-def _within_the_tills_reach(charge: Charge, *, terminal_id: int, amount: int, at: datetime) -> None:
+def _within_the_tills_reach(
+    charge: Charge, *, merchant: Merchant, terminal_id: int, amount: int, at: datetime
+) -> None:
     """A till refunds what it took itself, lately and in small amounts; the rest is
     the merchant's own key's (a stolen tablet cannot pay out the shop's takings)."""
     if charge.terminal_id != terminal_id:
@@ -132,16 +129,18 @@ def _within_the_tills_reach(charge: Charge, *, terminal_id: int, amount: int, at
             Code.TERMINAL_KEY_NOT_ALLOWED,
             "a terminal refunds only charges it took; use the merchant's own key",
         )
-    if at - charge.created_at > TERMINAL_REFUND_WINDOW:
+    days = merchant.till_refund_days
+    if at - charge.created_at > timedelta(days=days):
         raise Problem(
             Code.TERMINAL_KEY_NOT_ALLOWED,
-            f"a terminal refunds charges of the last {TERMINAL_REFUND_WINDOW.days} days only;"
+            f"this shop's tills refund charges of the last {days} days only;"
             " use the merchant's own key",
         )
-    if amount > TERMINAL_REFUND_MAX:
+    if amount > merchant.till_refund_max:
         raise Problem(
             Code.TERMINAL_KEY_NOT_ALLOWED,
-            f"a terminal refunds at most {TERMINAL_REFUND_MAX} at once; use the merchant's own key",
+            f"this shop's tills refund at most {merchant.till_refund_max} at once;"
+            " use the merchant's own key",
         )
 
 
@@ -186,7 +185,9 @@ def refund_charge(
     left = charge.amount - charge.refunded
     wanted = left if amount is None else amount
     if terminal_id is not None:
-        _within_the_tills_reach(charge, terminal_id=terminal_id, amount=wanted, at=at)
+        _within_the_tills_reach(
+            charge, merchant=merchant, terminal_id=terminal_id, amount=wanted, at=at
+        )
     if not 0 < wanted <= left:
         raise Problem(
             Code.REFUND_EXCEEDS_CHARGE,

@@ -117,6 +117,7 @@ MATRIX: dict[tuple[str, str], frozenset[Caller]] = {
     ("GET", "/v1/merchant"): OWNER,
     ("POST", "/v1/merchant/stores"): OWNER,
     ("GET", "/v1/merchant/stores"): OWNER,
+    ("POST", "/v1/merchant/till_limits"): OWNER,
     ("POST", "/v1/merchant/terminals"): OWNER,
     ("GET", "/v1/merchant/terminals"): OWNER,
     ("POST", "/v1/merchant/terminals/{terminal_id}/rotate_key"): OWNER,

@@ -136,6 +136,23 @@ def test_a_terminal_key_is_shown_once_works_and_can_be_disabled(
     assert me.json()["merchant_id"] == shop.merchant_id
 
 
+def test_the_merchant_sets_what_its_tills_may_refund(web_town: WebTown, desk: Page) -> None:
+    shop = onboard(web_town)
+    log_in(desk, web_town, shop)
+    desk.get_by_role("button", name="APIキー").click()
+    days = desk.get_by_label("何日前のお支払いまで（0〜90日）")  # noqa: RUF001
+    largest = desk.get_by_label("1回の返金の上限（円）")  # noqa: RUF001
+    expect(days).to_have_value("7")
+    expect(largest).to_have_value("10000")
+    days.fill("2")
+    largest.fill("3000")
+    desk.get_by_role("button", name="保存する").click()
+    expect(desk.locator("#live")).to_have_text("端末の返金の上限を保存しました。")
+    me = web_town.api.get("/v1/merchant", headers=shop.headers).json()
+    assert me["till_limits"] == {"refund_days": 2, "refund_max": 3000}
+    assert axe_violations(desk) == []
+
+
 def test_a_webhook_endpoint_is_created_and_its_deliveries_are_shown(
     web_town: WebTown, desk: Page, receiver: str
 ) -> None:

@@ -4,7 +4,7 @@
 
 import { $, el, fill, row } from "./merchant-elements.js";
 import { statusText, t } from "./merchant-language.js";
-import { guarded } from "./merchant-notices.js";
+import { announce, guarded } from "./merchant-notices.js";
 import { get, post } from "./merchant-session.js";
 
 function reveal(secret) {
@@ -19,11 +19,14 @@ function action(label, name, run) {
 }
 
 export async function refresh() {
-  const [stores, terminals, keys] = await Promise.all([
+  const [stores, terminals, keys, me] = await Promise.all([
     get("/v1/merchant/stores?limit=100"),
     get("/v1/merchant/terminals?limit=100"),
     get("/v1/merchant/api_keys?limit=100"),
+    get("/v1/merchant"),
   ]);
+  $("till-refund-days").value = me.till_limits.refund_days;
+  $("till-refund-max").value = me.till_limits.refund_max;
   $("store-list").replaceChildren(...stores.data.map((s) => el("li", { text: s.name })));
   $("terminal-store").replaceChildren(...stores.data.map((s) => el("option", { value: s.id, text: s.name })));
   fill($("terminal-rows"), terminals.data.map((term) => {
@@ -66,6 +69,17 @@ export function install() {
       const created = await post("/v1/merchant/terminals", { store_id: $("terminal-store").value, name: $("terminal-name").value });
       $("terminal-name").value = "";
       reveal(created.api_key);
+      await refresh();
+    });
+  });
+  $("till-limits-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    guarded(async () => {
+      await post("/v1/merchant/till_limits", {
+        refund_days: Number($("till-refund-days").value),
+        refund_max: Number($("till-refund-max").value),
+      });
+      announce(t("keys.limitssaved"));
       await refresh();
     });
   });
