@@ -15,8 +15,10 @@ import re
 from pathlib import Path
 
 from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import text
 
 from kit.credentials import Role
+from ledger.unit_of_work import run_in_transaction
 from tests.web.conftest import (
     DESKTOP,
     WebTown,
@@ -38,6 +40,11 @@ PRICE = "販売価格（円／口）"  # noqa: RUF001
 FACE_VALUE = "額面（コイン／口）"  # noqa: RUF001
 PER_RESIDENT = "1人あたりの上限（口）"  # noqa: RUF001
 TOTAL_UNITS = "販売総数（口）"  # noqa: RUF001
+VERIFIED_ONLY = "本人確認済みの人だけ（上限は本人ごとに数える）"  # noqa: RUF001
+THRESHOLD = "しきい値（これを超える発行は別の担当者の承認が必要・円）"  # noqa: RUF001
+DAILY_MAX = "1つのキーが1日に発行できる上限（円）"  # noqa: RUF001
+POINTS_BUDGET = "ポイント予算（円・未設定なら空欄）"  # noqa: RUF001
+CASHOUT_MIN = "換金の最低額（円）"  # noqa: RUF001
 _refs = itertools.count(1)
 APPROVE = re.compile(r"^承認 apr_")
 PIN = "1357"
@@ -411,12 +418,17 @@ def test_city_creates_a_premium_campaign_and_lists_it(web_town: WebTown, desk: P
     desk.get_by_label("販売開始").fill("2030-12-01T09:00")
     desk.get_by_label("販売終了").fill("2030-12-31T17:00")
     desk.get_by_label("プレミアム分の有効期限").fill("2031-06-30T23:59")
+    desk.get_by_label(VERIFIED_ONLY).check()
     desk.get_by_role("button", name="キャンペーンを作成").click()
     row = desk.locator("#campaign-table tbody tr")
     expect(row).to_have_count(1)
     expect(row).to_contain_text("年末プレミアム商品券")
     expect(row).to_contain_text("0 / 1000")
     assert axe_violations(desk) == []
+    listed = web_town.api.get(
+        "/v1/premium_campaigns", headers=web_town.as_role(Role.MUNICIPALITY)
+    ).json()["data"]
+    assert [(c["name"], c["verified_only"]) for c in listed] == [("年末プレミアム商品券", True)]
 
 
 def test_operator_sees_the_bank_and_city_screens_its_key_may_use(
@@ -426,7 +438,16 @@ def test_operator_sees_the_bank_and_city_screens_its_key_may_use(
     expect(desk.locator("#coin-name")).to_contain_text("運営者")
     shown = desk.locator("#nav [data-view]:visible")
     expect(shown).to_have_text(
-        ["加盟店登録", "手数料配分", "未使用残高", "KPI ダッシュボード", "承認待ち", "API キー"]
+        [
+            "加盟店登録",
+            "手数料配分",
+            "未使用残高",
+            "カード入金の対応",
+            "KPI ダッシュボード",
+            "承認待ち",
+            "API キー",
+            "発行・換金の上限",
+        ]
     )
     desk.get_by_role("button", name="未使用残高").click()
     desk.get_by_role("button", name="表示").click()
@@ -520,3 +541,59 @@ def test_a_clerks_own_key_asks_for_a_large_top_up_and_another_clerk_approves_it(
     gone = web_town.api.get("/v1/me", headers={"Authorization": f"Bearer {clerk_key}"})
     assert gone.status_code == 401
     assert outside == []
+
+
+def test_the_bank_sets_the_limits_on_issuance_and_cash_outs(web_town: WebTown, desk: Page) -> None:
+    _log_in(desk, web_town, Role.ISSUER)
+    desk.get_by_role("button", name="発行・換金の上限").click()
+    expect(desk.get_by_label(THRESHOLD)).to_have_value("300000")
+    expect(desk.get_by_label(DAILY_MAX)).to_have_value("10000000")
+    expect(desk.get_by_label(POINTS_BUDGET)).to_have_value("")
+    desk.get_by_label(THRESHOLD).fill("200000")
+    desk.get_by_label(POINTS_BUDGET).fill("5000000")
+    desk.get_by_label(CASHOUT_MIN).fill("1000")
+    desk.get_by_role("button", name="上限を保存").click()
+    expect(desk.locator("#status")).to_have_text("上限を保存しました。")
+    expect(desk.locator("#rules-figures")).to_contain_text("5,000,000")
+    rules = web_town.api.get("/v1/coin_rules", headers=web_town.as_role(Role.ISSUER)).json()
+    assert (rules["approval_threshold"], rules["points_budget"], rules["cashout_min"]) == (
+        200_000,
+        5_000_000,
+        1_000,
+    )
+    assert rules["daily_issuance_max_per_key"] == 10_000_000  # untouched
+    assert axe_violations(desk) == []
+    screenshot(desk, "admin-rules")
+    # A limit the API refuses is shown with its code and changes nothing.
+    desk.get_by_label(THRESHOLD).fill("0")
+    desk.get_by_role("button", name="上限を保存").click()
+    expect(desk.get_by_role("alert")).to_contain_text("validation_error")
+    again = web_town.api.get("/v1/coin_rules", headers=web_town.as_role(Role.ISSUER)).json()
+    assert again["approval_threshold"] == 200_000
+
+
+def test_the_bank_sees_card_top_ups_that_need_it(web_town: WebTown, desk: Page) -> None:
+    _log_in(desk, web_town, Role.ISSUER)
+    desk.get_by_role("button", name="カード入金の対応").click()
+    expect(desk.locator("#card-topups-list")).to_have_text("対応が必要なカード入金はありません。")
+    # A card paid after the wallet filled up: the webhook left it for a refund by hand
+    # (tests/wallet_api/test_card_topups_api.py drives that through the Stripe stand-in).
+    payer = _resident(web_town, "カード利用者")
+    run_in_transaction(
+        web_town.server.engine,
+        lambda c: c.execute(
+            text(
+                "INSERT INTO card_topups (coin_id, public_id, wallet_id, amount, status,"
+                " stripe_payment_intent_id, created_at, updated_at)"
+                " SELECT w.coin_id, 'ctu_webtest' || w.id, w.id, 3000, 'refund_required',"
+                " 'pi_webtest_' || w.id, now(), now() FROM wallets w WHERE w.public_id = :w"
+            ),
+            {"w": payer["wallet_id"]},
+        ),
+    )
+    desk.get_by_role("button", name="承認待ち").click()
+    desk.get_by_role("button", name="カード入金の対応").click()
+    table = desk.locator("#card-topups-list table")
+    expect(table).to_contain_text(payer["wallet_id"])
+    expect(table).to_contain_text("カードへの返金が必要")
+    assert axe_violations(desk) == []

@@ -174,6 +174,7 @@ export function setUpCity(ctx) {
       starts_at: tokyoInstant($("c-starts").value),
       ends_at: tokyoInstant($("c-ends").value),
       premium_expires_at: tokyoInstant($("c-expires").value),
+      verified_only: $("c-verified").checked,
     };
     await ctx.busy(form.querySelector("button[type=submit]"), async () => {
       try {

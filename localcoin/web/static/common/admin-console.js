@@ -10,6 +10,7 @@
 import { api, tokenStore } from "/static/common/api.js";
 import { createI18n } from "/static/common/i18n.js";
 import { setUpAccess } from "/static/common/admin-access.js";
+import { setUpRules } from "/static/common/admin-rules.js";
 import { setUpBank } from "/static/common/admin-bank.js";
 import { setUpCity } from "/static/common/admin-city.js";
 import { MESSAGES } from "/static/common/admin-messages.js";
@@ -71,7 +72,7 @@ const ctx = {
   },
 };
 
-const screens = { ...setUpBank(ctx), ...setUpCity(ctx), ...setUpAccess(ctx) };
+const screens = { ...setUpBank(ctx), ...setUpCity(ctx), ...setUpAccess(ctx), ...setUpRules(ctx) };
 let current = "login";
 let who = null;
 
