@@ -1,6 +1,7 @@
 """Four eyes on money creation: issuance above the coin's threshold waits for a second key.
 
-A top-up, or a points grant whose total, is above ``approval_threshold`` is
+A top-up, a points grant whose total, or a premium campaign whose premium in
+all (face value less price, times the units on sale) is above ``approval_threshold`` is
 checked as if it ran (in a savepoint, rolled back), so a request that would be
 refused is refused at once; otherwise it is kept as an approval, and nothing
 moves. Another named key of the same role then approves it (the issuance
@@ -37,6 +38,7 @@ _JSON = JSONB(none_as_null=True)
 class Kind(StrEnum):
     TOPUP = "topup"
     POINTS_GRANT = "points_grant"
+    PREMIUM_CAMPAIGN = "premium_campaign"
 
     @property
     def role(self) -> Role:

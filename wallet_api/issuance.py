@@ -1,4 +1,5 @@
-"""Issuance as the API runs it: a top-up or a points grant, now or once approved.
+"""Issuance as the API runs it: a top-up, a points grant or a premium campaign, now
+or once approved.
 
 One function per kind takes the request as the caller sent it (as stored with
 an approval) and the key that asked, checks that key's daily ceiling (and,
@@ -16,8 +17,14 @@ from sqlalchemy import Connection
 from kit.credentials import ApiKey
 from wallet_api.approvals import Issue, Kind, open_approval, pending_answer, would_succeed
 from wallet_api.issuance_limits import check_daily_ceiling, check_points_budget
-from wallet_api.issuance_schemas import PointsGrantCreate, PointsGrantPublic
+from wallet_api.issuance_schemas import (
+    CampaignCreate,
+    PointsGrantCreate,
+    PointsGrantPublic,
+    campaign_public,
+)
 from wallet_api.points_grants import grant_points
+from wallet_api.premium import create_campaign
 from wallet_api.residents import find_wallet
 from wallet_api.rules import get_rules
 from wallet_api.schemas import TopupCreate, TopupPublic
@@ -31,6 +38,12 @@ def topup_total(request: dict[str, Any]) -> int:
 def points_total(request: dict[str, Any]) -> int:
     body = PointsGrantCreate.model_validate(request)
     return body.amount * len(body.wallet_ids)
+
+
+def campaign_total(request: dict[str, Any]) -> int:
+    """The coin a campaign creates if it sells out: its premium on every unit."""
+    body = CampaignCreate.model_validate(request)
+    return (body.face_value - body.price) * body.total_units
 
 
 def issue_topup(
@@ -90,9 +103,39 @@ def issue_points(
     ).model_dump()
 
 
-ISSUERS: dict[Kind, Issue] = {Kind.TOPUP: issue_topup, Kind.POINTS_GRANT: issue_points}
+def issue_campaign(
+    conn: Connection, request: dict[str, Any], key: ApiKey, at: datetime
+) -> dict[str, Any]:
+    body = CampaignCreate.model_validate(request)
+    campaign = create_campaign(
+        conn,
+        coin_id=key.coin_id,
+        name=body.name,
+        price=body.price,
+        face_value=body.face_value,
+        per_resident_limit=body.per_resident_limit,
+        total_units=body.total_units,
+        starts_at=body.starts_at,
+        ends_at=body.ends_at,
+        premium_expires_at=body.premium_expires_at,
+        at=at,
+        verified_only=body.verified_only,
+        created_by=key.id,
+    )
+    return campaign_public(campaign).model_dump()
 
-TOTALS = {Kind.TOPUP: topup_total, Kind.POINTS_GRANT: points_total}
+
+ISSUERS: dict[Kind, Issue] = {
+    Kind.TOPUP: issue_topup,
+    Kind.POINTS_GRANT: issue_points,
+    Kind.PREMIUM_CAMPAIGN: issue_campaign,
+}
+
+TOTALS = {
+    Kind.TOPUP: topup_total,
+    Kind.POINTS_GRANT: points_total,
+    Kind.PREMIUM_CAMPAIGN: campaign_total,
+}
 
 
 def issue_or_hold(

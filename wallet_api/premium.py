@@ -141,7 +141,9 @@ def create_campaign(
     premium_expires_at: datetime,
     at: datetime,
     verified_only: bool = False,
+    created_by: int | None = None,
 ) -> Campaign:
+    """Opens a campaign; ``created_by`` is the key that asked for it (the actor on record)."""
     _check_campaign(
         price=price,
         face_value=face_value,
@@ -156,8 +158,9 @@ def create_campaign(
         text(
             "INSERT INTO premium_campaigns (coin_id, public_id, name, price, face_value,"
             " per_resident_limit, total_units, starts_at, ends_at, premium_expires_at,"
-            " created_at, verified_only) VALUES (:coin, :pid, :name, :price, :face, :limit,"
-            f" :total, :starts, :ends, :expires, :at, :verified_only) RETURNING {CAMPAIGN.sql}"
+            " created_at, verified_only, created_by) VALUES (:coin, :pid, :name, :price, :face,"
+            " :limit, :total, :starts, :ends, :expires, :at, :verified_only, :created_by)"
+            f" RETURNING {CAMPAIGN.sql}"
         ),
         {
             "coin": coin_id,
@@ -172,6 +175,7 @@ def create_campaign(
             "expires": premium_expires_at,
             "at": at,
             "verified_only": verified_only,
+            "created_by": created_by,
         },
     ).one()
     return CAMPAIGN.read(row)

@@ -1,11 +1,15 @@
 """Premium campaigns (プレミアム付商品券) over HTTP: create, reserve, confirm payment."""
 
 from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 
 from kit.auth import CurrentResident, IssuerKey, MunicipalityKey, MunicipalityOrIssuerKey
 from kit.errors import Code
 from kit.idempotency import Db, IdempotentRoute
 from kit.refusal_docs import refusals
+from kit.request_clock import request_clock
+from wallet_api.approvals import Kind
+from wallet_api.issuance import issue_or_hold
 from wallet_api.issuance_schemas import (
     CampaignCreate,
     CampaignPublic,
@@ -18,7 +22,6 @@ from wallet_api.premium import (
     Purchase,
     coin_of_campaign,
     confirm_payment,
-    create_campaign,
     find_campaign,
     reserve,
 )
@@ -52,27 +55,27 @@ def _purchase(purchase: Purchase) -> PurchasePublic:
     "/premium_campaigns",
     status_code=201,
     response_model=CampaignPublic,
-    responses=refusals(Code.CAMPAIGN_INVALID),
+    responses=refusals(Code.CAMPAIGN_INVALID)
+    | {202: {"description": "Premium in all above the approval threshold: pending_approval"}},
 )
 def create_premium_campaign(
     body: CampaignCreate, db: Db, key: MunicipalityKey, request: Request
-) -> CampaignPublic:
-    """The municipality opens a campaign. Refusal: campaign_invalid (422)."""
-    campaign = create_campaign(
+) -> CampaignPublic | JSONResponse:
+    """The municipality opens a campaign. Refusal: campaign_invalid (422).
+
+    When its premium in all ((face_value - price) x total_units) is above the coin's
+    approval_threshold, the answer is 202 ``{"status": "pending_approval",
+    "approval_id"}`` and the campaign opens once another municipality key approves."""
+    status, answer = issue_or_hold(
         db,
-        coin_id=key.coin_id,
-        name=body.name,
-        price=body.price,
-        face_value=body.face_value,
-        per_resident_limit=body.per_resident_limit,
-        total_units=body.total_units,
-        starts_at=body.starts_at,
-        ends_at=body.ends_at,
-        premium_expires_at=body.premium_expires_at,
-        at=request.app.state.clock.now(),
-        verified_only=body.verified_only,
+        kind=Kind.PREMIUM_CAMPAIGN,
+        request=body.model_dump(mode="json"),
+        key=key,
+        at=request_clock(request).now(),
     )
-    return campaign_public(campaign)
+    if status == 202:
+        return JSONResponse(answer, status_code=202)
+    return CampaignPublic.model_validate(answer)
 
 
 @router.get(

@@ -241,3 +241,69 @@ def test_an_unknown_approval_is_not_found(town: Town) -> None:
         town.client.post("/v1/approvals/apr_nope/approve", headers=town.issuer()),
     ):
         assert (answer.status_code, answer.json()["code"]) == (404, "approval_not_found")
+
+
+def campaign(name: str, *, price: int, face_value: int, units: int) -> dict[str, object]:
+    return {
+        "name": name,
+        "price": price,
+        "face_value": face_value,
+        "per_resident_limit": 1,
+        "total_units": units,
+        "starts_at": "2030-12-01T09:00:00+09:00",
+        "ends_at": "2030-12-31T17:00:00+09:00",
+        "premium_expires_at": "2031-06-30T23:59:00+09:00",
+    }
+
+
+def campaign_names(town: Town, headers: dict[str, str]) -> list[str]:
+    listed = town.client.get("/v1/premium_campaigns", headers=headers).json()["data"]
+    return [c["name"] for c in listed]
+
+
+def test_a_campaign_whose_premium_passes_the_threshold_waits_for_a_second_city_key(
+    town: Town,
+) -> None:
+    maker = clerk(town, "municipality", "商工観光課 伊藤")
+    checker = clerk(town, "municipality", "商工観光課長 渡辺")
+    small = town.client.post(
+        "/v1/premium_campaigns",
+        json=campaign("小さな商品券", price=10_000, face_value=12_000, units=150),
+        headers=maker,
+    )
+    assert small.status_code == 201, small.text  # 300,000 of premium: at the threshold
+    asked = town.client.post(
+        "/v1/premium_campaigns",
+        json=campaign("年末商品券", price=10_000, face_value=12_000, units=151),
+        headers=maker,
+    )
+    assert asked.status_code == 202, asked.text
+    assert (asked.json()["kind"], asked.json()["amount"]) == ("premium_campaign", 302_000)
+    assert campaign_names(town, checker) == ["小さな商品券"]
+    own = town.client.post(f"/v1/approvals/{asked.json()['approval_id']}/approve", headers=maker)
+    assert (own.status_code, own.json()["code"]) == (403, "approval_by_maker")
+    bank = town.client.post(
+        f"/v1/approvals/{asked.json()['approval_id']}/approve", headers=town.issuer()
+    )
+    assert bank.status_code in (403, 404)
+    approved = town.client.post(
+        f"/v1/approvals/{asked.json()['approval_id']}/approve", headers=checker
+    )
+    assert approved.json()["status"] == "approved", approved.text
+    assert sorted(campaign_names(town, checker)) == ["小さな商品券", "年末商品券"]
+    # The campaign is on record as the maker's, not the approver's.
+    makers = run_in_transaction(
+        town.engine,
+        lambda c: c.execute(
+            text(
+                "SELECT p.name, k.label FROM premium_campaigns p JOIN api_keys k"
+                " ON k.coin_id = p.coin_id AND k.id = p.created_by WHERE p.coin_id = :coin"
+                " ORDER BY p.id"
+            ),
+            {"coin": town.coin.coin.id},
+        ).all(),
+    )
+    assert [(r.name, r.label) for r in makers] == [
+        ("小さな商品券", "商工観光課 伊藤"),
+        ("年末商品券", "商工観光課 伊藤"),
+    ]

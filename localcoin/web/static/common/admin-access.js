@@ -13,6 +13,13 @@ export function setUpAccess(ctx) {
   const { t } = ctx;
 
   // --- approvals ------------------------------------------------------------------
+  function describe(approval) {
+    const r = approval.request;
+    if (approval.kind === "topup") return `${r.wallet_id} (${r.reference})`;
+    if (approval.kind === "premium_campaign") return t("approvals.campaign", { name: r.name, units: r.total_units });
+    return r.reason;
+  }
+
   async function decide(button, approval, verb) {
     await ctx.busy(button, async () => {
       try {
@@ -51,7 +58,7 @@ export function setUpAccess(ctx) {
           a.id,
           t(`approvals.kind_${a.kind}`),
           ctx.yen(a.amount),
-          a.kind === "topup" ? `${a.request.wallet_id} (${a.request.reference})` : a.request.reason,
+          describe(a),
           a.requested_by,
           "",
         ]),

@@ -179,7 +179,10 @@ export function setUpCity(ctx) {
     await ctx.busy(form.querySelector("button[type=submit]"), async () => {
       try {
         const created = await ctx.call("/v1/premium_campaigns", { method: "POST", body });
-        ctx.say(t("campaigns.done", { name: created.name }));
+        // Above the approval threshold the campaign waits for a second person.
+        ctx.say(created.status === "pending_approval"
+          ? t("campaigns.pending", { name: body.name, id: created.approval_id })
+          : t("campaigns.done", { name: created.name }));
         form.reset();
         await loadCampaigns();
       } catch (error) {
