@@ -117,6 +117,40 @@ def open_account(
     return _ACCOUNT.read(row)
 
 
+def open_accounts(
+    conn: Connection,
+    *,
+    coin_id: int,
+    codes: list[str],
+    account_class: AccountClass,
+    at: datetime,
+    tracks_lots: bool = False,
+) -> list[int]:
+    """Opens many accounts of one class in one statement (an import of many wallets);
+    returns their ids in the order of ``codes``. A code taken already refuses them all."""
+    try:
+        with conn.begin_nested():
+            rows = conn.execute(
+                text(
+                    "INSERT INTO accounts (coin_id, code, class, allow_negative, tracks_lots,"
+                    " balance_slots, created_at) SELECT :coin, code, :cls, false, :lots, 1, :at"
+                    " FROM unnest(CAST(:codes AS text[])) WITH ORDINALITY AS c(code, n)"
+                    " ORDER BY n RETURNING id, code"
+                ),
+                {
+                    "coin": coin_id,
+                    "codes": codes,
+                    "cls": account_class.value,
+                    "lots": tracks_lots,
+                    "at": at,
+                },
+            ).all()
+    except IntegrityError as error:
+        raise LedgerError(Code.ACCOUNT_EXISTS, "an account of these codes exists") from error
+    ids = {row.code: row.id for row in rows}
+    return [ids[code] for code in codes]
+
+
 def get_account(conn: Connection, *, coin_id: int, account_id: int) -> Account:
     row = conn.execute(
         text(f"SELECT {_ACCOUNT.sql} FROM accounts WHERE coin_id = :coin AND id = :id"),

@@ -103,18 +103,6 @@ def sign_up(
     return _enrol(conn, coin=coin, display_name=display_name, pin_hash=hasher.hash(pin), at=at)
 
 
-# Never a valid argon2 hash, so no PIN matches it: a resident brought in from
-# another platform logs in once the counter has set a PIN (pin_reset).
-UNCLAIMED_PIN_HASH = "!unclaimed"
-
-
-def enrol_unclaimed(
-    conn: Connection, *, coin: Coin, display_name: str, at: datetime
-) -> tuple[Resident, Wallet]:
-    """A resident and wallet brought in from another platform, without a PIN yet."""
-    return _enrol(conn, coin=coin, display_name=display_name, pin_hash=UNCLAIMED_PIN_HASH, at=at)
-
-
 def _enrol(
     conn: Connection, *, coin: Coin, display_name: str, pin_hash: str, at: datetime
 ) -> tuple[Resident, Wallet]:

@@ -13,9 +13,11 @@ from typer.testing import CliRunner
 
 from kit.credentials import Role
 from kit.settings import get_settings
+from ledger import entries as ledger_entries
 from ledger.clock import FixedClock
 from ledger.unit_of_work import run_in_transaction
 from ledger.verify import verify_coin
+from localcoin import books_import
 from localcoin.cli import app
 from tests.wallet_api.test_residents_api import Town, new_town
 
@@ -112,8 +114,9 @@ def test_an_export_opens_the_books_once_and_they_verify(
     assert (report["residents"], report["merchants"], report["outstanding"]) == (3, 1, 18_500)
     assert (report["money"], report["premium"], report["points"]) == (10_000, 2_000, 500)
     assert report["merchant_balances"] == 6_000
-    # Two wallets with lots and the merchant: an opening entry each, and the closing one.
-    assert counts(town)[2] - before[2] == 4
+    # Two wallets with lots and the merchant: an opening entry each; the residents'
+    # and the merchants' clearing chunks gathered; the closing one.
+    assert counts(town)[2] - before[2] == 6
     summary = town.client.get(
         "/v1/ledger/summary",
         headers={"Authorization": f"Bearer {town.coin.keys[Role.OPERATOR]}"},
@@ -124,7 +127,7 @@ def test_an_export_opens_the_books_once_and_they_verify(
 
     again_code, again = run(cli, town, path)
     assert (again_code, again["already_imported"]) == (0, True)
-    assert counts(town)[2] - before[2] == 4
+    assert counts(town)[2] - before[2] == 6
 
 
 def test_a_resident_brought_in_logs_in_after_the_counter_sets_a_pin(
@@ -204,3 +207,24 @@ def test_a_record_brought_in_before_is_a_bad_line_in_another_file(
     code, refused = run(cli, town, second)
     assert (code, refused["code"]) == (1, "import_rows_invalid")
     assert [e["detail"] for e in refused["errors"]] == ["this resident was imported before"]
+
+
+def test_entries_past_one_ledger_batch_are_posted_in_several(
+    cli: CliRunner, town: Town, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Merchants' and the closing entries fill batches too (the ledger takes at most
+    BATCH_ENTRIES_MAX at once); a batch of 2 here makes 7 entries span several."""
+    monkeypatch.setattr(books_import, "BATCH_ENTRIES_MAX", 2)
+    monkeypatch.setattr(ledger_entries, "BATCH_ENTRIES_MAX", 2)
+    rows = good_rows(outstanding=18_500 + 700)
+    second_shop = dict(rows[-2]) | {"ref": "shop-2", "name": "みどり鮮魚店", "balance": 700}
+    rows.insert(-1, second_shop)
+    path = tmp_path / "export.csv"
+    path.write_bytes(export(rows))
+    before = counts(town)
+    code, report = run(cli, town, path)
+    assert code == 0, report
+    assert report["entries"] == 7
+    assert counts(town)[2] - before[2] == 7
+    result = run_in_transaction(town.engine, lambda c: verify_coin(c, coin_id=town.coin.coin.id))
+    assert result.ok, result
