@@ -908,3 +908,58 @@ class Code(StrEnum):
         "Service unavailable",
         "The database is briefly away; retry after Retry-After with the same Idempotency-Key.",
     )
+    COIN_WINDING_DOWN = (
+        "coin_winding_down",
+        409,
+        "Coin winding down",
+        "The coin stopped issuing on its wind-down date: no top-ups, points or premium sales.",
+    )
+    COIN_ACCEPTANCE_ENDED = (
+        "coin_acceptance_ended",
+        409,
+        "Coin no longer accepted",
+        "The coin's acceptance ended on its wind-down date; residents claim their refund.",
+    )
+    WINDDOWN_EXISTS = (
+        "winddown_exists",
+        409,
+        "Wind-down announced",
+        "The coin's wind-down is announced already; its dates are in GET /v1/coin/winddown.",
+    )
+    WINDDOWN_INVALID = (
+        "winddown_invalid",
+        422,
+        "Wind-down dates invalid",
+        "Issuance stops before acceptance ends, which is no later than the claims' close,"
+        " at least 60 days after the notice (Payment Services Act, art. 20).",
+    )
+    WINDDOWN_NOT_ANNOUNCED = (
+        "winddown_not_announced",
+        404,
+        "No wind-down",
+        "The coin has no wind-down announced.",
+    )
+    WINDDOWN_CLAIMS_CLOSED = (
+        "winddown_claims_closed",
+        409,
+        "Claims closed",
+        "Refund claims are taken from the notice until the claims' close only.",
+    )
+    WINDDOWN_CLAIMED = (
+        "winddown_claimed",
+        409,
+        "Refund claimed",
+        "This wallet's refund is claimed already.",
+    )
+    NOTHING_TO_REFUND = (
+        "nothing_to_refund",
+        409,
+        "Nothing to refund",
+        "The wallet holds no money or premium: free points are not refunded.",
+    )
+    WINDDOWN_NOT_OVER = (
+        "winddown_not_over",
+        409,
+        "Claims still open",
+        "Unclaimed balances are closed only after the claims' close.",
+    )

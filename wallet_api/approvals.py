@@ -39,11 +39,12 @@ class Kind(StrEnum):
     TOPUP = "topup"
     POINTS_GRANT = "points_grant"
     PREMIUM_CAMPAIGN = "premium_campaign"
+    WINDDOWN = "winddown"
 
     @property
     def role(self) -> Role:
         """The role that asks for, and approves, this kind of issuance."""
-        return Role.ISSUER if self is Kind.TOPUP else Role.MUNICIPALITY
+        return Role.ISSUER if self in (Kind.TOPUP, Kind.WINDDOWN) else Role.MUNICIPALITY
 
 
 class Status(StrEnum):

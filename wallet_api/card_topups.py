@@ -116,6 +116,7 @@ def start_card_topup(
     at: datetime,
 ) -> CardTopup:
     """Records the top-up and creates its PaymentIntent; nothing is credited yet."""
+    rules.check_issuing(at)
     balance = get_balance(conn, coin_id=rules.coin_id, account_id=wallet.account_id)
     cap = rules.balance_cap(wallet.tier)
     if balance.posted + amount > cap:

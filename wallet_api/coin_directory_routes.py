@@ -30,6 +30,8 @@ from wallet_api.issuance_schemas import CampaignDirectory, campaign_public
 from wallet_api.resident_coins import resident_coin
 from wallet_api.residents import wallet_of
 from wallet_api.schemas import CoinDirectory, CoinListing
+from wallet_api.winddown import public_notices
+from wallet_api.winddown_schemas import WinddownNotice
 
 router = APIRouter(route_class=IdempotentRoute, tags=["residents"])
 
@@ -46,7 +48,16 @@ def list_coins(
 ) -> CoinDirectory:
     """The coins on this deployment, by code."""
     coins, has_more = coins_page(db, limit=limit, starting_after=starting_after)
-    listed = [CoinListing(code=c.code, name=c.name, issuer_name=c.issuer_name) for c in coins]
+    notices = public_notices(db, coin_ids=[c.id for c in coins])
+    listed = [
+        CoinListing(
+            code=c.code,
+            name=c.name,
+            issuer_name=c.issuer_name,
+            winddown=None if c.id not in notices else WinddownNotice(**notices[c.id]),
+        )
+        for c in coins
+    ]
     return CoinDirectory(data=listed, has_more=has_more)
 
 

@@ -29,6 +29,7 @@ from wallet_api.residents import find_wallet
 from wallet_api.rules import get_rules
 from wallet_api.schemas import TopupCreate, TopupPublic
 from wallet_api.topups import Channel, record_topup
+from wallet_api.winddown import announce
 
 
 def topup_total(request: dict[str, Any]) -> int:
@@ -107,6 +108,7 @@ def issue_campaign(
     conn: Connection, request: dict[str, Any], key: ApiKey, at: datetime
 ) -> dict[str, Any]:
     body = CampaignCreate.model_validate(request)
+    get_rules(conn, coin_id=key.coin_id).check_issuing(at)
     campaign = create_campaign(
         conn,
         coin_id=key.coin_id,
@@ -125,10 +127,18 @@ def issue_campaign(
     return campaign_public(campaign).model_dump()
 
 
+def issue_winddown(
+    conn: Connection, request: dict[str, Any], key: ApiKey, at: datetime
+) -> dict[str, Any]:
+    """A coin's wind-down, once approved: the approval is the public notice."""
+    return announce(conn, request, key, at).as_json()
+
+
 ISSUERS: dict[Kind, Issue] = {
     Kind.TOPUP: issue_topup,
     Kind.POINTS_GRANT: issue_points,
     Kind.PREMIUM_CAMPAIGN: issue_campaign,
+    Kind.WINDDOWN: issue_winddown,
 }
 
 TOTALS = {

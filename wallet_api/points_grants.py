@@ -74,6 +74,7 @@ def grant_points(
     at: datetime,
 ) -> PointsGrant:
     _check_request(rules, wallet_public_ids, amount=amount, expires_at=expires_at, at=at)
+    rules.check_issuing(at)
     wallets = _wallets(conn, rules.coin_id, wallet_public_ids)
     funding = standard_account(conn, coin_id=rules.coin_id, code=Standard.RECEIVABLE_MUNICIPALITY)
     grant = PointsGrant(

@@ -314,6 +314,7 @@ def reserve(
     for verified residents, ``identity_key`` keys the hash of the wallet's identity
     check that its limit is counted by."""
     assert campaign.coin_id == wallet.coin_id == rules.coin_id
+    rules.check_issuing(at)
     release_overdue(conn, campaign=campaign, at=at)
     if not campaign.starts_at <= at < campaign.ends_at:
         raise Problem(

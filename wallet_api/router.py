@@ -21,6 +21,7 @@ from wallet_api import (
     rules_routes,
     transfer_routes,
     wallet_routes,
+    winddown_routes,
 )
 
 router = APIRouter(prefix="/v1")
@@ -41,5 +42,6 @@ for module_router in (
     card_topup_routes.webhook_router,
     coin_directory_routes.router,
     approval_routes.router,
+    winddown_routes.router,
 ):
     router.include_router(module_router)

@@ -1,10 +1,13 @@
 """A coin's rules: balance caps by tier, the largest payment, the daily top-up limit."""
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import Connection, text
 
+from kit.errors import Code
+from kit.problems import Problem
 from ledger.records import RecordColumns
 
 
@@ -39,6 +42,9 @@ class CoinRules:
     cashout_min, btob_min: the smallest cash-out and merchant-to-merchant transfer.
     fee_min: the least fee a cash-out or BtoB transfer pays (0: none).
     pending_payouts_max: cash-outs one merchant may have waiting for a batch.
+    issuance_ends_at, acceptance_ends_at: a wind-down's dates (wallet_api/winddown.py):
+        no top-ups, points or premium sales from the first, no payments or transfers
+        from the second; None while the coin is not winding down.
     """
 
     coin_id: int
@@ -57,6 +63,25 @@ class CoinRules:
     btob_min: int = 100
     fee_min: int = 0
     pending_payouts_max: int = 20
+    issuance_ends_at: datetime | None = None
+    acceptance_ends_at: datetime | None = None
+
+    def check_issuing(self, at: datetime) -> None:
+        """Refuses new coin (top-ups, points, premium) once a wind-down stopped issuance."""
+        if self.issuance_ends_at is not None and at >= self.issuance_ends_at:
+            raise Problem(
+                Code.COIN_WINDING_DOWN,
+                f"the coin stopped issuing at {self.issuance_ends_at.isoformat()}",
+            )
+
+    def check_accepting(self, at: datetime) -> None:
+        """Refuses payments and transfers once a wind-down ended acceptance."""
+        if self.acceptance_ends_at is not None and at >= self.acceptance_ends_at:
+            raise Problem(
+                Code.COIN_ACCEPTANCE_ENDED,
+                f"the coin is no longer accepted since {self.acceptance_ends_at.isoformat()};"
+                " claim the refund in the wallet or at the counter",
+            )
 
     def balance_cap(self, tier: Tier) -> int:
         return self.verified_balance_cap if tier is Tier.VERIFIED else self.basic_balance_cap

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field, model_validator
 from kit.request_body import RequestBody
 from ledger.limits import AMOUNT_MAX
 from wallet_api.payment_tokens import TOKEN_CHARS, TOKEN_TTL_S
+from wallet_api.winddown_schemas import WinddownNotice
 
 
 class ResidentCreate(RequestBody):
@@ -122,6 +123,10 @@ class CoinListing(BaseModel):
     code: str = Field(description="The coin's code, as sign-up takes it.")
     name: str = Field(description="The name residents see (みどり市コイン).")
     issuer_name: str = Field(description="The financial institution that issues it.")
+    winddown: WinddownNotice | None = Field(
+        default=None,
+        description="The public notice of the coin's wind-down (払戻し), if one is announced.",
+    )
 
 
 class CoinDirectory(BaseModel):

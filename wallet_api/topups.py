@@ -82,6 +82,7 @@ def record_topup(
     """
     if not 0 < amount <= AMOUNT_MAX:
         raise Problem(Code.AMOUNT_INVALID, f"a top-up is 1 to {AMOUNT_MAX} yen")
+    rules.check_issuing(at)
     if institution_bank_code is not None:
         _check_institution(conn, rules.coin_id, institution_bank_code)
     reserve = standard_account(conn, coin_id=rules.coin_id, code=Standard.RESERVE_BANK)

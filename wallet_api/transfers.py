@@ -69,6 +69,7 @@ def send_money(
 ) -> Transfer:
     """Moves ``amount`` of the sender's money to another resident's wallet in the same coin."""
     assert sender.coin_id == rules.coin_id, "the rules are the sender's coin's"
+    rules.check_accepting(at)
     if not 0 < amount <= rules.payment_max:
         raise Problem(
             Code.LIMIT_EXCEEDED,

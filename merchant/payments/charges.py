@@ -111,7 +111,9 @@ class Charge:
 _CHARGE = RecordColumns(Charge, source=Source)
 
 
-def check_amount(rules: CoinRules, amount: int) -> None:
+def check_amount(rules: CoinRules, amount: int, at: datetime) -> None:
+    """A payment's amount within the coin's limit, while the coin is still accepted."""
+    rules.check_accepting(at)
     if type(amount) is not int or amount <= 0:
         raise Problem(Code.AMOUNT_INVALID, "a payment is a positive integer")
     if amount > rules.payment_max:
@@ -157,7 +159,7 @@ def record_charge(
     statement), so the fee rate and the due lots are not read again.
     """
     assert wallet.coin_id == merchant.coin_id == rules.coin_id, "one coin"
-    check_amount(rules, amount)
+    check_amount(rules, amount, at)
     require_active(merchant)
     if known is None or known.lots_due:
         expire_due_lots_of(conn, coin_id=rules.coin_id, account_id=wallet.account_id, at=at)

@@ -213,7 +213,7 @@ def create_intent(
     terminal_id: int | None = None,
 ) -> PaymentIntent:
     """A new unpaid intent with its dynamic QR; ``payment_intent.created`` in the outbox."""
-    check_amount(rules, amount)
+    check_amount(rules, amount, at)
     require_active(merchant)
     deadline = at + EXPIRES_IN_DEFAULT if expires_at is None else expires_at
     if not (at < deadline <= at + EXPIRES_IN_MAX):

@@ -72,7 +72,7 @@ def preview_qr(
         amount, reference, description = intent.amount, intent.reference, intent.description
         intent_id, expires_at = intent.public_id, intent.expires_at
     elif amount is not None:
-        check_amount(rules, amount)
+        check_amount(rules, amount, at)
     return PaymentPreview(
         merchant_id=merchant.public_id,
         merchant_name=merchant.name,

@@ -245,7 +245,7 @@ def _hold_for(
 ) -> PaymentIntent:
     """Reserves a manual intent's amount on the wallet until its capture deadline."""
     rules, merchant, wallet = known.rules, known.merchant, known.wallet
-    check_amount(rules, intent.amount)
+    check_amount(rules, intent.amount, at)
     require_active(merchant)
     # Lots past their date must not count towards what the hold reserves.
     if known.lots_due:

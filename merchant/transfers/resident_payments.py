@@ -105,6 +105,7 @@ def pay_resident(
             "this coin does not let merchants pay residents",
         )
     rules = get_rules(conn, coin_id=merchant.coin_id)
+    rules.check_accepting(at)
     if amount > rules.payment_max:
         raise Problem(
             Code.LIMIT_EXCEEDED,

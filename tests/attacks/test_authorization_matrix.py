@@ -38,6 +38,15 @@ BODIES: dict[tuple[str, str], dict[str, object]] = {
         "checked_with": "my_number_card",
     },
     ("POST", "/v1/cards/{card_id}/block"): {"reason": "lost"},
+    ("POST", "/v1/residents/{resident_id}/winddown_claims"): {
+        "bank_account": {
+            "bank_code": "0001",
+            "branch_code": "001",
+            "account_type": "ordinary",
+            "account_number": "1234567",
+            "holder_kana": "ﾔﾏﾀﾞ ﾊﾅｺ",
+        }
+    },
     ("POST", "/v1/premium_purchases/{purchase_id}/confirm"): {
         "channel": "counter",
         "reference": "R-1",

@@ -34,10 +34,12 @@ def all_coins(town: Town) -> list[dict[str, str]]:
 
 def test_anyone_lists_the_coins_with_their_names_and_issuers(town: Town) -> None:
     coins = all_coins(town)
-    assert {"code": town.code, "name": "テスト町コイン", "issuer_name": "テスト信金"} in coins
+    listed = {"code": town.code, "name": "テスト町コイン", "issuer_name": "テスト信金"}
+    assert listed | {"winddown": None} in coins
     codes = [c["code"] for c in coins]
     assert codes == sorted(codes) and len(set(codes)) == len(codes)
-    assert all(set(c) == {"code", "name", "issuer_name"} for c in coins)  # nothing from the books
+    # Nothing from the books: the wind-down notice is public by law (公告) when there is one.
+    assert all(set(c) == {"code", "name", "issuer_name", "winddown"} for c in coins)
 
 
 def test_the_coin_list_pages_by_code(town: Town, engine: Engine, clock: FixedClock) -> None:

@@ -17,6 +17,10 @@ export function setUpAccess(ctx) {
     const r = approval.request;
     if (approval.kind === "topup") return `${r.wallet_id} (${r.reference})`;
     if (approval.kind === "premium_campaign") return t("approvals.campaign", { name: r.name, units: r.total_units });
+    if (approval.kind === "winddown") {
+      const day = (at) => ctx.i18n.dateTime(at);
+      return t("approvals.winddown", { issuance: day(r.issuance_ends_at), acceptance: day(r.acceptance_ends_at), claims: day(r.claims_close_at) });
+    }
     return r.reason;
   }
 
