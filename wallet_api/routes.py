@@ -51,6 +51,8 @@ from wallet_api.schemas import (
 )
 from wallet_api.sessions import change_pin, reset_pin
 from wallet_api.signup_limit import client_address, limit_signups
+from wallet_api.winddown import public_notices
+from wallet_api.winddown_schemas import WinddownNotice
 
 router = APIRouter(route_class=IdempotentRoute, tags=["residents"])
 auth_router = APIRouter(tags=["residents"])
@@ -170,7 +172,12 @@ def get_wallet(
             held=balance.held,
         ),
         lots=[Lot.model_validate(lot) for lot in balance.expiring()],
+        winddown=_notice(public_notices(db, coin_ids=[the_coin.id]).get(the_coin.id)),
     )
+
+
+def _notice(notice: dict[str, str] | None) -> WinddownNotice | None:
+    return None if notice is None else WinddownNotice(**notice)
 
 
 @router.post(

@@ -81,6 +81,9 @@ class WalletPublic(BaseModel):
     tier: Literal["basic", "verified"]
     balance: Balance
     lots: list[Lot] = Field(description="Each part of the balance, in the order payments spend it.")
+    winddown: WinddownNotice | None = Field(
+        default=None, description="The coin's wind-down notice (払戻し), if one is announced."
+    )
 
 
 class VerificationCreate(RequestBody):

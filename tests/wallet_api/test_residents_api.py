@@ -95,6 +95,7 @@ def test_sign_up_gives_a_resident_and_an_empty_basic_wallet(town: Town) -> None:
         "tier": "basic",
         "balance": {"total": 0, "available": 0, "money": 0, "premium": 0, "points": 0, "held": 0},
         "lots": [],
+        "winddown": None,
     }
 
 

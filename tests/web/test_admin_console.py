@@ -45,6 +45,8 @@ THRESHOLD = "しきい値（これを超える発行は別の担当者の承認�
 DAILY_MAX = "1つのキーが1日に発行できる上限（円）"  # noqa: RUF001
 POINTS_BUDGET = "ポイント予算（円・未設定なら空欄）"  # noqa: RUF001
 CASHOUT_MIN = "換金の最低額（円）"  # noqa: RUF001
+WINDDOWN_MENU = "発行の終了（払戻し）"  # noqa: RUF001
+WINDDOWN_ASK = "発行の終了を申請（別の担当者の承認が必要）"  # noqa: RUF001
 _refs = itertools.count(1)
 APPROVE = re.compile(r"^承認 apr_")
 PIN = "1357"
@@ -443,6 +445,7 @@ def test_operator_sees_the_bank_and_city_screens_its_key_may_use(
             "手数料配分",
             "未使用残高",
             "カード入金の対応",
+            WINDDOWN_MENU,
             "KPI ダッシュボード",
             "承認待ち",
             "API キー",
@@ -597,3 +600,45 @@ def test_the_bank_sees_card_top_ups_that_need_it(web_town: WebTown, desk: Page) 
     expect(table).to_contain_text(payer["wallet_id"])
     expect(table).to_contain_text("カードへの返金が必要")
     assert axe_violations(desk) == []
+
+
+def test_the_bank_winds_the_coin_down_and_takes_a_claim_at_the_counter(
+    web_town: WebTown, desk: Page
+) -> None:
+    resident = _resident(web_town, "窓口で払戻し")
+    _top_up(web_town, resident["wallet_id"], 4_500)
+    _log_in(desk, web_town, Role.ISSUER)
+    desk.get_by_role("button", name=WINDDOWN_MENU).click()
+    desk.get_by_label("発行の終了日").fill("2030-04-01")
+    desk.get_by_label("利用の終了日").fill("2030-05-01")
+    desk.get_by_label("払戻しの申出期限").fill("2030-07-31")
+    desk.get_by_role("button", name=WINDDOWN_ASK).click()
+    expect(desk.locator("#status")).to_contain_text("承認待ち")
+    # The branch manager approves with a key of their own: that is the notice.
+    made = web_town.api.post(
+        "/v1/api_keys",
+        json={"role": "issuer", "label": "支店長"},
+        headers=web_town.as_role(Role.ISSUER),
+    )
+    manager = {"Authorization": f"Bearer {made.json()['key']}"}
+    (pending,) = web_town.api.get("/v1/approvals?status=pending", headers=manager).json()["data"]
+    assert pending["kind"] == "winddown"
+    approved = web_town.api.post(f"/v1/approvals/{pending['id']}/approve", headers=manager)
+    assert approved.json()["status"] == "approved", approved.text
+    desk.get_by_role("button", name="承認待ち").click()
+    desk.get_by_role("button", name=WINDDOWN_MENU).click()
+    figures = desk.locator("#winddown-figures")
+    expect(figures).to_contain_text("2030/07/31 23:59")
+    expect(figures).to_contain_text("4,500")
+    screen = desk.locator("#view-winddown")
+    screen.get_by_label("利用者 ID").fill(resident["resident_id"])
+    screen.get_by_label("金融機関コード（4桁）").fill("0001")  # noqa: RUF001
+    screen.get_by_label("支店コード（3桁）").fill("001")  # noqa: RUF001
+    screen.get_by_label("普通預金の口座番号（7桁まで）").fill("1234567")  # noqa: RUF001
+    screen.get_by_label("口座名義（カナ）").fill("マドグチ ハライモドシ")  # noqa: RUF001
+    desk.get_by_role("button", name="払戻しの申出を受け付ける").click()
+    expect(desk.locator("#status")).to_contain_text("払戻しを受け付けました")
+    expect(figures).to_contain_text("1件（うち窓口 1件）")  # noqa: RUF001
+    assert axe_violations(desk) == []
+    screenshot(desk, "admin-winddown")
+    assert _balance(web_town, resident)["money"] == 0

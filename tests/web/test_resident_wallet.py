@@ -352,3 +352,53 @@ def test_logging_in_again_on_the_same_phone_ends_its_earlier_session(
     ended = web_town.api.get("/v1/wallet", headers={"Authorization": f"Bearer {earlier}"})
     live = web_town.api.get("/v1/wallet", headers={"Authorization": f"Bearer {later}"})
     assert (ended.status_code, live.status_code) == (401, 200)
+
+
+def test_a_resident_reads_the_wind_down_notice_and_claims_the_refund(
+    web_town: WebTown, phone: Page
+) -> None:
+    resident = sign_up(web_town)
+    top_up(web_town, resident.wallet_id, 2_800)
+    now = datetime.now(UTC)
+    asked = web_town.api.post(
+        "/v1/coin/winddown",
+        json={
+            "issuance_ends_at": (now + timedelta(days=10)).isoformat(),
+            "acceptance_ends_at": (now + timedelta(days=30)).isoformat(),
+            "claims_close_at": (now + timedelta(days=100)).isoformat(),
+        },
+        headers=web_town.as_role(Role.ISSUER),
+    )
+    assert asked.status_code == 202, asked.text
+    second = post(
+        web_town,
+        "/v1/api_keys",
+        {"role": "issuer", "label": "支店長"},
+        web_town.as_role(Role.ISSUER),
+    )
+    post(
+        web_town,
+        f"/v1/approvals/{asked.json()['approval_id']}/approve",
+        {},
+        {"Authorization": f"Bearer {second['key']}"},
+    )
+    log_in(phone, web_town, resident)
+    expect_home(phone, "2,800")
+    expect(phone.locator("#winddown-notice")).to_contain_text("このコインは発行を終えます")
+    phone.get_by_role("button", name="払戻しを申し出る").click()
+    here(phone).get_by_label("金融機関コード（4けた）").fill("0001")  # noqa: RUF001
+    here(phone).get_by_label("支店コード（3けた）").fill("001")  # noqa: RUF001
+    here(phone).get_by_label("普通預金の口座番号（7けたまで）").fill("7654321")  # noqa: RUF001
+    here(phone).get_by_label("口座の名義（カタカナ）").fill("ヤマダ ハナコ")  # noqa: RUF001
+    assert axe_violations(phone) == []
+    screenshot(phone, "resident-refund")
+    here(phone).get_by_role("button", name="払戻しを申し出る").click()
+    expect(phone.locator("#refund-status")).to_contain_text("2,800コインの払戻しを受け付けました")
+    assert balance(web_town, resident)["money"] == 0
+    # Once only: a second claim says so in plain words with its code.
+    here(phone).get_by_label("金融機関コード（4けた）").fill("0001")  # noqa: RUF001
+    here(phone).get_by_label("支店コード（3けた）").fill("001")  # noqa: RUF001
+    here(phone).get_by_label("普通預金の口座番号（7けたまで）").fill("7654321")  # noqa: RUF001
+    here(phone).get_by_label("口座の名義（カタカナ）").fill("ヤマダ ハナコ")  # noqa: RUF001
+    here(phone).get_by_role("button", name="払戻しを申し出る").click()
+    expect(phone.get_by_role("alert")).to_contain_text("winddown_claimed")

@@ -284,6 +284,11 @@ function fillHome() {
     list.append(li);
   }
   $("lots").hidden = list.children.length === 0;
+  const notice = w.winddown;
+  $("winddown-notice").hidden = !notice;
+  if (notice) {
+    $("winddown-text").textContent = t("home.winddown", { acceptance: i18n.date(notice.acceptance_ends_at), claims: i18n.date(notice.claims_close_at) });
+  }
 }
 
 async function enterHome() {
@@ -597,6 +602,31 @@ async function submitTopup(event) {
   });
 }
 
+// ---- the coin's wind-down: claiming the refund ----
+
+async function submitRefund(event) {
+  event.preventDefault();
+  clearMessages();
+  const bank_account = {
+    bank_code: $("refund-bank").value.trim(),
+    branch_code: $("refund-branch").value.trim(),
+    account_type: "ordinary",
+    account_number: $("refund-number").value.trim(),
+    holder_kana: $("refund-holder").value.trim(),
+  };
+  await busy($("refund-form").querySelector("button"), async () => {
+    try {
+      const claim = await api("/v1/wallet/winddown_claims", authed({ method: "POST", body: { bank_account } }));
+      $("refund-status").textContent = t("refund.done", { amount: i18n.coin(claim.amount) });
+      $("refund-status").hidden = false;
+      $("refund-form").reset();
+    } catch (err) {
+      $("refund-status").hidden = true;
+      fail(err);
+    }
+  });
+}
+
 // ---- premium campaigns and points ----
 
 function campaignItem(c) {
@@ -732,6 +762,7 @@ function boot() {
   $("history-more").addEventListener("click", () => loadHistory(true));
   $("send-form").addEventListener("submit", submitSend);
   $("topup-form").addEventListener("submit", submitTopup);
+  $("refund-form").addEventListener("submit", submitRefund);
   $("myqr-refresh").addEventListener("click", () => {
     if (state.qr) state.qr.until = 0;
     tickQr();
