@@ -459,7 +459,7 @@ export const MESSAGES = {
     "winddown.number": "Ordinary account number (up to 7 digits)",
     "winddown.holder": "Account holder (kana)",
     "winddown.claim": "Take the claim",
-    "winddown.claimed": "Claim of {amount} taken ({points} of points are not refunded).",
+    "winddown.claimed": "Claim of {amount} taken ({points} points are not refunded).",
     "winddown.close": "After the claims close: close the unclaimed balances",
     "winddown.closed": "Closed {total} of unclaimed balances.",
     "nav.rules": "Issuance and cash-out limits",

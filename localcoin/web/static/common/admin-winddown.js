@@ -76,7 +76,7 @@ export function setUpWinddown(ctx) {
     await ctx.busy(form.querySelector("button[type=submit]"), async () => {
       try {
         const claim = await ctx.call(`/v1/residents/${encodeURIComponent(resident)}/winddown_claims`, { method: "POST", body });
-        ctx.say(t("winddown.claimed", { amount: ctx.yen(claim.amount), points: ctx.yen(claim.points_not_refunded) }));
+        ctx.say(t("winddown.claimed", { amount: ctx.yen(claim.amount), points: ctx.i18n.coin(claim.points_not_refunded) }));
         form.reset();
         await load();
       } catch (error) {
