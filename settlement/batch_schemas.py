@@ -169,7 +169,7 @@ def batch_public(
 
 
 class FiguresPublic(BaseModel):
-    count: int
+    count: int | None = Field(description="Payouts; null for the file, which counts transfers.")
     amount: int | None = Field(
         description="Coin taken from merchants; null where the source has none."
     )
@@ -177,6 +177,10 @@ class FiguresPublic(BaseModel):
     net: int = Field(description="Yen to transfer (payable:payout).")
     paid: int | None = Field(description="Net yen paid, once confirmed.")
     returned: int | None = Field(description="Net yen returned, once confirmed.")
+    records: int | None = Field(
+        default=None,
+        description="Transfers: one per merchant paid (the batch's merchants, the file's records).",
+    )
 
 
 class DifferencePublic(BaseModel):

@@ -12,7 +12,8 @@ disagreement is listed (never netted away, never hidden):
   by the batch named in their metadata, through the postings index of
   payable:payout at the instant the batch closed (or was confirmed).
 - ``file``: the Zengin file as it would be written now, read back: its
-  trailer's count and total (net yen).
+  trailer's record count (one transfer per merchant paid, against the batch's
+  merchants) and total (net yen).
 
 Per payout, its close entry must move its own net to payable:payout and its
 fee to revenue:fees, and name it.
@@ -36,14 +37,19 @@ from settlement.batches import CLOSE_ENTRY_KIND, Batch, BatchStatus
 
 @dataclass(frozen=True, slots=True)
 class Figures:
-    """Counts and coin (= yen) totals of one source; None where it has none."""
+    """Counts and coin (= yen) totals of one source; None where it has none.
 
-    count: int
+    count: payouts; records: transfers (one per merchant paid), for the batch
+    and its file.
+    """
+
+    count: int | None
     amount: int | None
     fee: int | None
     net: int
     paid: int | None = None
     returned: int | None = None
+    records: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +98,7 @@ def reconcile_batch(conn: Connection, *, batch: Batch) -> Reconciliation:
             batch.net_total,
             batch.paid_total if confirmed else None,
             batch.returned_total if confirmed else None,
+            _merchants_paid(conn, batch),
         ),
         "payouts": _payout_figures(conn, batch, confirmed),
         "ledger": _ledger_figures(conn, batch, payable, fees),
@@ -164,6 +171,18 @@ def _ledger_figures(conn: Connection, batch: Batch, payable: int, fees: int) -> 
     )
 
 
+def _merchants_paid(conn: Connection, batch: Batch) -> int:
+    """The merchants the batch pays: the file's records, one transfer each."""
+    merchants: int = conn.execute(
+        text(
+            "SELECT count(DISTINCT merchant_id) FROM payouts WHERE coin_id = :coin"
+            " AND batch_id = :batch AND status IN ('in_batch', 'paid', 'returned')"
+        ),
+        {"coin": batch.coin_id, "batch": batch.id},
+    ).scalar_one()
+    return merchants
+
+
 def _file_figures(conn: Connection, batch: Batch) -> Figures | None:
     """The file's trailer as written now; None when no file can be written."""
     try:
@@ -171,7 +190,7 @@ def _file_figures(conn: Connection, batch: Batch) -> Figures | None:
     except Problem:
         return None
     read = read_transfer_file(data)
-    return Figures(read.count, None, None, read.total_yen)
+    return Figures(None, None, None, read.total_yen, records=read.count)
 
 
 def _compare(batch: Batch, figures: dict[str, Figures | None]) -> list[Difference]:
@@ -184,7 +203,7 @@ def _compare(batch: Batch, figures: dict[str, Figures | None]) -> list[Differenc
             if source == "file" and expected.count:
                 differences.append(Difference("file.count", expected.count, 0, batch.public_id))
             continue
-        for name in ("count", "amount", "fee", "net", "paid", "returned"):
+        for name in ("count", "amount", "fee", "net", "paid", "returned", "records"):
             want, got = getattr(expected, name), getattr(found, name)
             if want is not None and got is not None and want != got:
                 differences.append(Difference(f"{source}.{name}", want, got, batch.public_id))
