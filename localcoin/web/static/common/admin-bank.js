@@ -304,7 +304,7 @@ function verdict(t, balanced) {
 function reconTable(t, figures, balanced) {
   const rows = Object.entries(figures).map(([source, f]) => {
     const name = t(`recon.source.${source}`);
-    return f ? [name, f.count, f.net, f.paid, f.returned] : [name, null, null, null, null];
+    return f ? [name, f.count, f.records, f.net, f.paid, f.returned] : [name, null, null, null, null, null];
   });
   const wrap = document.createElement("div");
   wrap.append(
@@ -314,6 +314,7 @@ function reconTable(t, figures, balanced) {
       columns: [
         { label: t("recon.source") },
         { label: t("col.count"), numeric: true },
+        { label: t("recon.records"), numeric: true },
         { label: t("col.net"), numeric: true },
         { label: t("batches.paid"), numeric: true },
         { label: t("batches.returned"), numeric: true },
