@@ -256,6 +256,12 @@ class Code(StrEnum):
         "Bad period",
         "A period runs from a date to the same or a later one, within the days the detail names.",
     )
+    PERIOD_TOO_SHORT = (
+        "period_too_short",
+        422,
+        "Period too short",
+        "Open data covers a week or more: a shorter period could single out a person.",
+    )
     BASE_DATE_INVALID = (
         "base_date_invalid",
         422,

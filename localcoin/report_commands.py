@@ -21,7 +21,7 @@ from ledger.unit_of_work import run_in_transaction
 from localcoin.command_io import emit, fail, open_engine, progress, system_clock
 from settlement.fee_statement import fee_statement, parse_month
 from settlement.kpi import kpi
-from settlement.open_data import kpi_csv
+from settlement.open_data import check_open_period, kpi_csv
 from settlement.report_schemas import FeeStatementPublic, KpiPublic, UnusedBalancePublic
 from settlement.unused_balance import unused_balance
 
@@ -116,6 +116,7 @@ def report_kpi(
         figures = kpi(conn, coin_id=found.id, date_from=first, date_to=last)
         advance()
         if csv is not None:
+            check_open_period(first, last)
             csv.write_text(kpi_csv(figures), encoding="utf-8")
         advance()
         result = KpiPublic.of(found.code, figures).model_dump(by_alias=True)

@@ -61,11 +61,13 @@ class CategoryPayments:
     category: the merchants' category (``food``, ``retail``, …).
     count: payments made to merchants of it.
     amount: coin paid to them, gross of refunds.
+    residents: distinct wallets that paid them (open data hides small cells).
     """
 
     category: str
     count: int
     amount: int
+    residents: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -198,7 +200,10 @@ def _topups(conn: Connection, coin_id: int, date_from: date, date_to: date) -> t
 
 # Per category of merchant (m), its charges (c).
 _CATEGORY_PAYMENTS = RecordColumns(
-    CategoryPayments, count=Column("count(*)"), amount=Column("sum(c.amount)::bigint")
+    CategoryPayments,
+    count=Column("count(*)"),
+    amount=Column("sum(c.amount)::bigint"),
+    residents=Column("count(DISTINCT c.wallet_id)"),
 )
 
 

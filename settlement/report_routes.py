@@ -33,7 +33,7 @@ from settlement.fee_sharing import Share, get_rule, set_rule
 from settlement.fee_statement import fee_statement, parse_month
 from settlement.institutions import add_institution, list_institutions, net_positions
 from settlement.kpi import kpi
-from settlement.open_data import kpi_csv
+from settlement.open_data import check_open_period, kpi_csv
 from settlement.report_schemas import (
     FeeSharingPublic,
     FeeSharingSet,
@@ -124,12 +124,14 @@ def get_kpi(db: Db, key: InstitutionKey, date_from: FromDate, date_to: ToDate) -
     response_class=Response,
     responses={
         200: {"content": {"text/csv": {}}, "description": "The KPI as open-data CSV."},
-        **refusals(Code.PERIOD_INVALID),
+        **refusals(Code.PERIOD_INVALID, Code.PERIOD_TOO_SHORT),
     },
 )
 def get_kpi_csv(db: Db, key: InstitutionKey, date_from: FromDate, date_to: ToDate) -> Response:
-    """The same figures as open data: aggregated, no personal data (settlement/open_data.py)."""
+    """The same figures as open data: aggregated, small cells hidden, a week or more
+    (settlement/open_data.py)."""
     figures = kpi(db, coin_id=key.coin_id, date_from=date_from, date_to=date_to)
+    check_open_period(date_from, date_to)
     filename = f"kpi_{get_coin(db, key.coin_id).code}_{date_from}_{date_to}.csv"
     return Response(
         kpi_csv(figures).encode(),

@@ -102,21 +102,24 @@ def test_kpi_writes_the_open_data_csv(cli: CliRunner, town: Town, tmp_path: Path
         "--coin",
         town.code,
         "--from",
-        "2026-09-29",
+        "2026-09-25",
         "--to",
         "2026-10-01",
         "--csv",
         str(target),
     )
     assert exit_code == 0, out
-    assert (out["from"], out["payments_count"], out["cashout_amount"]) == ("2026-09-29", 1, 6_000)
+    assert (out["from"], out["payments_count"], out["cashout_amount"]) == ("2026-09-25", 1, 6_000)
     assert out["csv"] == str(target)
     text = target.read_text(encoding="utf-8-sig")
     assert text.startswith("metric,date,category,value")
-    assert "payments_amount,,food,6000" in text
+    assert "payments_amount,,food,x" in text  # one resident paid: a small cell, hidden
     assert "wal_" not in text and "mer_" not in text
     assert "writing the CSV" in progress
     refused = run(
         cli, "report", "kpi", "--coin", town.code, "--from", "2026-10-02", "--to", "2026-10-01"
     )
     assert (refused[0], refused[1]["code"]) == (1, "period_invalid")
+    short = run(cli, "report", "kpi", "--coin", town.code, "--from", "2026-09-29", "--to",
+                "2026-10-01", "--csv", str(tmp_path / "short.csv"))  # fmt: skip
+    assert (short[0], short[1]["code"]) == (1, "period_too_short")

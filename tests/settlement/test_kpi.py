@@ -2,12 +2,15 @@
 
 import csv
 import io
+from datetime import date
 
 import pytest
 from sqlalchemy import Engine
 
 from kit.credentials import Role
 from ledger.clock import FixedClock
+from settlement.kpi import CategoryPayments, Kpi
+from settlement.open_data import kpi_rows
 from tests.merchant.shops import Shop, funded_resident, open_shop
 from tests.settlement.report_books import (
     btob,
@@ -22,6 +25,7 @@ from tests.wallet_api.test_points_api import grant
 from tests.wallet_api.test_residents_api import Town, new_town
 
 PERIOD = {"from": "2027-02-01", "to": "2027-02-03"}
+WEEK = {"from": "2027-02-01", "to": "2027-02-07"}  # open data covers a week or more
 
 
 @pytest.fixture
@@ -111,7 +115,7 @@ def test_the_csv_is_aggregated_and_names_no_person_shop_or_wallet(
     town, _, _, personal = busy_town
 
     response = town.client.get(
-        "/v1/reports/kpi.csv", params=PERIOD, headers=key(town, Role.MUNICIPALITY)
+        "/v1/reports/kpi.csv", params=WEEK, headers=key(town, Role.MUNICIPALITY)
     )
 
     assert response.status_code == 200, response.text
@@ -124,10 +128,77 @@ def test_the_csv_is_aggregated_and_names_no_person_shop_or_wallet(
     rows = list(csv.DictReader(io.StringIO(body)))
     assert list(rows[0]) == ["metric", "date", "category", "value"]
     figures = {(r["metric"], r["date"], r["category"]): r["value"] for r in rows}
-    assert figures[("payments_amount", "", "retail")] == "6000"
+    # One resident paid each category, two in all: cells that small are hidden.
+    assert figures[("payments_amount", "", "retail")] == "x"
+    assert figures[("payments_count", "", "food")] == "x"
+    assert figures[("active_residents", "", "")] == "x"
     assert figures[("outstanding_daily", "2027-02-02", "")] == "46990"
     assert figures[("btob_share_bp", "", "")] == "4000"
-    assert figures[("active_residents", "", "")] == "2"
+
+
+def test_open_data_covers_a_week_or_more(busy_town: tuple[Town, Shop, Shop, list[str]]) -> None:
+    town = busy_town[0]
+    short = town.client.get(
+        "/v1/reports/kpi.csv", params=PERIOD, headers=key(town, Role.MUNICIPALITY)
+    )
+    assert (short.status_code, short.json()["code"]) == (422, "period_too_short")
+    # The city's own figures take any period.
+    inside = town.client.get("/v1/reports/kpi", params=PERIOD, headers=key(town, Role.MUNICIPALITY))
+    assert inside.status_code == 200
+
+
+def open_figures(payments: list[CategoryPayments], active: int) -> dict[tuple[str, str], str]:
+    figures = Kpi(
+        date_from=date(2027, 3, 1),
+        date_to=date(2027, 3, 7),
+        outstanding=0,
+        daily=[],
+        topups_count=0,
+        topups_amount=0,
+        payments=payments,
+        active_residents=active,
+        btob_amount=0,
+        cashout_amount=0,
+        points_granted=0,
+        points_expired=0,
+    )
+    return {(metric, category): value for metric, _, category, value in kpi_rows(figures)}
+
+
+def test_a_category_paid_by_ten_residents_is_shown_and_a_lone_small_one_takes_another_with_it() -> (
+    None
+):
+    figures = open_figures(
+        [
+            CategoryPayments("flowers", count=1, amount=300, residents=1),
+            CategoryPayments("food", count=10, amount=1_000, residents=10),
+            CategoryPayments("retail", count=11, amount=2_200, residents=11),
+        ],
+        active=22,
+    )
+    assert figures[("active_residents", "")] == "22"
+    # flowers (1 resident) is hidden; food (10), the smallest of the rest, goes with it,
+    # or the total less retail would tell flowers' figure.
+    assert figures[("payments_amount", "flowers")] == "x"
+    assert figures[("payments_count", "food")] == "x"
+    assert (figures[("payments_count", "retail")], figures[("payments_amount", "retail")]) == (
+        "11",
+        "2200",
+    )
+
+
+def test_with_two_small_categories_only_they_are_hidden() -> None:
+    figures = open_figures(
+        [
+            CategoryPayments("flowers", count=2, amount=300, residents=2),
+            CategoryPayments("food", count=12, amount=1_000, residents=12),
+            CategoryPayments("retail", count=3, amount=2_200, residents=3),
+        ],
+        active=9,
+    )
+    assert figures[("active_residents", "")] == "x"
+    assert figures[("payments_amount", "flowers")] == figures[("payments_amount", "retail")] == "x"
+    assert figures[("payments_amount", "food")] == "1000"
 
 
 def test_an_empty_period_has_no_share_and_a_flat_series(town: Town) -> None:
