@@ -71,6 +71,8 @@ class Settings(BaseSettings):
             has sealed it again under ``secrets_key``.
         signups_per_window: public sign-ups one address may make per 10 minutes
             and coin (LOCALCOIN_SIGNUPS_PER_WINDOW).
+        api_docs: serve the API's pages /docs and /redoc (LOCALCOIN_API_DOCS);
+            unset: yes, except in production. /openapi.json stays either way.
     """
 
     model_config = SettingsConfigDict(env_prefix="LOCALCOIN_", extra="ignore")
@@ -98,6 +100,11 @@ class Settings(BaseSettings):
     secrets_key: str = Field(default=DEV_SECRETS_KEY, min_length=32, repr=False)
     secrets_keys_previous: str = Field(default="", repr=False)
     signups_per_window: int = Field(default=5, ge=1, le=1_000_000)
+    api_docs: bool | None = None
+
+    @property
+    def serves_api_docs(self) -> bool:
+        return self.environment != "production" if self.api_docs is None else self.api_docs
 
     def development_secrets(self) -> list[str]:
         """The settings still at the repository's development values (public knowledge)."""

@@ -11,6 +11,7 @@ from kit.problems import install_problem_handlers
 from kit.secret_keys import fingerprint_key
 from kit.settings import Settings, get_settings
 from ledger.clock import Clock
+from localcoin.api_docs import install as install_api_docs
 from localcoin.api_key_routes import router as api_key_router
 from localcoin.observability import install as install_observability
 from localcoin.openapi import install as install_openapi
@@ -71,6 +72,8 @@ def create_app(
         version="0.1.0",
         summary="Ledger and payment platform for Japan's digital regional currencies",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.engine = engine
     app.state.clock = clock
@@ -93,6 +96,7 @@ def create_app(
     install_problem_handlers(app)
     install_openapi(app)
     install_web_apps(app)
+    install_api_docs(app, enabled=config.serves_api_docs)
     install_observability(
         app,
         engine=engine,

@@ -21,7 +21,7 @@ WEB_ROOT = Path(__file__).parent / "web"
 
 # Pages are re-read on every request (tiny, and no stale app after an upgrade);
 # the strict policy keeps every script, style and image on our own origin.
-_HEADERS = {
+PAGE_HEADERS = {
     "Cache-Control": "no-cache",
     "Content-Security-Policy": (
         "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:;"
@@ -34,7 +34,7 @@ _HEADERS = {
 
 
 def _page(path: Path, media_type: str = "text/html; charset=utf-8") -> FileResponse:
-    return FileResponse(path, media_type=media_type, headers=_HEADERS)
+    return FileResponse(path, media_type=media_type, headers=PAGE_HEADERS)
 
 
 def install(app: FastAPI) -> None:
