@@ -35,6 +35,8 @@ from tests.web.resident_town import (
 )
 from wallet_api.resident_numbers import normalised
 
+REMEMBER_LABEL = "この端末に記憶する"
+
 
 def test_a_resident_signs_up_logs_in_and_sees_the_balance_split(
     web_town: WebTown, phone: Page
@@ -51,6 +53,9 @@ def test_a_resident_signs_up_logs_in_and_sees_the_balance_split(
         "2つの暗証番号がちがいます。もう一度入れてください。"
     )
     here(phone).get_by_label("もう一度、同じ暗証番号").fill(PIN)
+    # Off unless ticked: this is the resident's own phone.
+    expect(here(phone).get_by_label(REMEMBER_LABEL)).not_to_be_checked()
+    here(phone).get_by_label(REMEMBER_LABEL).check()
     here(phone).get_by_role("button", name="登録する").click()
     expect(here(phone).get_by_role("heading", name="登録できました")).to_be_visible()
     # The login to keep is the resident number, check digit and all.
@@ -84,15 +89,23 @@ def test_a_resident_signs_up_logs_in_and_sees_the_balance_split(
     assert axe_violations(phone) == []
     screenshot(phone, "resident-home")
 
-    # Logging out and back in: the phone remembers who, so only the PIN is asked.
-    phone.get_by_role("button", name="ログアウト").click()
-    expect(phone.locator("#login-welcome")).to_have_text(
+    # Another visit (a new tab) is greeted: the phone remembers who, only the PIN is asked.
+    later = phone.context.new_page()
+    later.goto(web_town.server.url + "/")
+    expect(later.locator("#login-welcome")).to_have_text(
         "山田花子さん、こんにちは。暗証番号を入れてください。"
     )
-    expect(here(phone).get_by_label("利用者番号")).to_be_hidden()
-    here(phone).get_by_label(PIN_LABEL).fill(PIN)
-    here(phone).get_by_role("button", name="ログインする", exact=True).click()
+    expect(here(later).get_by_label("利用者番号")).to_be_hidden()
+    later.close()
+    # Logging out forgets it, as on a shared device.
+    phone.get_by_role("button", name="ログアウト").click()
+    expect(phone.locator("#login-welcome")).to_be_hidden()
+    expect(here(phone).get_by_label("利用者番号")).to_be_visible()
+    assert phone.evaluate("localStorage.getItem('localcoin.resident.remember')") is None
+    # Logging in without ticking the box remembers nothing.
+    log_in(phone, web_town, resident)
     expect_home(phone, "5,300")
+    assert phone.evaluate("localStorage.getItem('localcoin.resident.remember')") is None
     assert outside == []
 
 
@@ -322,7 +335,6 @@ def test_a_new_phone_logs_in_with_the_number_and_a_counter_reset_pin(
         web_town.as_role(Role.ISSUER),
     )
     phone.get_by_role("button", name="ログアウト").click()
-    here(phone).get_by_role("button", name="別の人でログインする").click()
     log_in(phone, web_town, by_number)
     expect(phone.get_by_role("alert")).to_have_text("番号か暗証番号がちがいます。")
     log_in(phone, web_town, WebResident(made["resident_number"], made["wallet_id"], "8642"))

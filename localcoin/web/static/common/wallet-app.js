@@ -1,8 +1,9 @@
 // The resident wallet (served at "/"): screens switched by the URL's hash so
 // the phone's back button works; every figure comes from the JSON API with the
 // resident's own token, kept in this tab only (sessionStorage). What is kept on
-// the phone across visits (localStorage) is the resident's number and name,
-// to greet them at the PIN prompt, and the language.
+// the phone across visits (localStorage) is the language, a random device id,
+// and, only if the resident ticks 「この端末に記憶する」, their number and name
+// to greet them at the PIN prompt; logging out forgets them (a shared device).
 //
 // A payment link (/?pay=<merchant QR payload>) opens the same confirm screen
 // as a scanned code, after the PIN log-in if needed.
@@ -28,7 +29,8 @@ const pendingPay = tokenStore("resident.pending_pay");
 const REMEMBER_KEY = "localcoin.resident.remember";
 
 const $ = (id) => document.getElementById(id);
-const state = { wallet: null, screen: null, qr: null, pay: null, historyAfter: null, scanner: null };
+// greeting: the name and coin typed at sign-up, for this visit when not remembered.
+const state = { wallet: null, screen: null, qr: null, pay: null, historyAfter: null, scanner: null, greeting: null };
 
 // ---- small helpers ----
 
@@ -161,6 +163,7 @@ function enterLogin() {
   $("login-welcome").hidden = !who;
   $("login-id-field").hidden = Boolean(who);
   $("login-other").hidden = !who;
+  $("login-remember").checked = Boolean(who);
   if (who) {
     $("login-welcome").textContent = t("login.welcome", { name: who.name || who.id });
     $("login-id").value = who.id;
@@ -198,7 +201,8 @@ async function submitLogin(event) {
     try {
       await logIn(id, pin);
       const who = remembered();
-      if (!who || who.id !== id) remember({ id, name: "" });
+      if (!$("login-remember").checked) remember(null);
+      else if (!who || who.id !== id) remember({ id, name: "" });
       await afterLogIn();
     } catch (err) {
       $("login-pin").value = "";
@@ -248,7 +252,9 @@ async function submitSignup(event) {
     try {
       const made = await api("/v1/residents", { method: "POST", body: { coin, display_name: name, pin } });
       const option = $("signup-coin").selectedOptions[0];
-      remember({ id: made.resident_number, name, coin: option ? option.dataset.name : coin });
+      const coinName = option ? option.dataset.name : coin;
+      state.greeting = { name, coin: coinName };
+      remember($("signup-remember").checked ? { id: made.resident_number, name, coin: coinName } : null);
       await logIn(made.resident_number, pin);
       $("registered-id").textContent = made.resident_number;
       go("registered");
@@ -271,8 +277,8 @@ function fillHome() {
   const b = w.balance;
   for (const k of ["available", "money", "premium", "points", "held", "total"]) $(`bal-${k}`).textContent = i18n.coin(b[k]);
   $("held-row").hidden = b.held === 0;
-  const who = remembered();
-  const name = who && who.id === residentId.get() ? who.name : "";
+  const who = remembered() || state.greeting;
+  const name = who && (!who.id || who.id === residentId.get()) ? who.name : "";
   const coinName = (who && who.coin) || w.coin;
   $("home-hello").textContent = name ? t("home.hello", { name, coin: coinName }) : coinName;
   $("home-number").textContent = t("home.number", { number: w.resident_number });
@@ -727,6 +733,8 @@ function boot() {
     const ending = token.get();
     token.clear();
     residentId.clear();
+    remember(null);
+    state.greeting = null;
     go("login");
     if (ending) {
       try {
