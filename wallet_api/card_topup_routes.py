@@ -42,6 +42,7 @@ log = structlog.get_logger(__name__)
     status_code=201,
     response_model=CardTopupPublic,
     responses=refusals(
+        Code.COIN_WINDING_DOWN,
         Code.COIN_NOT_FOUND,
         Code.WALLET_NOT_FOUND,
         Code.LIMIT_EXCEEDED,

@@ -20,6 +20,7 @@ router = APIRouter(route_class=IdempotentRoute, tags=["issuance"])
     status_code=201,
     response_model=PointsGrantPublic,
     responses=refusals(
+        Code.COIN_WINDING_DOWN,
         Code.WALLET_NOT_FOUND,
         Code.AMOUNT_INVALID,
         Code.BATCH_TOO_LARGE,

@@ -55,7 +55,7 @@ def _purchase(purchase: Purchase) -> PurchasePublic:
     "/premium_campaigns",
     status_code=201,
     response_model=CampaignPublic,
-    responses=refusals(Code.CAMPAIGN_INVALID)
+    responses=refusals(Code.COIN_WINDING_DOWN, Code.CAMPAIGN_INVALID)
     | {202: {"description": "Premium in all above the approval threshold: pending_approval"}},
 )
 def create_premium_campaign(

@@ -213,6 +213,7 @@ def verify_resident(
     status_code=201,
     response_model=TopupPublic,
     responses=refusals(
+        Code.COIN_WINDING_DOWN,
         Code.WALLET_NOT_FOUND,
         Code.INSTITUTION_NOT_FOUND,
         Code.TOPUP_REFERENCE_REUSED,

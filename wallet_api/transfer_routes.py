@@ -25,6 +25,7 @@ router = APIRouter(route_class=IdempotentRoute, tags=["residents"])
     status_code=201,
     response_model=TransferPublic,
     responses=refusals(
+        Code.COIN_ACCEPTANCE_ENDED,
         LedgerCode.INSUFFICIENT_FUNDS,
         Code.TIER_NOT_ALLOWED,
         Code.COIN_NOT_FOUND,

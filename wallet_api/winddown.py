@@ -220,13 +220,7 @@ def checked_account(
     try:
         find_branch(bank_code=bank_code, branch_code=branch_code)
     except ZenginError as error:
-        codes = {
-            "bank_code_invalid": Code.BANK_CODE_INVALID,
-            "bank_unknown": Code.BANK_NOT_FOUND,
-            "branch_code_invalid": Code.BRANCH_CODE_INVALID,
-            "branch_unknown": Code.BRANCH_NOT_FOUND,
-        }
-        raise Problem(codes[error.code.value], error.detail) from error
+        raise _bank_refusal(error) from error
     if account_type not in ("ordinary", "current"):
         raise Problem(
             Code.ACCOUNT_TYPE_INVALID, f"{account_type!r} is neither ordinary nor current"
@@ -245,6 +239,18 @@ def checked_account(
             f"{kana!r} is {len(kana)} half-width characters; at most {HOLDER_KANA_LENGTH_MAX}",
         )
     return RefundAccount(bank_code, branch_code, account_type, account_number.rjust(7, "0"), kana)
+
+
+def _bank_refusal(error: ZenginError) -> Problem:
+    """The Zengin lists' refusal of a bank or branch, with onboarding's codes."""
+    reason = error.code.value
+    if reason == "bank_code_invalid":
+        return Problem(Code.BANK_CODE_INVALID, error.detail)
+    if reason == "bank_unknown":
+        return Problem(Code.BANK_NOT_FOUND, error.detail)
+    if reason == "branch_code_invalid":
+        return Problem(Code.BRANCH_CODE_INVALID, error.detail)
+    return Problem(Code.BRANCH_NOT_FOUND, error.detail)
 
 
 def _payable(conn: Connection, *, coin_id: int, at: datetime) -> int:

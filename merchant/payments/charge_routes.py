@@ -43,6 +43,7 @@ GUESSES = frozenset({Code.CARD_UNKNOWN, Code.CARD_PIN_INCORRECT, Code.RESIDENT_L
     status_code=201,
     response_model=ChargePublic,
     responses=refusals(
+        Code.COIN_ACCEPTANCE_ENDED,
         LedgerCode.INSUFFICIENT_FUNDS,
         Code.CARD_BLOCKED,
         Code.CARD_PIN_INCORRECT,

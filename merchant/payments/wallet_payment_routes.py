@@ -37,6 +37,7 @@ router = APIRouter(route_class=IdempotentRoute, tags=["payment_intents"])
     response_model=WalletPaymentPublic,
     tags=["residents"],
     responses=refusals(
+        Code.COIN_ACCEPTANCE_ENDED,
         LedgerCode.INSUFFICIENT_FUNDS,
         Code.MERCHANT_SUSPENDED,
         Code.MERCHANT_NOT_FOUND,

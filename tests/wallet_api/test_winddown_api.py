@@ -14,6 +14,7 @@ from ledger.verify import verify_coin
 from tests.merchant.payments.test_qr_payments_api import sticker
 from tests.merchant.shops import open_shop
 from tests.wallet_api.test_approvals_api import clerk
+from tests.wallet_api.test_coin_directory_routes import all_coins
 from tests.wallet_api.test_residents_api import Town, new_town
 from tests.wallet_api.test_transfers_api import Person, balance, person, send
 
@@ -100,9 +101,9 @@ def test_a_wind_down_waits_for_a_second_issuer_key_and_is_then_public(town: Town
     notice = town.client.get("/v1/coin/winddown", headers=checker).json()
     assert notice["announced_at"] == town.clock.now().isoformat()
     assert notice["claims"] == {"count": 0, "at_counter": 0, "total": 0}
-    listed = town.client.get("/v1/coins", params={"limit": 100}).json()["data"]
-    (mine,) = [c for c in listed if c["code"] == town.code]
-    assert mine["winddown"]["claims_close_at"] == notice["claims_close_at"]
+    (mine,) = [c for c in all_coins(town) if c["code"] == town.code]
+    public: dict[str, Any] = dict(mine)
+    assert public["winddown"]["claims_close_at"] == notice["claims_close_at"]
 
 
 @pytest.mark.parametrize(
