@@ -85,3 +85,26 @@ def test_the_command_line_migrates_through_a_multi_host_url(
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout.strip().splitlines()[-1])["ok"] is True
+
+
+def test_sessions_run_in_utc_without_startup_options(engine: Engine, database_url: str) -> None:
+    """PgBouncer refuses startup options; the zone comes from the role or one SET."""
+    assert "options" not in connect_args(database_url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP ROLE IF EXISTS localcoin_tokyo_clerk"))
+        conn.execute(text("CREATE ROLE localcoin_tokyo_clerk LOGIN"))
+        conn.execute(text("ALTER ROLE localcoin_tokyo_clerk SET timezone = 'Asia/Tokyo'"))
+    as_clerk = make_url(database_url).set(username="localcoin_tokyo_clerk")
+    tokyo = make_engine(as_clerk.render_as_string(hide_password=False))
+    try:
+        with tokyo.connect() as conn:
+            assert conn.execute(text("SHOW timezone")).scalar_one() == "UTC"
+            # The role's zone was what the server started the session in.
+            started_in = conn.execute(
+                text("SELECT reset_val FROM pg_settings WHERE name = 'TimeZone'")
+            ).scalar_one()
+            assert started_in == "Asia/Tokyo"
+    finally:
+        tokyo.dispose()
+        with engine.begin() as conn:
+            conn.execute(text("DROP ROLE localcoin_tokyo_clerk"))
