@@ -29,6 +29,7 @@ from ledger.unit_of_work import run_in_transaction
 from ledger.verify import verify_coin
 from localcoin.anchor_file import anchor_document, read_anchor_file, write_anchor_file
 from localcoin.app import create_app
+from localcoin.backup_commands import backup_app
 from localcoin.coin_setup import set_up_coin
 from localcoin.command_io import (
     coins,
@@ -68,6 +69,7 @@ app.add_typer(report_app, name="report")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(secrets_app, name="secrets")
 app.add_typer(keys_app, name="keys")
+app.add_typer(backup_app, name="backup")
 app.command("import")(import_command)
 
 
