@@ -20,6 +20,11 @@ CONNECT_TIMEOUT_S = 5
 KEEPALIVES_IDLE_S = 10
 KEEPALIVES_INTERVAL_S = 5
 KEEPALIVES_COUNT = 3
+# Keepalives only probe an idle connection. A query sent to a host that vanished
+# is unacknowledged data, which the kernel retransmits for about 15 minutes
+# (tcp_retries2) unless this bounds it. A query that is merely slow is
+# acknowledged and never hits it.
+TCP_USER_TIMEOUT_MS = 10_000
 
 
 def _hosts_to_query(raw: str) -> str:
@@ -88,6 +93,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
             "keepalives_idle": KEEPALIVES_IDLE_S,
             "keepalives_interval": KEEPALIVES_INTERVAL_S,
             "keepalives_count": KEEPALIVES_COUNT,
+            "tcp_user_timeout": TCP_USER_TIMEOUT_MS,
         },
     )
     event.listen(engine, "connect", _session_in_utc)

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import Engine, make_url, text
 from typer.testing import CliRunner
 
-from kit.database import CONNECT_TIMEOUT_S, make_engine, sqlalchemy_url
+from kit.database import CONNECT_TIMEOUT_S, TCP_USER_TIMEOUT_MS, make_engine, sqlalchemy_url
 from kit.settings import get_settings
 from localcoin.cli import app as cli_app
 
@@ -65,6 +65,8 @@ def test_connections_time_out_and_keep_alive(database_url: str) -> None:
         engine.dispose()
     assert used["connect_timeout"] == str(CONNECT_TIMEOUT_S)
     assert used["keepalives"] == "1" and int(used["keepalives_idle"]) > 0
+    # A query sent to a vanished host fails in seconds, not after TCP's 15 minutes.
+    assert used["tcp_user_timeout"] == str(TCP_USER_TIMEOUT_MS)
 
 
 def test_the_command_line_migrates_through_a_multi_host_url(
