@@ -1,6 +1,7 @@
 """Database URLs with several hosts (a failover formation), and connections that give up on dead hosts."""
 
 import json
+import os
 
 import pytest
 from sqlalchemy import Engine, make_url, text
@@ -92,11 +93,13 @@ def test_the_command_line_migrates_through_a_multi_host_url(
 def test_sessions_run_in_utc_without_startup_options(engine: Engine, database_url: str) -> None:
     """PgBouncer refuses startup options; the zone comes from the role or one SET."""
     assert "options" not in connect_args(database_url)
+    # Roles are the server's, not the database's: one per test process.
+    clerk = f"localcoin_tokyo_clerk_{os.getpid()}"
     with engine.begin() as conn:
-        conn.execute(text("DROP ROLE IF EXISTS localcoin_tokyo_clerk"))
-        conn.execute(text("CREATE ROLE localcoin_tokyo_clerk LOGIN"))
-        conn.execute(text("ALTER ROLE localcoin_tokyo_clerk SET timezone = 'Asia/Tokyo'"))
-    as_clerk = make_url(database_url).set(username="localcoin_tokyo_clerk")
+        conn.execute(text(f"DROP ROLE IF EXISTS {clerk}"))
+        conn.execute(text(f"CREATE ROLE {clerk} LOGIN"))
+        conn.execute(text(f"ALTER ROLE {clerk} SET timezone = 'Asia/Tokyo'"))
+    as_clerk = make_url(database_url).set(username=clerk)
     tokyo = make_engine(as_clerk.render_as_string(hide_password=False))
     try:
         with tokyo.connect() as conn:
@@ -109,4 +112,4 @@ def test_sessions_run_in_utc_without_startup_options(engine: Engine, database_ur
     finally:
         tokyo.dispose()
         with engine.begin() as conn:
-            conn.execute(text("DROP ROLE localcoin_tokyo_clerk"))
+            conn.execute(text(f"DROP ROLE {clerk}"))
