@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test lint types pytest browser screenshots bench clean example-client example
+.PHONY: run test lint types pytest browser postgres-tools screenshots bench clean example-client example
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,7 +48,16 @@ browser:
 		{ $(SUDO) apt-get update -q && \
 		  $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk; }
 
-pytest: $(STAMP) browser
+# The failover and point-in-time-recovery tests run Debian's PostgreSQL 15 with
+# pg_auto_failover and pgBackRest (never a downloaded build).
+DEBIAN_POSTGRES := postgresql-15 postgresql-15-auto-failover pg-auto-failover-cli pgbackrest
+postgres-tools:
+	@command -v pg_autoctl >/dev/null && command -v pgbackrest >/dev/null && \
+		[ -x /usr/lib/postgresql/15/bin/postgres ] || \
+		{ $(SUDO) apt-get update -q && \
+		  $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(DEBIAN_POSTGRES); }
+
+pytest: $(STAMP) browser postgres-tools
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
 
 # The web apps' end-to-end tests, saving their screenshots over docs/screenshots

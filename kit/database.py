@@ -8,9 +8,10 @@ primary, so after a failover new connections find the new primary by
 themselves.
 """
 
+from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Engine, create_engine, make_url
+from sqlalchemy import Engine, create_engine, event, make_url
 
 # A dead host (a crashed machine sends no reset) must fail a connection in
 # seconds, and a connection to it must not wait for the kernel's two-hour
@@ -19,6 +20,11 @@ CONNECT_TIMEOUT_S = 5
 KEEPALIVES_IDLE_S = 10
 KEEPALIVES_INTERVAL_S = 5
 KEEPALIVES_COUNT = 3
+# Keepalives only probe an idle connection. A query sent to a host that vanished
+# is unacknowledged data, which the kernel retransmits for about 15 minutes
+# (tcp_retries2) unless this bounds it. A query that is merely slow is
+# acknowledged and never hits it.
+TCP_USER_TIMEOUT_MS = 10_000
 
 
 def _hosts_to_query(raw: str) -> str:
@@ -47,9 +53,33 @@ def sqlalchemy_url(raw: str) -> str:
 POOL_RECYCLE_S = 1800
 
 
+SESSION_TIME_ZONE = "UTC"
+
+
+def _session_in_utc(dbapi_connection: Any, _record: Any) -> None:
+    """Puts a new connection's session in UTC unless the server already did.
+
+    Not a startup option (``options=-c timezone=UTC``): PgBouncer refuses
+    startup options it does not know (Debian's 1.18 refuses ``options``
+    outright). With ``ALTER ROLE localcoin SET timezone = 'UTC'`` (or the
+    server's ``timezone``) the server reports UTC at startup and this costs no
+    round trip; otherwise one ``SET``, which PgBouncer tracks per client
+    (TimeZone is one of the parameters it replays onto whichever server
+    connection a transaction gets).
+    """
+    if dbapi_connection.info.parameter_status("TimeZone") == SESSION_TIME_ZONE:
+        return
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True
+    try:
+        dbapi_connection.execute(f"SET TIME ZONE '{SESSION_TIME_ZONE}'")
+    finally:
+        dbapi_connection.autocommit = autocommit
+
+
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     """An engine whose sessions run in UTC, whatever the server's zone."""
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
@@ -58,11 +88,13 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         # hashes, tokens, names. The statement itself is enough to debug.
         hide_parameters=True,
         connect_args={
-            "options": "-c timezone=UTC",
             "connect_timeout": CONNECT_TIMEOUT_S,
             "keepalives": 1,
             "keepalives_idle": KEEPALIVES_IDLE_S,
             "keepalives_interval": KEEPALIVES_INTERVAL_S,
             "keepalives_count": KEEPALIVES_COUNT,
+            "tcp_user_timeout": TCP_USER_TIMEOUT_MS,
         },
     )
+    event.listen(engine, "connect", _session_in_utc)
+    return engine

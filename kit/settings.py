@@ -162,7 +162,9 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _postgres_only(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("postgresql://", "postgresql+psycopg://")):
+        # libpq's two schemes; pg_autoctl show uri prints the short one.
+        schemes = ("postgresql://", "postgres://", "postgresql+psycopg://")
+        if value is not None and not value.startswith(schemes):
             raise ValueError("DATABASE_URL must be a postgresql:// URL")
         return value
 

@@ -7,6 +7,7 @@ import ipaddress
 import os
 import socket
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import structlog
@@ -18,14 +19,17 @@ from uvicorn.supervisors import Multiprocess
 
 from kit.database import make_engine, sqlalchemy_url
 from kit.settings import get_settings
+from ledger.anchors import Anchor, chain_head, check_anchor
 from ledger.chart import Standard, standard_account
 from ledger.clock import Clock, end_of_business_date
-from ledger.coins import find_coin, list_coins
+from ledger.coins import Coin, find_coin, list_coins
 from ledger.errors import LedgerError
 from ledger.expiry import expire_lots
 from ledger.unit_of_work import run_in_transaction
 from ledger.verify import verify_coin
+from localcoin.anchor_file import anchor_document, read_anchor_file, write_anchor_file
 from localcoin.app import create_app
+from localcoin.backup_commands import backup_app
 from localcoin.coin_setup import set_up_coin
 from localcoin.command_io import (
     coins,
@@ -65,6 +69,7 @@ app.add_typer(report_app, name="report")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(secrets_app, name="secrets")
 app.add_typer(keys_app, name="keys")
+app.add_typer(backup_app, name="backup")
 app.command("import")(import_command)
 
 
@@ -106,6 +111,14 @@ def coin_create(
 @ledger_app.command("verify")
 def ledger_verify(
     coin: Annotated[str | None, typer.Option(help="Only this coin (its code).")] = None,
+    anchor: Annotated[
+        Path | None,
+        typer.Option(
+            help="An anchor file (ledger anchor --out): each coin's chain must still pass "
+            "through the head recorded there.",
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Checks that every entry balances, cached balances equal the postings, and the hash
     chain is intact. Seals committed entries first. Exit 0 only if everything holds."""
@@ -113,8 +126,11 @@ def ledger_verify(
     clock = system_clock()
     try:
         chosen = coins(engine, coin)
+        anchors = _anchors_of(chosen, anchor, coin)
     except LedgerError as error:
         raise fail(error.code.value, error.detail, exit_code=2) from None
+    except ValueError as error:
+        raise fail("anchor_file_invalid", str(error), exit_code=2) from None
     reports = []
     with progress() as bar:
         task = bar.add_task("verifying coins", total=len(chosen))
@@ -123,6 +139,10 @@ def ledger_verify(
             with engine.connect() as conn:
                 conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 report = verify_coin(conn, coin_id=each.id).as_dict()
+                if each.code in anchors:
+                    checked = check_anchor(conn, coin_id=each.id, anchor=anchors[each.code])
+                    report["anchor"] = checked.as_dict()
+                    report["ok"] = report["ok"] and checked.on_chain
                 conn.rollback()
             reports.append({"code": each.code, "sealed_now": sealed_now} | report)
             bar.advance(task)
@@ -137,6 +157,52 @@ def ledger_verify(
         }
     )
     raise typer.Exit(0 if ok else 1)
+
+
+def _anchors_of(chosen: list[Coin], path: Path | None, code: str | None) -> dict[str, Anchor]:
+    """The anchors in ``path`` for the coins being verified; an anchored coin that the
+    database no longer has is refused (ValueError), as a rewritten chain would be."""
+    if path is None:
+        return {}
+    anchors = {a.coin_code: a for a in read_anchor_file(path) if code in (None, a.coin_code)}
+    missing = sorted(set(anchors) - {each.code for each in chosen})
+    if missing:
+        raise ValueError(f"anchored coins missing from the database: {', '.join(missing)}")
+    return anchors
+
+
+@ledger_app.command("anchor")
+def ledger_anchor(
+    coin: Annotated[str | None, typer.Option(help="Only this coin (its code).")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write the result to this new file (never overwritten).", dir_okay=False
+        ),
+    ] = None,
+) -> None:
+    """Seals committed entries, then prints each coin's hash chain head (index and hash) to
+    record outside the database; ``ledger verify --anchor FILE`` checks it later."""
+    engine = open_engine()
+    clock = system_clock()
+    try:
+        chosen = coins(engine, coin)
+    except LedgerError as error:
+        raise fail(error.code.value, error.detail, exit_code=2) from None
+    for each in chosen:
+        seal_coin(engine, each.id, clock)
+    with engine.connect() as conn:
+        # One snapshot: the heads of every coin as of one instant.
+        conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        heads = [chain_head(conn, coin_id=each.id, coin_code=each.code) for each in chosen]
+        conn.rollback()
+    document = anchor_document(heads, anchored_at=clock.now().isoformat())
+    if out is not None:
+        try:
+            write_anchor_file(out, document)
+        except FileExistsError:
+            raise fail("anchor_file_exists", f"{out} exists; an anchor is never replaced") from None
+    emit(document)
 
 
 @ledger_app.command("seal")

@@ -1,12 +1,13 @@
 """Database URLs with several hosts (a failover formation), and connections that give up on dead hosts."""
 
 import json
+import os
 
 import pytest
 from sqlalchemy import Engine, make_url, text
 from typer.testing import CliRunner
 
-from kit.database import CONNECT_TIMEOUT_S, make_engine, sqlalchemy_url
+from kit.database import CONNECT_TIMEOUT_S, TCP_USER_TIMEOUT_MS, make_engine, sqlalchemy_url
 from kit.settings import get_settings
 from localcoin.cli import app as cli_app
 
@@ -65,6 +66,8 @@ def test_connections_time_out_and_keep_alive(database_url: str) -> None:
         engine.dispose()
     assert used["connect_timeout"] == str(CONNECT_TIMEOUT_S)
     assert used["keepalives"] == "1" and int(used["keepalives_idle"]) > 0
+    # A query sent to a vanished host fails in seconds, not after TCP's 15 minutes.
+    assert used["tcp_user_timeout"] == str(TCP_USER_TIMEOUT_MS)
 
 
 def test_the_command_line_migrates_through_a_multi_host_url(
@@ -85,3 +88,28 @@ def test_the_command_line_migrates_through_a_multi_host_url(
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout.strip().splitlines()[-1])["ok"] is True
+
+
+def test_sessions_run_in_utc_without_startup_options(engine: Engine, database_url: str) -> None:
+    """PgBouncer refuses startup options; the zone comes from the role or one SET."""
+    assert "options" not in connect_args(database_url)
+    # Roles are the server's, not the database's: one per test process.
+    clerk = f"localcoin_tokyo_clerk_{os.getpid()}"
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP ROLE IF EXISTS {clerk}"))
+        conn.execute(text(f"CREATE ROLE {clerk} LOGIN"))
+        conn.execute(text(f"ALTER ROLE {clerk} SET timezone = 'Asia/Tokyo'"))
+    as_clerk = make_url(database_url).set(username=clerk)
+    tokyo = make_engine(as_clerk.render_as_string(hide_password=False))
+    try:
+        with tokyo.connect() as conn:
+            assert conn.execute(text("SHOW timezone")).scalar_one() == "UTC"
+            # The role's zone was what the server started the session in.
+            started_in = conn.execute(
+                text("SELECT reset_val FROM pg_settings WHERE name = 'TimeZone'")
+            ).scalar_one()
+            assert started_in == "Asia/Tokyo"
+    finally:
+        tokyo.dispose()
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP ROLE {clerk}"))

@@ -110,3 +110,10 @@ def test_the_development_secrets_in_use_are_named() -> None:
         stripe_webhook_secret="whsec_1",
     )
     assert vaulted.development_secrets() == []
+
+
+def test_the_uri_pg_autoctl_prints_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    printed = "postgres://10.0.0.1:5432,10.0.0.2:5432/localcoin?target_session_attrs=read-write"
+    monkeypatch.setenv("DATABASE_URL", printed)
+    assert Settings().database_url == printed
+    assert sqlalchemy_url(printed).startswith("postgresql+psycopg:///localcoin?host=10.0.0.1")
