@@ -727,6 +727,19 @@ class Code(StrEnum):
     )
 
     # The state of what the request names.
+    ERASURE_BALANCE_REMAINING = (
+        "erasure_balance_remaining",
+        409,
+        "Wallet not empty",
+        "A resident whose wallet holds or reserves coin is not erased; the detail names the coin.",
+    )
+    RETENTION_PERIOD_RUNNING = (
+        "retention_period_running",
+        409,
+        "Records still kept",
+        "The records must be kept until the date the detail gives (the coin's retention_years"
+        " after the wallet's last movement); ask again from then.",
+    )
     KEY_NOT_LIVE = (
         "key_not_live",
         409,

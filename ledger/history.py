@@ -132,3 +132,12 @@ def balance_as_of(conn: Connection, *, coin_id: int, account_id: int, at: dateti
     ).one()
     current, since = row
     return int(current) - sign * int(since)
+
+
+def last_posted_at(conn: Connection, *, coin_id: int, account_id: int) -> datetime | None:
+    """When the account last moved; None if it never did. One read of the history index."""
+    last: datetime | None = conn.execute(
+        text("SELECT max(posted_at) FROM postings WHERE coin_id = :coin AND account_id = :account"),
+        {"coin": coin_id, "account": account_id},
+    ).scalar_one()
+    return last

@@ -318,7 +318,7 @@ def _opening(
     return EntryRequest(
         "migration.opening",
         [debit(clearing_id, row.total), *legs],
-        metadata={"import": tag, "ref": row.ref},
+        metadata={"import": tag},
     )
 
 
@@ -331,7 +331,7 @@ def _merchant(
     entry = EntryRequest(
         "migration.opening",
         [debit(clearing_id, row.balance), credit(merchant.account_id, row.balance)],
-        metadata={"import": tag, "ref": row.ref},
+        metadata={"import": tag},
     )
     return merchant.public_id, entry
 

@@ -90,6 +90,13 @@ class CoinRulesChange(RequestBody):
     pending_payouts_max: int | None = Field(
         default=None, gt=0, le=1_000, description="Cash-outs one merchant may have waiting."
     )
+    retention_years: int | None = Field(
+        default=None,
+        ge=7,
+        le=30,
+        description="Years a resident's records are kept after their wallet last moved;"
+        " erasure is refused before.",
+    )
 
 
 class CoinRulesPublic(BaseModel):
@@ -109,6 +116,9 @@ class CoinRulesPublic(BaseModel):
     btob_min: int
     fee_min: int
     pending_payouts_max: int
+    retention_years: int = Field(
+        description="Years a resident's records are kept after their wallet last moved."
+    )
 
 
 class CampaignCreate(RequestBody):

@@ -95,7 +95,9 @@ def grant_points(
                         lot_expires_at=expires_at,
                     ),
                 ],
-                metadata={"grant": grant.public_id, "reason": reason},
+                # The reason is the grant row's (it may name a person): the chained
+                # entry carries only the grant's id, so the text can be corrected.
+                metadata={"grant": grant.public_id},
             )
             for wallet in wallets
         ],

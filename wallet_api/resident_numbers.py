@@ -42,3 +42,12 @@ def normalised(login: str) -> str | None:
     if not _SHAPE.match(digits) or luhn_digit(digits[:-1]) != digits[-1]:
         return None
     return digits
+
+
+def unusable_number(resident_id: int) -> str:
+    """A number for an erased resident: of the column's shape, one per resident id,
+    with a wrong check digit, so no log-in (``normalised``) can ever name it and no
+    live resident's number is ever taken."""
+    assert 0 < resident_id < 900_000_000, "resident ids fit nine digits"
+    body = str(100_000_000 + resident_id)
+    return body + str((int(luhn_digit(body)) + 1) % 10)

@@ -184,7 +184,9 @@ def log_in(
     otherwise the refusal, *returned* rather than raised, because the failure count
     it updates must commit with it."""
     resident_id: int | None = conn.execute(
-        text("SELECT id FROM residents WHERE public_id = :p"), {"p": resident_public_id}
+        # An erased resident is nobody: no PIN opens it (wallet_api/resident_erasure.py).
+        text("SELECT id FROM residents WHERE public_id = :p AND erased_at IS NULL"),
+        {"p": resident_public_id},
     ).scalar_one_or_none()
     refused = Problem(Code.CREDENTIALS_INVALID, "wrong resident or PIN")
     if resident_id is None:

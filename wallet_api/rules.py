@@ -45,6 +45,8 @@ class CoinRules:
     issuance_ends_at, acceptance_ends_at: a wind-down's dates (wallet_api/winddown.py):
         no top-ups, points or premium sales from the first, no payments or transfers
         from the second; None while the coin is not winding down.
+    retention_years: how long after a wallet's last movement its resident's
+        records are kept; erasure is refused before (wallet_api/resident_erasure.py).
     """
 
     coin_id: int
@@ -65,6 +67,7 @@ class CoinRules:
     pending_payouts_max: int = 20
     issuance_ends_at: datetime | None = None
     acceptance_ends_at: datetime | None = None
+    retention_years: int = 7
 
     def check_issuing(self, at: datetime) -> None:
         """Refuses new coin (top-ups, points, premium) once a wind-down stopped issuance."""

@@ -30,6 +30,10 @@ AMOUNT_RULES = (
 # A budget is a running total, not one amount: it may pass AMOUNT_MAX.
 POINTS_BUDGET_MAX = 10**15
 BONUS_BP_MAX = 10_000
+# Transaction and verification records are kept seven years (Act on Prevention of
+# Transfer of Criminal Proceeds); an issuer may keep them longer, never shorter.
+RETENTION_YEARS_MIN = 7
+RETENTION_YEARS_MAX = 30
 TOPUP_CHANNELS = frozenset({"counter", "atm", "bank_account", "card"})
 
 
@@ -56,6 +60,7 @@ def change_rules(conn: Connection, *, coin_id: int, changes: Mapping[str, object
         "btob_min": current.btob_min,
         "fee_min": current.fee_min,
         "pending_payouts_max": current.pending_payouts_max,
+        "retention_years": current.retention_years,
     }
     unknown = set(changes) - set(merged)
     assert not unknown, f"the schema lets no other rule through: {unknown}"
@@ -76,7 +81,7 @@ def change_rules(conn: Connection, *, coin_id: int, changes: Mapping[str, object
             " points_budget = :points_budget,"
             " daily_issuance_max_per_key = :daily_issuance_max_per_key,"
             " cashout_min = :cashout_min, btob_min = :btob_min, fee_min = :fee_min,"
-            " pending_payouts_max = :pending_payouts_max"
+            " pending_payouts_max = :pending_payouts_max, retention_years = :retention_years"
             " WHERE coin_id = :coin"
         ),
         {"coin": coin_id, **merged},
@@ -99,6 +104,9 @@ def _check(rules: Mapping[str, object]) -> None:
     assert isinstance(basic, int) and isinstance(verified, int)
     if basic > verified:
         _refuse("basic_balance_cap is at most verified_balance_cap")
+    years = rules["retention_years"]
+    if not (isinstance(years, int) and RETENTION_YEARS_MIN <= years <= RETENTION_YEARS_MAX):
+        _refuse(f"retention_years is {RETENTION_YEARS_MIN} to {RETENTION_YEARS_MAX}")
     bonus_bp = rules["topup_bonus_bp"]
     if not (isinstance(bonus_bp, int) and 0 <= bonus_bp <= BONUS_BP_MAX):
         _refuse(f"topup_bonus_bp is 0 to {BONUS_BP_MAX} basis points")

@@ -32,6 +32,7 @@ def _public(db: Db, rules: CoinRules) -> CoinRulesPublic:
         btob_min=rules.btob_min,
         fee_min=rules.fee_min,
         pending_payouts_max=rules.pending_payouts_max,
+        retention_years=rules.retention_years,
     )
 
 

@@ -10,6 +10,7 @@ A coin with a charge bonus also credits points on the top-up (topup_bonus.py);
 they count toward the balance cap like the rest of the wallet.
 """
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -61,6 +62,14 @@ class Topup:
     created_at: datetime
 
 
+def entry_key(channel: Channel, reference: str) -> str:
+    """The top-up entry's idempotency key: a digest of the bank's reference, not the
+    reference, since a reference may carry a name and the entry is chained for ever
+    (the top-up's row keeps the text, where it can be corrected or erased)."""
+    digest = hashlib.sha256(reference.encode()).hexdigest()
+    return f"topup:{channel.value}:{digest}"
+
+
 def record_topup(
     conn: Connection,
     *,
@@ -87,8 +96,8 @@ def record_topup(
         _check_institution(conn, rules.coin_id, institution_bank_code)
     reserve = standard_account(conn, coin_id=rules.coin_id, code=Standard.RESERVE_BANK)
     try:
-        # The bank's reference is the entry's idempotency key: a concurrent
-        # duplicate waits for the first on the ledger's unique index.
+        # The bank's reference, digested, is the entry's idempotency key: a
+        # concurrent duplicate waits for the first on the ledger's unique index.
         posted = post_entry(
             conn,
             coin_id=rules.coin_id,
@@ -98,11 +107,13 @@ def record_topup(
                     debit(reserve.id, amount),
                     credit(wallet.account_id, amount, lot_kind=LotKind.MONEY),
                 ],
-                idempotency_key=f"topup:{channel.value}:{reference}",
+                idempotency_key=entry_key(channel, reference),
                 # The institution is part of what the bank's reference names: the same
-                # reference from another institution is another deposit, refused.
-                metadata={"reference": reference}
-                | ({} if institution_bank_code is None else {"institution": institution_bank_code}),
+                # reference from another institution is another deposit, refused. The
+                # reference itself stays in the top-up's row, out of the hash chain.
+                metadata=(
+                    {} if institution_bank_code is None else {"institution": institution_bank_code}
+                ),
             ),
             posted_at=at,
         )

@@ -179,7 +179,6 @@ def record_charge(
             metadata={
                 "charge": charge_public_id,
                 "merchant": merchant.public_id,
-                "merchant_name": merchant.name,
                 "wallet": wallet.public_id,
                 "source": source.value,
                 **(metadata or {}),

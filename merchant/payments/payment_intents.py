@@ -458,7 +458,6 @@ def _capture_into_charge(
         metadata={
             "charge": charge_public_id,
             "merchant": merchant.public_id,
-            "merchant_name": merchant.name,
             "wallet": wallet.public_id,
             "source": Source.PAYMENT_INTENT.value,
             "payment_intent": intent.public_id,

@@ -126,7 +126,6 @@ def pay_resident(
             metadata={
                 "resident_payment": payment_public_id,
                 "merchant": merchant.public_id,
-                "merchant_name": merchant.name,
                 "wallet": wallet.public_id,
                 "reason": reason.value,
             },

@@ -64,6 +64,7 @@ MATRIX: dict[tuple[str, str], frozenset[Caller]] = {
     ("POST", "/v1/stripe/webhook"): STRIPE_SIGNED,
     # Issuer (bank).
     ("POST", "/v1/residents/{resident_id}/verify"): ISSUER,
+    ("POST", "/v1/residents/{resident_id}/erasure"): BANK_OR_OPERATOR,
     ("POST", "/v1/residents/{resident_id}/pin_reset"): ISSUER,
     ("POST", "/v1/topups"): ISSUER,
     ("POST", "/v1/residents/{resident_id}/cards"): ISSUER,

@@ -16,7 +16,7 @@ from ledger.entries import EntryRequest, credit, debit, post_entry
 from ledger.expiry import expire_lots
 from ledger.unit_of_work import run_in_transaction
 from tests.conftest import T0
-from tests.wallet_api.test_residents_api import Town, new_town
+from tests.wallet_api.test_residents_api import Town, chained_text, new_town
 
 EXPIRY = datetime(2027, 3, 31, 15, 0, tzinfo=UTC)  # the end of 31 March 2027 in Tokyo
 
@@ -67,6 +67,18 @@ def standard_balance(town: Town, code: Standard) -> int:
 
     posted: int = run_in_transaction(town.engine, read)
     return posted
+
+
+def test_a_grants_reason_is_the_grants_row_not_the_chained_entries(town: Town) -> None:
+    alice = town.sign_up(name="alice")
+    assert grant(town, [alice["wallet_id"]]).status_code == 201
+    assert [line for line in chained_text(town) if "子育て応援ポイント" in line] == []
+    with town.engine.connect() as conn:
+        reason = conn.execute(
+            text("SELECT reason FROM points_grants WHERE coin_id = :coin"),
+            {"coin": town.coin.coin.id},
+        ).scalar_one()
+    assert reason == "子育て応援ポイント"
 
 
 def test_a_grant_credits_each_wallet_with_expiring_points(town: Town) -> None:

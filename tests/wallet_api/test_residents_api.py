@@ -193,6 +193,34 @@ def test_a_counter_top_up_credits_money(town: Town) -> None:
     assert wallet["lots"] == [{"kind": "money", "amount": 5_000, "expires_at": None}]
 
 
+def chained_text(town: Town) -> list[str]:
+    """What the coin's entries keep for ever: their metadata and idempotency keys."""
+    with town.engine.connect() as conn:
+        return list(
+            conn.execute(
+                text(
+                    "SELECT metadata::text || ' ' || coalesce(idempotency_key, '') FROM entries"
+                    " WHERE coin_id = :coin"
+                ),
+                {"coin": town.coin.coin.id},
+            ).scalars()
+        )
+
+
+def test_a_top_up_reference_stays_in_the_top_up_row_not_in_the_chained_entry(
+    town: Town,
+) -> None:
+    created = town.sign_up()
+    reference = "振込 ヤマダハナコ 1204"
+    assert town.top_up(created["wallet_id"], 5_000, reference).status_code == 201
+    assert [line for line in chained_text(town) if "ヤマダハナコ" in line] == []
+    with town.engine.connect() as conn:
+        kept = conn.execute(
+            text("SELECT reference FROM topups WHERE coin_id = :coin"), {"coin": town.coin.coin.id}
+        ).scalar_one()
+    assert kept == reference
+
+
 def test_the_banks_reference_credits_once(town: Town) -> None:
     created = town.sign_up()
     first = town.top_up(created["wallet_id"], 5_000, "ATM-77", channel="atm")
