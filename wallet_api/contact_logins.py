@@ -15,7 +15,8 @@ from sqlalchemy import Connection, text
 
 EMAIL_CHARS_MAX = 254
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,189}\.[A-Za-z]{2,63}$")
-_PHONE_SEPARATORS = re.compile(r"[\s\-()]")
+# Hyphens as people type them: NFKC leaves the minus sign, dashes and the long vowel mark.
+_PHONE_SEPARATORS = re.compile(r"[\s\-()\u2010-\u2015\u2212\u30fc]")
 # Japan's numbers: 0 and nine or ten digits at home, +81 and the same without the 0.
 _DOMESTIC = re.compile(r"^0[0-9]{9,10}$")
 _E164_JP = re.compile(r"^\+81[1-9][0-9]{8,9}$")

@@ -103,6 +103,10 @@ class NoticeTown(Town):
     def municipality(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.coin.keys[Role.MUNICIPALITY]}"}
 
+    def mail(self, name: str) -> str:
+        """An address of this town's only: the session's tests share one database."""
+        return f"{name}.{self.code.lower()}@example.jp"
+
     def run_pass(self, *, scan: bool = True) -> PassReport:
         seal_coin(self.engine, self.coin.coin.id, self.clock)
         return deliver_pass(
