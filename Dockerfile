@@ -10,6 +10,7 @@ COPY ledger ledger
 COPY wallet_api wallet_api
 COPY merchant merchant
 COPY settlement settlement
+COPY notices notices
 COPY localcoin localcoin
 RUN pip install --no-cache-dir .
 

@@ -895,6 +895,56 @@ class Code(StrEnum):
         " a merchant's webhook endpoints); the detail names it.",
     )
 
+    # Residents' contacts and notices.
+    CONTACT_INVALID = (
+        "contact_invalid",
+        422,
+        "Contact invalid",
+        "Not an e-mail address, or not a Japanese phone number (090…, +81…).",
+    )
+    CONTACT_TAKEN = (
+        "contact_taken",
+        409,
+        "Contact taken",
+        "Another resident logs in with this e-mail or phone already.",
+    )
+    CONTACT_NOT_FOUND = (
+        "contact_not_found",
+        404,
+        "No such contact",
+        "The resident has no contact of this kind waiting for its code.",
+    )
+    CODE_INCORRECT = (
+        "code_incorrect",
+        422,
+        "Wrong code",
+        "The one-time code does not match; a few wrong codes end it and a new one is needed.",
+    )
+    CODE_EXPIRED = (
+        "code_expired",
+        410,
+        "Code expired",
+        "The one-time code is past its time or was typed wrong too often: ask for a new one.",
+    )
+    LINE_NOT_LINKED = (
+        "line_not_linked",
+        409,
+        "LINE not linked",
+        "A phone number is verified by a code sent to the resident's LINE: link LINE first.",
+    )
+    LINK_TOKEN_INVALID = (
+        "link_token_invalid",
+        422,
+        "Link token invalid",
+        "Not a link token LINE could have issued (the link in the LINE message carries one).",
+    )
+    NOTICE_CHANNEL_UNAVAILABLE = (
+        "notice_channel_unavailable",
+        503,
+        "Channel unavailable",
+        "The e-mail relay or LINE did not take the code; nothing was kept, try again later.",
+    )
+
     # The services behind the API.
     CARD_PROCESSOR_UNAVAILABLE = (
         "card_processor_unavailable",

@@ -73,6 +73,15 @@ class Settings(BaseSettings):
             and coin (LOCALCOIN_SIGNUPS_PER_WINDOW).
         api_docs: serve the API's pages /docs and /redoc (LOCALCOIN_API_DOCS);
             unset: yes, except in production. /openapi.json stays either way.
+        smtp_host, smtp_port, smtp_from, smtp_starttls, smtp_username,
+            smtp_password, smtp_timeout_s: the relay notices and one-time
+            codes are e-mailed through; no host: no e-mail channel.
+        line_api_base: LINE's Messaging API (a local stand-in in tests).
+        line_access_base: where LINE's account-linking dialog lives.
+        line_channel_token: the channel access token pushes are sent with;
+            none: no LINE channel. From the environment only, never stored.
+        line_channel_secret: verifies the signature of the events LINE sends.
+        public_url: the wallet's address, sent to a LINE user to link the account.
     """
 
     model_config = SettingsConfigDict(env_prefix="LOCALCOIN_", extra="ignore")
@@ -101,6 +110,18 @@ class Settings(BaseSettings):
     secrets_keys_previous: str = Field(default="", repr=False)
     signups_per_window: int = Field(default=5, ge=1, le=1_000_000)
     api_docs: bool | None = None
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "localcoin@localhost"
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: str | None = Field(default=None, repr=False)
+    smtp_timeout_s: float = Field(default=10.0, gt=0, le=60)
+    line_api_base: str = "https://api.line.me"
+    line_access_base: str = "https://access.line.me"
+    line_channel_token: str | None = Field(default=None, repr=False)
+    line_channel_secret: str | None = Field(default=None, repr=False)
+    public_url: str = "http://127.0.0.1:8000"
 
     @property
     def serves_api_docs(self) -> bool:

@@ -7,6 +7,7 @@ import stripe
 from fastapi import FastAPI
 from sqlalchemy import Engine, text
 
+from kit.periodic_pass import PeriodicPass
 from kit.problems import install_problem_handlers
 from kit.secret_keys import fingerprint_key
 from kit.settings import Settings, get_settings
@@ -22,12 +23,38 @@ from localcoin.whoami_routes import router as whoami_router
 from merchant.payments.intent_sweeper import IntentSweeper
 from merchant.router import router as merchant_router
 from merchant.webhooks.delivery import WebhookWorker
+from notices.channel_setup import configured_channels, line_api
+from notices.delivery import NoticesWorker
+from notices.router import router as notices_router
 from settlement.router import router as settlement_router
 from wallet_api.pins import PinHasher
 from wallet_api.router import router as wallet_router
 
 # Each side builds its own router; localcoin adds the operator's routes and the keys'.
-_API_ROUTERS = (operator_router, api_key_router, whoami_router, wallet_router, settlement_router)
+_API_ROUTERS = (
+    operator_router,
+    api_key_router,
+    whoami_router,
+    wallet_router,
+    settlement_router,
+    notices_router,
+)
+
+
+def _background_workers(engine: Engine, clock: Clock, config: Settings) -> list[PeriodicPass]:
+    """The sealer; the sweeper of expired intents and uncaptured holds; webhook
+    deliveries from their outbox; notices from the sealed books and theirs."""
+    return [
+        Sealer(engine, clock),
+        IntentSweeper(engine, clock),
+        WebhookWorker(
+            engine,
+            clock,
+            timeout_s=config.webhook_timeout_s,
+            allow_private=config.webhook_allow_private_urls,
+        ),
+        NoticesWorker(engine, clock, channels=configured_channels(config)),
+    ]
 
 
 def create_app(
@@ -37,35 +64,15 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        sealer = Sealer(engine, clock) if run_sealer else None
-        if sealer is not None:
-            sealer.start()
-        # Expired intents and uncaptured holds; off with the sealer, so tests drive it.
-        sweeper = IntentSweeper(engine, clock) if run_sealer else None
-        if sweeper is not None:
-            sweeper.start()
-        # Webhook deliveries from the outbox; off with the sealer, so tests drive them.
-        webhooks = (
-            WebhookWorker(
-                engine,
-                clock,
-                timeout_s=config.webhook_timeout_s,
-                allow_private=config.webhook_allow_private_urls,
-            )
-            if run_sealer
-            else None
-        )
-        if webhooks is not None:
-            webhooks.start()
+        # Off with the sealer, so tests drive each pass themselves.
+        workers = _background_workers(engine, clock, config) if run_sealer else []
+        for worker in workers:
+            worker.start()
         try:
             yield
         finally:
-            if sealer is not None:
-                sealer.stop()
-            if sweeper is not None:
-                sweeper.stop()
-            if webhooks is not None:
-                webhooks.stop()
+            for worker in workers:
+                worker.stop()
 
     app = FastAPI(
         title="localcoin",
@@ -90,6 +97,11 @@ def create_app(
         config.stripe_secret_key, base_addresses={"api": config.stripe_api_base}
     )
     app.state.stripe_webhook_secret = config.stripe_webhook_secret
+    app.state.notice_channels = configured_channels(config)
+    app.state.line_api = line_api(config)
+    app.state.line_channel_secret = config.line_channel_secret
+    app.state.line_access_base = config.line_access_base
+    app.state.public_url = config.public_url
     # Routes are matched one by one in the order they were added; a payment at
     # the till is the busiest request, so its side, whose first route it is, comes first.
     app.include_router(merchant_router)

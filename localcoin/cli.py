@@ -47,6 +47,7 @@ from localcoin.import_command import import_command
 from localcoin.key_commands import keys_app
 from localcoin.log import configure_logging
 from localcoin.migrate import current_revision, upgrade_to_head
+from localcoin.notices_commands import notices_app
 from localcoin.report_commands import report_app
 from localcoin.sealer import seal_coin
 from localcoin.secrets_commands import secrets_app
@@ -67,6 +68,7 @@ app.add_typer(points_app, name="points")
 app.add_typer(settlement_app, name="settlement")
 app.add_typer(report_app, name="report")
 app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(notices_app, name="notices")
 app.add_typer(secrets_app, name="secrets")
 app.add_typer(keys_app, name="keys")
 app.add_typer(backup_app, name="backup")

@@ -6,6 +6,8 @@
   settings, database, rate limits) sit on the ledger only.
 - The sides are layered: ``wallet_api`` → ``merchant`` → ``settlement``; each
   may use the kit, the banking rules, the ledger and the sides below it.
+- ``notices`` (e-mail and LINE notices to residents) reads the books and the
+  wallet side; the other sides only write its outbox, through the kit.
 - ``localcoin`` composes them all (app, CLI, demo, web apps, migrations).
 - ``examples`` are integrations built from outside: they import none of ours
   and reach localcoin over HTTP only.
@@ -17,7 +19,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).parents[1]
-OURS = {"ledger", "jp_banking", "kit", "wallet_api", "merchant", "settlement", "localcoin"}
+OURS = {
+    "ledger",
+    "jp_banking",
+    "kit",
+    "wallet_api",
+    "merchant",
+    "settlement",
+    "notices",
+    "localcoin",
+}
 # Each package and the packages of ours it may import.
 ALLOWED = {
     "ledger": set(),
@@ -26,6 +37,7 @@ ALLOWED = {
     "wallet_api": {"ledger", "jp_banking", "kit"},
     "merchant": {"ledger", "jp_banking", "kit", "wallet_api"},
     "settlement": {"ledger", "jp_banking", "kit", "wallet_api", "merchant"},
+    "notices": {"ledger", "kit", "wallet_api"},
     "localcoin": OURS - {"localcoin"},
 }
 

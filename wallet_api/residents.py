@@ -13,11 +13,13 @@ from sqlalchemy import Connection, text
 
 from kit.access_tokens import IssuedAccessToken, issue_access_token
 from kit.errors import Code
+from kit.notice_outbox import NoticeKind, record_notice
 from kit.problems import Problem
 from kit.public_ids import public_id
 from ledger.accounts import AccountClass, open_account
 from ledger.coins import Coin
 from ledger.records import RecordColumns
+from wallet_api.contact_logins import login_contact, resident_public_id_by_contact
 from wallet_api.pins import PinHasher, is_valid_pin, lock_duration
 from wallet_api.resident_numbers import new_resident_number, normalised
 from wallet_api.rules import Tier
@@ -137,10 +139,14 @@ NUMBER_DRAWS = 5
 
 
 def resident_public_id_for(conn: Connection, login: str) -> str | None:
-    """The resident a log-in names: a resident id (``res_…``) as is, or a resident
-    number (with a right check digit); None for anything else."""
+    """The resident a log-in names: a resident id (``res_…``) as is, a resident
+    number (with a right check digit), or a verified e-mail or phone; None for
+    anything else."""
     if login.startswith("res_"):
         return login
+    contact = login_contact(login)
+    if contact is not None:
+        return resident_public_id_by_contact(conn, *contact)
     number = normalised(login)
     if number is None:
         return None
@@ -245,7 +251,8 @@ def check_pin(
     )
     resident = conn.execute(
         text(
-            f"SELECT public_id, pin_hash, {count} AS failures, {lock_column} AS locked_until"
+            f"SELECT public_id, home_coin_id, pin_hash, {count} AS failures,"
+            f" {lock_column} AS locked_until"
             " FROM residents WHERE id = :id FOR NO KEY UPDATE"
         ),
         {"id": resident_id},
@@ -266,6 +273,17 @@ def check_pin(
         {"f": failures, "until": until, "id": resident_id},
     )
     if until is not None:
+        # The resident hears of it (if they asked to): a lock they did not cause
+        # is someone else guessing. It commits with the count, refusal and all.
+        record_notice(
+            conn,
+            coin_id=resident.home_coin_id,
+            resident_id=resident_id,
+            kind=NoticeKind.PIN_LOCKED,
+            source=f"lock:{via}:{until.isoformat()}",
+            data={"locked_until": until.isoformat(), "via": via},
+            at=at,
+        )
         log.warning(
             "resident_locked",
             resident=resident.public_id,

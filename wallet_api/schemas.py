@@ -27,8 +27,9 @@ class TokenRequest(RequestBody):
     login: str | None = Field(
         default=None,
         min_length=1,
-        max_length=40,
-        description="Instead of resident_id: the resident number (hyphens and spaces allowed).",
+        max_length=254,
+        description="Instead of resident_id: the resident number (hyphens and spaces allowed),"
+        " or the resident's verified e-mail or phone number.",
     )
     pin: str = Field(min_length=1, max_length=6)
     device: str | None = Field(

@@ -47,6 +47,7 @@ from typing import Any, Protocol
 import structlog
 from sqlalchemy import Connection, Engine, text
 
+from kit.backoff import Backoff
 from kit.periodic_pass import PeriodicPass
 from kit.sealed_secrets import SealError
 from ledger.clock import Clock
@@ -82,11 +83,16 @@ USER_AGENT = "localcoin-webhooks/1"
 PASS_INTERVAL_S = 1.0
 
 
+RETRIES = Backoff(first=RETRY_FIRST, ceiling=RETRY_MAX)
+BREAKER = Backoff(first=BREAKER_PAUSE_FIRST, ceiling=RETRY_MAX, threshold=BREAKER_FAILURES)
+
+
 def retry_delay(attempt_count: int) -> timedelta:
     """How long after the ``attempt_count``-th failed attempt the next one is due."""
     assert attempt_count >= 1
-    doubled: timedelta = RETRY_FIRST * 2 ** min(attempt_count - 1, 30)
-    return min(doubled, RETRY_MAX)
+    wait = RETRIES.wait(attempt_count)
+    assert wait is not None
+    return wait
 
 
 class Poster(Protocol):
@@ -345,10 +351,7 @@ def record_outcome(conn: Connection, claim: Claim, outcome: Outcome, *, at: date
 
 def breaker_pause(failures: int) -> timedelta | None:
     """How long an endpoint rests after ``failures`` failed attempts in a row."""
-    if failures < BREAKER_FAILURES:
-        return None
-    doubled: timedelta = BREAKER_PAUSE_FIRST * 2 ** min(failures - BREAKER_FAILURES, 10)
-    return min(doubled, RETRY_MAX)
+    return BREAKER.wait(failures)
 
 
 def _count_for_breaker(conn: Connection, claim: Claim, *, ok: bool, at: datetime) -> None:

@@ -120,5 +120,6 @@ def populated_town(engine: Any, clock: FixedClock) -> PopulatedTown:
         "batch_id": batch["id"],
         "approval_id": approval.json()["approval_id"],
         "token": payment_token(town, payer),
+        "kind": "email",
     }
     return PopulatedTown(town, shop, payer, headers, object_ids)

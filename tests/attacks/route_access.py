@@ -19,6 +19,8 @@ OWNER = frozenset({C.OWNER})
 ANY_MERCHANT_KEY = frozenset({C.OWNER, C.TERMINAL})
 # Stripe's webhook is public but trusted only with Stripe's signature: no bearer helps.
 STRIPE_SIGNED = frozenset[Caller]()
+# LINE's events are trusted the same way: only X-Line-Signature under the channel secret.
+LINE_SIGNED = STRIPE_SIGNED
 
 MATRIX: dict[tuple[str, str], frozenset[Caller]] = {
     # Operations and documents: public by design, but for /metrics (this machine or the operator).
@@ -62,6 +64,15 @@ MATRIX: dict[tuple[str, str], frozenset[Caller]] = {
     ("POST", "/v1/premium_campaigns/{campaign_id}/purchases"): RESIDENT,
     ("GET", "/v1/wallet/premium_campaigns"): RESIDENT,
     ("POST", "/v1/stripe/webhook"): STRIPE_SIGNED,
+    # Notices: the resident's preferences, contacts and LINE link; LINE's events.
+    ("GET", "/v1/notices/preferences"): RESIDENT,
+    ("PUT", "/v1/notices/preferences"): RESIDENT,
+    ("POST", "/v1/contacts"): RESIDENT,
+    ("POST", "/v1/contacts/{kind}/verify"): RESIDENT,
+    ("DELETE", "/v1/contacts/{kind}"): RESIDENT,
+    ("POST", "/v1/notices/line/link"): RESIDENT,
+    ("POST", "/v1/line/webhook"): LINE_SIGNED,
+    ("GET", "/v1/notices/deliveries"): BANK_OR_OPERATOR,
     # Issuer (bank).
     ("POST", "/v1/residents/{resident_id}/verify"): ISSUER,
     ("POST", "/v1/residents/{resident_id}/erasure"): BANK_OR_OPERATOR,

@@ -31,7 +31,7 @@ TABLE = ROOT / "kit" / "errors.py"
 BY_VALUE: dict[str, Code | LedgerCode] = {code.value: code for code in LedgerCode} | {
     code.value: code for code in Code
 }
-SIDES = ("kit", "wallet_api", "merchant", "settlement", "localcoin")
+SIDES = ("kit", "wallet_api", "merchant", "settlement", "notices", "localcoin")
 # Calls whose arguments raise or answer a refusal, and the tables that turn another
 # package's result codes into the API's.
 RAISING_CALLS = {"Problem", "problem_response", "FieldError", "UrlRefusedError"}
