@@ -26,15 +26,16 @@ def test_swagger_ui_and_redoc_load_nothing_from_outside_and_break_no_policy(
     docs = page.goto(web_town.server.url + "/docs")
     assert docs is not None
     assert docs.headers["content-security-policy"] == PAGE_HEADERS["Content-Security-Policy"]
-    expect(page.locator(".swagger-ui .info .title")).to_contain_text("localcoin")
-    expect(page.get_by_text("/v1/wallet/payments").first).to_be_visible()
+    # The whole API's document is large: rendering it takes seconds on a busy machine.
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("localcoin", timeout=30_000)
+    expect(page.get_by_text("/v1/wallet/payments").first).to_be_visible(timeout=30_000)
 
     redoc = page.goto(web_town.server.url + "/redoc")
     assert redoc is not None
     # The same policy but for inline styles (ReDoc's styled-components); scripts stay ours.
     policy = redoc.headers["content-security-policy"]
     assert "script-src 'self';" in policy and "style-src 'self' 'unsafe-inline';" in policy
-    expect(page.locator("h1").first).to_contain_text("localcoin")
+    expect(page.locator("h1").first).to_contain_text("localcoin", timeout=30_000)
     context.close()
     assert outside == []
     assert refused == []
