@@ -6,14 +6,14 @@ merchant/accounts/customer_ids.py. Existing merchants get one each: a volatile
 default is evaluated for every row.
 
 Revision ID: 0037
-Revises: 0036
+Revises: 0071
 Create Date: 2026-12-04
 """
 
 from alembic import op
 
 revision = "0037"
-down_revision = "0036"
+down_revision = "0071"
 branch_labels = None
 depends_on = None
 
