@@ -96,17 +96,20 @@ def _line(line: HistoryLine, names: dict[int, str], lang: Lang) -> WalletLine:
 def _counterparties(
     conn: Connection, *, wallet: Wallet, lines: list[HistoryLine]
 ) -> dict[int, str]:
-    """The other resident's display name for each transfer on the page, by entry id."""
-    entry_ids = [line.entry_id for line in lines if line.kind == P2P]
+    """The sender's display name for each transfer the wallet received, by entry id.
+
+    A transfer the wallet sent is not named: anyone who knows a wallet id (a
+    shop that was shown it, a stranger) could otherwise send it one yen and read
+    its owner's name in their own history. A sender names themselves by sending."""
+    entry_ids = [line.entry_id for line in lines if line.kind == P2P and line.amount > 0]
     if not entry_ids:
         return {}
     rows = conn.execute(
         text(
             "SELECT t.entry_id, r.display_name FROM transfers t"
-            " JOIN wallets w ON w.coin_id = t.coin_id AND w.id = CASE"
-            "   WHEN t.from_wallet_id = :wallet THEN t.to_wallet_id ELSE t.from_wallet_id END"
+            " JOIN wallets w ON w.coin_id = t.coin_id AND w.id = t.from_wallet_id"
             " JOIN residents r ON r.id = w.resident_id"
-            " WHERE t.coin_id = :coin AND t.entry_id = ANY(:entries)"
+            " WHERE t.coin_id = :coin AND t.to_wallet_id = :wallet AND t.entry_id = ANY(:entries)"
         ),
         {"coin": wallet.coin_id, "wallet": wallet.id, "entries": entry_ids},
     ).all()

@@ -3,7 +3,8 @@
 One table keyed by the ledger entry's kind. A kind that moves coin both ways
 (a transfer between people) has words for each side: ``in`` when the line
 raised the wallet's balance, ``out`` when it lowered it. ``{name}`` is the
-other resident's display name where one is known. A kind missing from the
+sender's display name on a transfer received; a transfer sent names nobody
+(wallet_api/history.py says why). A kind missing from the
 table gets a generic phrase, so a new kind never breaks the history.
 """
 

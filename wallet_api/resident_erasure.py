@@ -8,8 +8,10 @@ pseudonymised in place:
 - the resident: display name replaced, PIN hash made unusable, resident
   number replaced by one no log-in can name (a wrong check digit),
   ``erased_at`` set; an erased resident cannot log in;
-- their access tokens and PIN-reset records deleted, their stored idempotent
-  answers deleted, their active cards blocked;
+- their contact details (e-mail, phone, LINE: the other login ids), notice
+  preferences, access tokens and PIN-reset records deleted, their stored
+  idempotent answers deleted, their notices still to send given up, their
+  active cards blocked;
 - each wallet's verification reference removed;
 - their bank top-ups' references, their imported row's old platform id and
   their refund claims' bank account replaced by placeholders.
@@ -141,6 +143,12 @@ def _pseudonymise(conn: Connection, *, resident_id: int, at: datetime) -> None:
 
 # Each statement touches only the resident's own rows; the books are not among them.
 _PSEUDONYMISE = (
+    "DELETE FROM resident_contacts WHERE resident_id = :resident",
+    "DELETE FROM line_link_nonces WHERE resident_id = :resident",
+    "DELETE FROM notice_preferences WHERE resident_id = :resident",
+    "UPDATE notice_deliveries d SET status = 'failed', next_attempt_at = NULL,"
+    " last_error = 'resident erased' FROM notices n WHERE n.resident_id = :resident"
+    " AND d.coin_id = n.coin_id AND d.notice_id = n.id AND d.status = 'pending'",
     "DELETE FROM access_tokens WHERE resident_id = :resident",
     "DELETE FROM pin_resets WHERE resident_id = :resident",
     "DELETE FROM idempotency_requests WHERE scope = 'resident:' || :resident",

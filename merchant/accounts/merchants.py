@@ -6,7 +6,7 @@ many payments at once. Merchants hold plain coin: the lots of what residents
 paid with (points, premium) end at the resident's side.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -72,6 +72,8 @@ class Merchant:
     jpqr_store_id: the store id the JPQR scheme gave it; None if it has none.
     till_refund_days: how many days back a till's own key may refund a charge.
     till_refund_max: the largest refund a till's own key may give at once.
+    customer_key: the key of the ids its customers have here
+        (merchant/accounts/customer_ids.py); never shown.
     """
 
     coin_id: int
@@ -91,6 +93,7 @@ class Merchant:
     jpqr_store_id: str | None = None
     till_refund_days: int = 7
     till_refund_max: int = 10_000
+    customer_key: bytes = field(default=b"", repr=False)
 
 
 def _fee_overrides(
@@ -105,6 +108,7 @@ MERCHANT = RecordColumns(
     bank_account=RecordColumns(BankAccount, account_type=AccountType),
     fee_overrides=Derived(("payment_bp", "cashout_bp", "btob_bp"), _fee_overrides),
     status=MerchantStatus,
+    customer_key=bytes,
 )
 
 

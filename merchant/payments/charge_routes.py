@@ -20,7 +20,7 @@ from ledger.errors import Code as LedgerCode
 from ledger.errors import LedgerError
 from merchant.accounts.merchant_auth import AnyMerchantKey
 from merchant.pages import PAGE_DEFAULT, PAGE_MAX
-from merchant.payments.charges import Charge, charge_wallet_public_id, charges_page, find_charge
+from merchant.payments.charges import Charge, charge_customer_id, charges_page, find_charge
 from merchant.payments.receipts import receipt
 from merchant.payments.schemas import ChargeCreate, ChargePage, ChargePublic, ReceiptPublic
 from merchant.payments.terminal_charges import charge_card, charge_token
@@ -29,8 +29,8 @@ from wallet_api.token_keys import token_keys
 router = APIRouter(route_class=IdempotentRoute, tags=["charges"])
 
 
-def charge_public(charge: Charge, merchant_public_id: str, wallet_public_id: str) -> ChargePublic:
-    body: dict[str, Any] = charge.as_json(merchant_public_id, wallet_public_id)
+def charge_public(charge: Charge, merchant_public_id: str, customer: str) -> ChargePublic:
+    body: dict[str, Any] = charge.as_json(merchant_public_id, customer)
     return ChargePublic.model_validate(body)
 
 
@@ -117,7 +117,8 @@ def create_charge(
     if isinstance(outcome, Problem):
         # Answered, not raised: the PIN failure it counted must commit.
         return problem_response(outcome.code, outcome.detail)
-    return charge_public(outcome, caller.merchant.public_id, charge_wallet_public_id(db, outcome))
+    merchant = caller.merchant
+    return charge_public(outcome, merchant.public_id, charge_customer_id(db, merchant, outcome))
 
 
 @router.get("/charges", response_model=ChargePage, responses=refusals(Code.CURSOR_INVALID))
@@ -133,14 +134,13 @@ def list_charges(
     merchant = caller.merchant
     charges, has_more = charges_page(
         db,
-        coin_id=merchant.coin_id,
-        merchant_id=merchant.id,
+        merchant=merchant,
         limit=limit,
         starting_after=starting_after,
         terminal_id=caller.terminal_id,
     )
     return ChargePage(
-        data=[charge_public(charge, merchant.public_id, wallet) for charge, wallet in charges],
+        data=[charge_public(charge, merchant.public_id, payer) for charge, payer in charges],
         has_more=has_more,
     )
 
@@ -158,7 +158,7 @@ def get_charge(charge_id: str, db: Db, caller: AnyMerchantKey) -> ChargePublic:
         charge_public_id=charge_id,
         for_update=False,
     )
-    return charge_public(charge, merchant.public_id, charge_wallet_public_id(db, charge))
+    return charge_public(charge, merchant.public_id, charge_customer_id(db, merchant, charge))
 
 
 @router.get(

@@ -35,6 +35,7 @@ from ledger.clock import business_date
 from ledger.entries import EntryRequest, Leg, credit, debit, post_entry
 from ledger.expiry import expire_due_lots_of
 from ledger.records import RecordColumns
+from merchant.accounts.customer_ids import customer_id
 from merchant.accounts.fees import FeeKind, fee_for, merchant_fee
 from merchant.accounts.merchants import Merchant, require_active
 from merchant.pages import page_of
@@ -91,7 +92,9 @@ class Charge:
             return "succeeded"
         return "refunded" if self.refunded == self.amount else "partially_refunded"
 
-    def as_json(self, merchant_public_id: str, wallet_public_id: str) -> dict[str, Any]:
+    def as_json(self, merchant_public_id: str, customer: str) -> dict[str, Any]:
+        """The charge as its merchant sees it; ``customer`` is the payer's id at that
+        merchant (merchant/accounts/customer_ids.py), never their wallet's."""
         return {
             "id": self.public_id,
             "object": "charge",
@@ -103,7 +106,7 @@ class Charge:
             "source": self.source.value,
             "reference": self.reference,
             "merchant_id": merchant_public_id,
-            "wallet_id": wallet_public_id,
+            "customer_id": customer,
             "created_at": self.created_at.isoformat(),
         }
 
@@ -248,7 +251,9 @@ def insert_charge(
         coin_id=merchant.coin_id,
         merchant_id=merchant.id,
         type_="charge.succeeded",
-        data=charge.as_json(merchant.public_id, wallet.public_id),
+        data=charge.as_json(
+            merchant.public_id, customer_id(merchant.customer_key, wallet.resident_id)
+        ),
         at=at,
     )
     return charge
@@ -271,40 +276,42 @@ def find_charge(
     return _CHARGE.read(row)
 
 
-# The paying wallet's public id beside each charge, as the API shows it.
-_WITH_WALLET = (
-    f"{_CHARGE.sql}, (SELECT w.public_id FROM wallets w"
-    " WHERE w.coin_id = charges.coin_id AND w.id = charges.wallet_id) AS wallet_public_id"
+# The paying resident beside each charge, for the id their merchant knows them by.
+_WITH_PAYER = (
+    f"{_CHARGE.sql}, (SELECT w.resident_id FROM wallets w"
+    " WHERE w.coin_id = charges.coin_id AND w.id = charges.wallet_id) AS payer_resident_id"
 )
 
 
 def charges_page(
     conn: Connection,
     *,
-    coin_id: int,
-    merchant_id: int,
+    merchant: Merchant,
     limit: int,
     starting_after: str | None,
     terminal_id: int | None = None,
 ) -> tuple[list[tuple[Charge, str]], bool]:
     """The merchant's charges (a terminal's own only, given one), newest first, each
-    with its wallet's public id."""
+    with the payer's customer id at this merchant."""
     rows, has_more = page_of(
         conn,
         table="charges",
-        columns=_WITH_WALLET,
+        columns=_WITH_PAYER,
         where="coin_id = :coin AND merchant_id = :merchant"
         + (" AND terminal_id = :terminal" if terminal_id is not None else ""),
-        params={"coin": coin_id, "merchant": merchant_id, "terminal": terminal_id},
+        params={"coin": merchant.coin_id, "merchant": merchant.id, "terminal": terminal_id},
         limit=limit,
         starting_after=starting_after,
     )
-    return [(_CHARGE.read(row), row.wallet_public_id) for row in rows], has_more
+    key = merchant.customer_key
+    return [(_CHARGE.read(row), customer_id(key, row.payer_resident_id)) for row in rows], has_more
 
 
-def charge_wallet_public_id(conn: Connection, charge: Charge) -> str:
-    wallet_public_id: str = conn.execute(
-        text("SELECT public_id FROM wallets WHERE coin_id = :coin AND id = :id"),
+def charge_customer_id(conn: Connection, merchant: Merchant, charge: Charge) -> str:
+    """The payer of ``charge`` as its merchant knows them."""
+    assert charge.merchant_id == merchant.id, "a merchant sees its own charges"
+    resident_id: int = conn.execute(
+        text("SELECT resident_id FROM wallets WHERE coin_id = :coin AND id = :id"),
         {"coin": charge.coin_id, "id": charge.wallet_id},
     ).scalar_one()
-    return wallet_public_id
+    return customer_id(merchant.customer_key, resident_id)

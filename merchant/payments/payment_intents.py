@@ -48,6 +48,7 @@ from ledger.chart import Standard, standard_account
 from ledger.entries import Leg, credit, debit
 from ledger.holds import HoldStatus, capture_hold, expire_holds, get_hold, void_hold
 from ledger.records import RecordColumns, optional
+from merchant.accounts.customer_ids import customer_id
 from merchant.accounts.fees import FeeKind, merchant_fee
 from merchant.accounts.merchants import Merchant, require_active
 from merchant.payments.charges import ENTRY_KIND, Charge, Source, check_amount, insert_charge
@@ -147,7 +148,7 @@ def intent_json(conn: Connection, intent: PaymentIntent, *, at: datetime) -> dic
     """The intent as the API and its webhook events show it."""
     names = conn.execute(
         text(
-            "SELECT m.public_id, w.public_id, c.public_id FROM merchants m"
+            "SELECT m.public_id, w.resident_id, c.public_id, m.customer_key FROM merchants m"
             " LEFT JOIN wallets w ON w.coin_id = m.coin_id AND w.id = :wallet"
             " LEFT JOIN charges c ON c.coin_id = m.coin_id AND c.id = :charge"
             " WHERE m.coin_id = :coin AND m.id = :merchant"
@@ -171,7 +172,7 @@ def intent_json(conn: Connection, intent: PaymentIntent, *, at: datetime) -> dic
         "status": intent.status_at(at).value,
         "qr_payload": intent.qr_payload,
         "merchant_id": names[0],
-        "wallet_id": names[1],
+        "customer_id": None if names[1] is None else customer_id(bytes(names[3]), names[1]),
         "charge_id": names[2],
         "created_at": intent.created_at.isoformat(),
         "expires_at": intent.expires_at.isoformat(),

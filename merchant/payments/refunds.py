@@ -51,7 +51,7 @@ from ledger.lots import LotKind
 from ledger.records import GIVEN, Column, RecordColumns
 from merchant.accounts.merchants import Merchant
 from merchant.pages import page_of
-from merchant.payments.charges import Charge, charge_wallet_public_id, find_charge
+from merchant.payments.charges import Charge, charge_customer_id, find_charge
 from merchant.webhooks.outbox import record_event
 
 KIND = "refund"
@@ -299,7 +299,7 @@ def _fee_refunded(conn: Connection, charge: Charge) -> int:
 def _refunded_charge_json(
     conn: Connection, merchant: Merchant, charge: Charge, amount: int
 ) -> dict[str, Any]:
-    body = charge.as_json(merchant.public_id, charge_wallet_public_id(conn, charge))
+    body = charge.as_json(merchant.public_id, charge_customer_id(conn, merchant, charge))
     refunded = charge.refunded + amount
     body["refunded"] = refunded
     body["status"] = "refunded" if refunded == charge.amount else "partially_refunded"

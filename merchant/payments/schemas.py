@@ -49,7 +49,10 @@ class PaymentIntentPublic(BaseModel):
     status: IntentStatusName
     qr_payload: str = Field(description="The dynamic EMVCo merchant-presented payload.")
     merchant_id: str
-    wallet_id: str | None = Field(description="The wallet that paid; null until paid.")
+    customer_id: str | None = Field(
+        description="Who paid, as this merchant knows them (cus_…, the same resident at"
+        " another shop has another id); null until paid."
+    )
     charge_id: str | None = Field(description="The charge it became; refund this.")
     created_at: str
     expires_at: str
@@ -189,7 +192,10 @@ class ChargePublic(BaseModel):
     source: str = Field(description="payment_token, card, static_qr or payment_intent.")
     reference: str | None
     merchant_id: str
-    wallet_id: str
+    customer_id: str = Field(
+        description="Who paid, as this merchant knows them (cus_…): stable here, different at"
+        " every other shop, never the resident's wallet id."
+    )
     created_at: str = Field(description="ISO 8601, UTC.")
 
 

@@ -46,7 +46,7 @@ def test_history_is_newest_first_in_a_residents_words(town: Town) -> None:
     assert page["has_more"] is False
     assert [(line["kind"], line["amount"], line["description"]) for line in page["data"]] == [
         ("points.grant", 300, "行政ポイントの付与"),
-        ("p2p", -1_200, "太郎さんへ送金"),
+        ("p2p", -1_200, "ほかの利用者へ送金"),
         ("topup.counter", 5_000, "窓口でチャージ"),
     ]
     assert page["data"][2]["created_at"] == town.clock.now().replace(minute=0).isoformat()
@@ -55,7 +55,28 @@ def test_history_is_newest_first_in_a_residents_words(town: Town) -> None:
         (1_200, "Received from 花子")
     ]
     english = [line["description"] for line in history(town, hanako, lang="en")["data"]]
-    assert english == ["City points granted", "Sent to 太郎", "Top-up at the bank counter"]
+    assert english == [
+        "City points granted",
+        "Sent to another resident",
+        "Top-up at the bank counter",
+    ]
+
+
+def test_sending_one_yen_does_not_tell_the_sender_the_recipients_name(town: Town) -> None:
+    """A shop owner who learnt a customer's wallet id sends it ¥1 from their own wallet:
+    their history does not name the customer; the customer sees who sent it."""
+    owner = person(town, "八百屋の店主", money=100)
+    customer = person(town, "山田花子")
+    assert send(town, owner, customer.wallet_id, 1).status_code == 201
+    for lang in ("ja", "en"):
+        seen = [line["description"] for line in history(town, owner, lang=lang)["data"]]
+        assert not [line for line in seen if "山田花子" in line], seen
+    export = town.client.get(
+        "/v1/wallet/transactions/export", headers=owner.headers, params={"format": "csv"}
+    )
+    assert "山田花子" not in export.content.decode("utf-8-sig")
+    received = history(town, customer)["data"][0]["description"]
+    assert received == "八百屋の店主さんから受け取り"
 
 
 def test_history_pages_follow_the_cursor(town: Town) -> None:
@@ -127,7 +148,7 @@ def test_the_whole_history_downloads_as_csv_that_excel_reads(town: Town) -> None
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0] == ["id", "created_at", "kind", "description", "amount"]
     assert len(rows) == 1 + 3 + 210
-    assert rows[-2][2:] == ["p2p", "太郎さんへ送金", "-1200"]
+    assert rows[-2][2:] == ["p2p", "ほかの利用者へ送金", "-1200"]
     assert rows[-1][2:] == ["topup.counter", "窓口でチャージ", "5000"]
     assert sum(int(row[4]) for row in rows[1:]) == 5_000 - 1_200 + 300 + 210
 

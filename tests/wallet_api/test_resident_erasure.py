@@ -37,6 +37,8 @@ def resident_row(town: Town, resident_id: str) -> dict[str, object]:
                 "SELECT r.display_name, r.resident_number, r.pin_hash, r.erased_at,"
                 " w.verification_reference,"
                 " (SELECT count(*) FROM access_tokens a WHERE a.resident_id = r.id) AS tokens,"
+                " (SELECT count(*) FROM resident_contacts c WHERE c.resident_id = r.id)"
+                "   AS contacts,"
                 " (SELECT string_agg(t.reference, ',') FROM topups t"
                 "   WHERE t.coin_id = w.coin_id AND t.wallet_id = w.id) AS references"
                 " FROM residents r JOIN wallets w ON w.resident_id = r.id WHERE r.public_id = :p"
@@ -100,6 +102,17 @@ def test_a_longer_retention_set_by_the_issuer_holds_the_erasure_back(town: Town)
 def test_erasure_pseudonymises_the_person_and_keeps_the_books(town: Town) -> None:
     alice, bob = emptied(town)
     number = town.client.get("/v1/wallet", headers=alice.headers).json()["resident_number"]
+    with town.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO resident_contacts (resident_id, kind, address, verified_at,"
+                " created_at) SELECT id, 'email', 'hanako@example.jp', :at, :at FROM residents"
+                " WHERE public_id = :p"
+            ),
+            {"p": alice.resident_id, "at": T0},
+        )
+    email_login = {"login": "hanako@example.jp", "pin": "1234"}
+    assert town.client.post("/v1/auth/token", json=email_login).status_code == 200
     head = chain_head(town)
     town.clock.set(FREED)
 
@@ -116,6 +129,7 @@ def test_erasure_pseudonymises_the_person_and_keeps_the_books(town: Town) -> Non
         None,
         0,
     )
+    assert row["contacts"] == 0
     assert row["resident_number"] != number and row["pin_hash"] == "!erased"
     assert "dep-alice" not in str(row["references"])
     # Neither her old token, her id and PIN, nor her old number opens anything.
@@ -123,6 +137,7 @@ def test_erasure_pseudonymises_the_person_and_keeps_the_books(town: Town) -> Non
     assert town.log_in(alice.resident_id).json()["code"] == "credentials_invalid"
     by_number = town.client.post("/v1/auth/token", json={"login": number, "pin": "1234"})
     assert by_number.status_code == 401
+    assert town.client.post("/v1/auth/token", json=email_login).status_code == 401
     # The books did not move: same entries, same chain, still verifying.
     assert chain_head(town) == head
     assert (

@@ -46,6 +46,7 @@ DAILY_MAX = "1つのキーが1日に発行できる上限（円）"  # noqa: RUF
 POINTS_BUDGET = "ポイント予算（円・未設定なら空欄）"  # noqa: RUF001
 CASHOUT_MIN = "換金の最低額（円）"  # noqa: RUF001
 WINDDOWN_MENU = "発行の終了（払戻し）"  # noqa: RUF001
+ERASURE_MENU = "個人データの削除"
 WINDDOWN_ASK = "発行の終了を申請（別の担当者の承認が必要）"  # noqa: RUF001
 _refs = itertools.count(1)
 APPROVE = re.compile(r"^承認 apr_")
@@ -441,6 +442,7 @@ def test_operator_sees_the_bank_and_city_screens_its_key_may_use(
     shown = desk.locator("#nav [data-view]:visible")
     expect(shown).to_have_text(
         [
+            ERASURE_MENU,
             "加盟店登録",
             "手数料配分",
             "未使用残高",
@@ -455,6 +457,53 @@ def test_operator_sees_the_bank_and_city_screens_its_key_may_use(
     desk.get_by_role("button", name="未使用残高").click()
     desk.get_by_role("button", name="表示").click()
     expect(desk.locator("#unused-result")).to_contain_text("未使用残高")
+    assert axe_violations(desk) == []
+
+
+def test_the_bank_erases_a_residents_data_only_once_the_records_may_go(
+    web_town: WebTown, desk: Page
+) -> None:
+    holding, recent, long_gone = (_resident(web_town, n) for n in ("残高あり", "最近", "昔の人"))
+    _top_up(web_town, holding["wallet_id"], 1_000)
+    # A wallet opened eight years ago that never moved: its seven years have passed.
+    run_in_transaction(
+        web_town.server.engine,
+        lambda c: c.execute(
+            text(
+                "UPDATE wallets SET created_at = created_at - interval '8 years'"
+                " WHERE public_id = :w"
+            ),
+            {"w": long_gone["wallet_id"]},
+        ),
+    )
+    _log_in(desk, web_town, Role.ISSUER)
+    desk.get_by_role("button", name=ERASURE_MENU).click()
+    view = desk.locator("#view-erasure")
+
+    view.get_by_label("利用者 ID").fill(holding["resident_id"])
+    view.get_by_role("button", name="個人データを削除する").click()
+    expect(desk.get_by_role("alert")).to_contain_text("ウォレットに残高があるため削除できません")
+    view.get_by_label("利用者 ID").fill(recent["resident_id"])
+    view.get_by_role("button", name="個人データを削除する").click()
+    expect(desk.get_by_role("alert")).to_contain_text("retention_period_running")
+
+    view.get_by_label("利用者 ID").fill(long_gone["resident_id"])
+    view.get_by_role("button", name="個人データを削除する").click()
+    expect(desk.locator("#erasure-result")).to_contain_text(
+        f"{long_gone['resident_id']} の個人データを削除しました"
+    )
+    names = run_in_transaction(
+        web_town.server.engine,
+        lambda c: c.execute(
+            text("SELECT public_id, display_name FROM residents WHERE public_id = ANY(:ids)"),
+            {"ids": [r["resident_id"] for r in (holding, recent, long_gone)]},
+        ).all(),
+    )
+    assert dict(names) == {
+        holding["resident_id"]: "残高あり",
+        recent["resident_id"]: "最近",
+        long_gone["resident_id"]: "削除済み",
+    }
     assert axe_violations(desk) == []
 
 

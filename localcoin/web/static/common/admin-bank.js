@@ -28,6 +28,7 @@ function showResult(box, lines) {
 export function setUpBank(ctx) {
   setUpTopups(ctx);
   setUpVerify(ctx);
+  setUpErasure(ctx);
   setUpOnboarding(ctx);
   return {
     batches: setUpBatches(ctx),
@@ -99,6 +100,27 @@ async function verify(ctx, form) {
       });
       const line = t("verify.done", { name: resident.display_name, tier: t(`tier.${resident.tier}`) });
       showResult($("verify-result"), [line]);
+      ctx.say(line);
+      form.reset();
+    } catch (error) {
+      ctx.fail(error);
+    }
+  });
+}
+
+// --- erasure of a resident's personal data -----------------------------------------
+function setUpErasure(ctx) {
+  onSubmit($("erasure-form"), (form) => erase(ctx, form));
+}
+
+async function erase(ctx, form) {
+  const { t } = ctx;
+  const id = $("erasure-resident").value.trim();
+  await ctx.busy(submitButton(form), async () => {
+    try {
+      const erased = await ctx.call(`/v1/residents/${encodeURIComponent(id)}/erasure`, { method: "POST" });
+      const line = t("erasure.done", { id: erased.resident_id });
+      showResult($("erasure-result"), [line]);
       ctx.say(line);
       form.reset();
     } catch (error) {
