@@ -19,14 +19,14 @@ old one and must be verified again.
 SHA-256 is kept, each for a few minutes, used once.
 
 Revision ID: 0070
-Revises: 0045
+Revises: 0036
 Create Date: 2026-12-04
 """
 
 from alembic import op
 
 revision = "0070"
-down_revision = "0045"
+down_revision = "0036"
 branch_labels = None
 depends_on = None
 
