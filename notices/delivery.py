@@ -60,6 +60,7 @@ SCAN_EVERY = timedelta(minutes=10)
 PASS_INTERVAL_S = 1.0
 # Security notices are sent at any hour.
 _NEVER_QUIET = frozenset({NoticeKind.PIN_LOCKED.value})
+_NOT_THE_CHANNEL = frozenset({"no_address", "not_configured"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,7 +240,8 @@ def record_outcome(conn: Connection, claim: Claim, error: str | None, *, at: dat
             "token": claim.lease_token,
         },
     ).rowcount
-    if error != "no_address":
+    # The breaker counts what the channel answered, not what this process lacks.
+    if error not in _NOT_THE_CHANNEL:
         _count_for_breaker(conn, claim.channel, ok=error is None, at=at)
     log.info(
         "notice_attempt",

@@ -14,7 +14,9 @@ pseudonymised in place:
   active cards blocked;
 - each wallet's verification reference removed;
 - their bank top-ups' references, their imported row's old platform id and
-  their refund claims' bank account replaced by placeholders.
+  their refund claims' bank account replaced by placeholders;
+- their contacts deleted (e-mail, phone, LINE user id: no longer a login, no
+  notice reaches them), with their notices preferences and LINE link nonces.
 
 The retention rule: every wallet of the resident is empty (nothing posted,
 nothing held) and its coin's ``retention_years`` have passed since the
@@ -151,6 +153,9 @@ _PSEUDONYMISE = (
     " AND d.coin_id = n.coin_id AND d.notice_id = n.id AND d.status = 'pending'",
     "DELETE FROM access_tokens WHERE resident_id = :resident",
     "DELETE FROM pin_resets WHERE resident_id = :resident",
+    "DELETE FROM resident_contacts WHERE resident_id = :resident",
+    "DELETE FROM line_link_nonces WHERE resident_id = :resident",
+    "DELETE FROM notice_preferences WHERE resident_id = :resident",
     "DELETE FROM idempotency_requests WHERE scope = 'resident:' || :resident",
     "UPDATE wallets SET verification_reference = NULL WHERE resident_id = :resident",
     "UPDATE cards c SET status = 'blocked', blocked_at = :at, block_reason = 'erased'"

@@ -151,3 +151,30 @@ def test_the_resident_number_still_logs_in(town: NoticeTown) -> None:
     created = town.sign_up(name="加藤")
     town.add_email(town.token(created["resident_id"]), town.mail("kato"))
     assert login(town, created["resident_number"]).status_code == 200
+
+
+def test_erasure_clears_the_contacts_and_their_login(town: NoticeTown, clock: FixedClock) -> None:
+    created = town.sign_up(name="消える人")
+    headers = town.token(created["resident_id"])
+    town.add_email(headers, town.mail("erase"))
+    town.opt_in(headers, ["topup"], ["email"])
+    assert login(town, town.mail("erase")).status_code == 200
+    # An empty wallet that never moved: retention runs seven years from its opening.
+    clock.advance(timedelta(days=366 * 8))
+    erased = town.client.post(
+        f"/v1/residents/{created['resident_id']}/erasure", headers=town.issuer()
+    )
+    assert erased.status_code == 200, erased.text
+    assert login(town, town.mail("erase")).status_code == 401
+    left = run_in_transaction(
+        town.engine,
+        lambda conn: conn.execute(
+            text(
+                "SELECT (SELECT count(*) FROM resident_contacts c WHERE c.resident_id = r.id)"
+                " + (SELECT count(*) FROM notice_preferences p WHERE p.resident_id = r.id)"
+                " FROM residents r WHERE r.public_id = :pid"
+            ),
+            {"pid": created["resident_id"]},
+        ).scalar_one(),
+    )
+    assert left == 0

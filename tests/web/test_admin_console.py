@@ -448,6 +448,7 @@ def test_operator_sees_the_bank_and_city_screens_its_key_may_use(
             "未使用残高",
             "カード入金の対応",
             WINDDOWN_MENU,
+            "住民へのお知らせ",
             "KPI ダッシュボード",
             "承認待ち",
             "API キー",

@@ -12,6 +12,7 @@ import { createI18n } from "/static/common/i18n.js";
 import { setUpAccess } from "/static/common/admin-access.js";
 import { setUpRules } from "/static/common/admin-rules.js";
 import { setUpWinddown } from "/static/common/admin-winddown.js";
+import { setUpNotices } from "/static/common/admin-notices.js";
 import { setUpBank } from "/static/common/admin-bank.js";
 import { setUpCity } from "/static/common/admin-city.js";
 import { MESSAGES } from "/static/common/admin-messages.js";
@@ -73,7 +74,7 @@ const ctx = {
   },
 };
 
-const screens = { ...setUpBank(ctx), ...setUpCity(ctx), ...setUpAccess(ctx), ...setUpRules(ctx), ...setUpWinddown(ctx) };
+const screens = { ...setUpBank(ctx), ...setUpCity(ctx), ...setUpAccess(ctx), ...setUpRules(ctx), ...setUpWinddown(ctx), ...setUpNotices(ctx) };
 let current = "login";
 let who = null;
 

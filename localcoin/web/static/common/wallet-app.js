@@ -26,11 +26,13 @@ const t = i18n.t;
 const token = tokenStore("resident.token");
 const residentId = tokenStore("resident.id");
 const pendingPay = tokenStore("resident.pending_pay");
+const pendingLine = tokenStore("resident.pending_line_link");
 const REMEMBER_KEY = "localcoin.resident.remember";
 
 const $ = (id) => document.getElementById(id);
 // greeting: the name and coin typed at sign-up, for this visit when not remembered.
-const state = { wallet: null, screen: null, qr: null, pay: null, historyAfter: null, scanner: null, greeting: null };
+// contactKind: the contact whose code the notices screen is waiting for.
+const state = { wallet: null, screen: null, qr: null, pay: null, historyAfter: null, scanner: null, greeting: null, contactKind: null };
 
 // ---- small helpers ----
 
@@ -183,6 +185,12 @@ async function logIn(id, pin) {
 }
 
 async function afterLogIn() {
+  const lineLink = pendingLine.get();
+  if (lineLink) {
+    pendingLine.clear();
+    await continueLineLink(lineLink);
+    return;
+  }
   const link = pendingPay.get();
   if (link) {
     pendingPay.clear();
@@ -692,6 +700,101 @@ async function enterCampaigns() {
   }
 }
 
+// ---- notices: what to hear of, where, and not at night; contacts and the LINE link ----
+
+async function enterNotices() {
+  try {
+    const p = await api("/v1/notices/preferences", authed());
+    for (const box of document.querySelectorAll('#notices-form input[name="kind"]')) box.checked = p.kinds.includes(box.value);
+    for (const box of document.querySelectorAll('#notices-form input[name="channel"]')) box.checked = p.channels.includes(box.value);
+    $("notices-quiet").checked = Boolean(p.quiet_hours);
+    if (p.quiet_hours) {
+      $("notices-quiet-start").value = p.quiet_hours.start;
+      $("notices-quiet-end").value = p.quiet_hours.end;
+    }
+    const email = p.contacts.email;
+    $("notices-email-state").textContent = email
+      ? t(email.verified ? "notices.state.verified" : "notices.state.waiting", { address: email.address })
+      : t("notices.state.none");
+    const line = p.contacts.line;
+    $("notices-line-state").textContent = t(line ? "notices.state.linked" : "notices.state.not_linked");
+    $("notices-line-unlink").hidden = !line;
+  } catch (err) {
+    fail(err);
+  }
+}
+
+async function submitNotices(event) {
+  event.preventDefault();
+  clearMessages();
+  const ticked = (name) => [...document.querySelectorAll(`#notices-form input[name="${name}"]:checked`)].map((box) => box.value);
+  const body = { kinds: ticked("kind"), channels: ticked("channel"), lang: i18n.lang === "en" ? "en" : "ja" };
+  if ($("notices-quiet").checked) body.quiet_hours = { start: $("notices-quiet-start").value, end: $("notices-quiet-end").value };
+  await busy($("notices-form").querySelector("button"), async () => {
+    try {
+      await api("/v1/notices/preferences", authed({ method: "PUT", body }));
+      say(t("notices.saved"));
+    } catch (err) {
+      fail(err);
+    }
+  });
+}
+
+async function submitContact(event) {
+  event.preventDefault();
+  clearMessages();
+  const body = { kind: $("contact-kind").value, address: $("contact-address").value.trim() };
+  await busy($("contact-form").querySelector("button"), async () => {
+    try {
+      const sent = await api("/v1/contacts", authed({ method: "POST", body }));
+      state.contactKind = sent.kind;
+      $("code-form").hidden = false;
+      say(t(sent.sent_via === "line" ? "notices.code_sent_line" : "notices.code_sent_email", { address: sent.address }));
+      $("contact-code").focus();
+    } catch (err) {
+      fail(err, $("contact-address"));
+    }
+  });
+}
+
+async function submitCode(event) {
+  event.preventDefault();
+  clearMessages();
+  const code = $("contact-code").value.trim();
+  await busy($("code-form").querySelector("button"), async () => {
+    try {
+      const done = await api(`/v1/contacts/${encodeURIComponent(state.contactKind || "email")}/verify`, authed({ method: "POST", body: { code } }));
+      $("code-form").hidden = true;
+      $("code-form").reset();
+      await enterNotices();
+      say(t("notices.verified", { address: done.address }));
+    } catch (err) {
+      fail(err, $("contact-code"));
+    }
+  });
+}
+
+async function unlinkLine() {
+  clearMessages();
+  try {
+    await api("/v1/contacts/line", authed({ method: "DELETE" }));
+    await enterNotices();
+  } catch (err) {
+    fail(err);
+  }
+}
+
+// The LINE message's link (/?line_link=<token>), once logged in: LINE's dialog ties the user to this wallet.
+async function continueLineLink(linkToken) {
+  try {
+    const answer = await api("/v1/notices/line/link", authed({ method: "POST", body: { link_token: linkToken } }));
+    location.assign(answer.redirect_url);
+  } catch (err) {
+    go("notices");
+    fail(err);
+  }
+}
+
 const ENTER = {
   login: enterLogin,
   signup: enterSignup,
@@ -702,6 +805,7 @@ const ENTER = {
   history: () => loadHistory(false),
   send: enterSend,
   campaigns: enterCampaigns,
+  notices: enterNotices,
   // A reload of the receipt has nothing to show: back to the balance.
   done: () => {
     if (!$("done-detail").textContent) go("home");
@@ -771,6 +875,10 @@ function boot() {
   $("send-form").addEventListener("submit", submitSend);
   $("topup-form").addEventListener("submit", submitTopup);
   $("refund-form").addEventListener("submit", submitRefund);
+  $("notices-form").addEventListener("submit", submitNotices);
+  $("contact-form").addEventListener("submit", submitContact);
+  $("code-form").addEventListener("submit", submitCode);
+  $("notices-line-unlink").addEventListener("click", unlinkLine);
   $("myqr-refresh").addEventListener("click", () => {
     if (state.qr) state.qr.until = 0;
     tickQr();
@@ -784,8 +892,21 @@ function boot() {
   }
   window.addEventListener("hashchange", () => render(location.hash.slice(1) || "home"));
 
-  // A payment link: keep the payload for after the log-in, and take it out of the address bar.
   const params = new URLSearchParams(location.search);
+  // LINE's link, like a payment link: out of the address bar, kept for after the log-in.
+  const lineLink = params.get("line_link");
+  if (lineLink) {
+    params.delete("line_link");
+    history.replaceState(null, "", `${location.pathname}${params.toString() ? `?${params}` : ""}`);
+    if (token.get()) {
+      continueLineLink(lineLink);
+      return;
+    }
+    pendingLine.set(lineLink);
+    go("login");
+    return;
+  }
+  // A payment link: keep the payload for after the log-in, and take it out of the address bar.
   const link = params.get("pay");
   if (link) {
     params.delete("pay");
