@@ -24,6 +24,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
+from jp_banking.zengin import TransferDesignation
 from jp_banking.zengin_errors import ZenginError
 from kit.auth import IssuerKey
 from kit.credentials import ApiKey
@@ -101,7 +102,8 @@ def _full(db: Db, batch_id: str, key: ApiKey) -> BatchPublic:
 def set_settlement_settings(
     body: SettlementSettingsSet, db: Db, key: IssuerKey, request: Request
 ) -> dict[str, Any]:
-    """Sets the coin's cut-off time and/or the issuer's originating account."""
+    """Sets the coin's cut-off time, the issuer's originating account and/or the
+    file's 振込指定区分; what the body leaves out keeps its value."""
     current = get_settings(db, coin_id=key.coin_id)
     cut_off = current.cut_off
     if body.cut_off is not None:
@@ -113,10 +115,13 @@ def set_settlement_settings(
             originator = checked_originator(**body.originator.model_dump())
         except ZenginError as error:
             raise zengin_problem(error) from error
+    designation = current.designation
+    if body.transfer_designation is not None:
+        designation = TransferDesignation(body.transfer_designation or " ")
     saved = save_settings(
         db,
         coin_id=key.coin_id,
-        settings=SettlementSettings(cut_off, originator),
+        settings=SettlementSettings(cut_off, originator, designation),
         at=request.app.state.clock.now(),
     )
     return saved.as_json()

@@ -96,6 +96,10 @@ MATRIX: dict[tuple[str, str], frozenset[Caller]] = {
     # Issuer or operator.
     ("POST", "/v1/coin_rules"): BANK_OR_OPERATOR,
     ("POST", "/v1/merchants"): BANK_OR_OPERATOR,
+    ("POST", "/v1/merchants/kana_preview"): BANK_OR_OPERATOR,
+    ("POST", "/v1/merchants/{merchant_id}/location"): BANK_OR_OPERATOR,
+    ("GET", "/v1/qr_settings"): BANK_OR_OPERATOR,
+    ("POST", "/v1/qr_settings"): BANK_OR_OPERATOR,
     ("GET", "/v1/merchants"): BANK_OR_OPERATOR,
     ("GET", "/v1/merchants/{merchant_id}"): BANK_OR_OPERATOR,
     ("POST", "/v1/merchants/{merchant_id}/suspend"): BANK_OR_OPERATOR,

@@ -3,15 +3,19 @@ sticker, keys for terminals and integrations, webhook endpoints and their
 delivery log.
 """
 
+import io
 import threading
 import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import PIL.Image
 import pytest
+import zxingcpp
 from playwright.sync_api import Page, expect
 from sqlalchemy import text
 
+from tests.merchant.qr.jpqr_rules import jpqr_violations
 from tests.web.conftest import WebTown, axe_violations, outside_requests, screenshot
 from tests.web.test_merchant_console import Merchant, log_in, onboard, payment_token, resident
 
@@ -89,10 +93,20 @@ def test_a_cash_out_beyond_the_balance_is_refused_and_nothing_is_requested(
 
 
 def test_the_static_qr_sticker_is_shown_for_printing(web_town: WebTown, desk: Page) -> None:
-    shop = onboard(web_town)
+    shop = onboard(web_town, jpqr_store_id="1234567890123-0001-000042-000007")
     log_in(desk, web_town, shop)
     desk.get_by_role("button", name="QRステッカー").click()
     desk.wait_for_function("document.getElementById('sticker-qr').naturalWidth > 0")
+    # The shop has a unified store id: its new sticker is a JPQR code and says so.
+    expect(desk.locator("#sticker-store-id")).to_have_text("1234567890123-0001-000042-000007")
+    expect(desk.locator("#sticker-place")).to_have_text("〒506-0011 高山市")
+    shown = desk.evaluate(
+        "fetch(document.getElementById('sticker-qr').src)"
+        ".then(r => r.arrayBuffer()).then(b => Array.from(new Uint8Array(b)))"
+    )
+    image = PIL.Image.open(io.BytesIO(bytes(shown)))
+    [payload] = [result.text for result in zxingcpp.read_barcodes(image)]
+    assert jpqr_violations(payload) == []
     expect(desk.get_by_role("link", name="PNGを保存")).to_have_attribute(
         "download", "localcoin-qr.png"
     )

@@ -8,6 +8,7 @@
 
 import { downloadFile } from "/static/common/admin-download.js";
 import { clearFieldErrors, showFieldErrors } from "/static/common/admin-fields.js";
+import { clearKanaPreview, installKanaPreview } from "/static/common/admin-kana-preview.js";
 import { dataTable, figureList } from "/static/common/admin-tables.js";
 
 const $ = (id) => document.getElementById(id);
@@ -110,6 +111,13 @@ async function verify(ctx, form) {
 // --- merchant onboarding ----------------------------------------------------------
 function setUpOnboarding(ctx) {
   onSubmit($("merchant-form"), (form) => onboard(ctx, form));
+  installKanaPreview(ctx);
+}
+
+// An optional field left empty is not sent: the server tells "not given" from "".
+function optional(id) {
+  const value = $(id).value.trim();
+  return value === "" ? undefined : value;
 }
 
 function merchantBody() {
@@ -117,6 +125,10 @@ function merchantBody() {
     name: $("m-name").value.trim(),
     name_kana: $("m-name-kana").value.trim(),
     category: $("m-category").value,
+    postal_code: $("m-postal").value.trim(),
+    city: $("m-city").value.trim(),
+    city_romaji: optional("m-city-romaji"),
+    jpqr_store_id: optional("m-store-id"),
     bank_account: {
       bank_code: $("m-bank").value.trim(),
       branch_code: $("m-branch").value.trim(),
@@ -142,6 +154,7 @@ async function onboard(ctx, form) {
       ]);
       ctx.say(t("merchant.done", { id: created.merchant_id }));
       form.reset();
+      clearKanaPreview();
     } catch (error) {
       const shown = showFieldErrors(form, error.problem || {}, (e) => ctx.describe(e));
       if (shown) ctx.fail({ code: "", message: t("merchant.fix_fields", { n: shown }) });

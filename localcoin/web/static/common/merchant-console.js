@@ -22,7 +22,7 @@ const LOADERS = {
   register: () => payouts.balance(),
   sales: () => sales.refresh(),
   payouts: () => payouts.refresh(),
-  sticker: () => sticker.refresh(shop.name),
+  sticker: () => sticker.refresh(shop),
   keys: () => keys.refresh(),
   webhooks: () => webhooks.refresh(),
 };
