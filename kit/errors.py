@@ -397,6 +397,26 @@ class Code(StrEnum):
         "Bad JPQR store id",
         "A JPQR unified store id is 29 digits (13, 4, 6 and 6), as Payments Japan assigned it.",
     )
+    TAX_RATE_INVALID = (
+        "tax_rate_invalid",
+        422,
+        "Bad tax rate",
+        "A consumption tax rate is 0 to 10000 basis points, effective today or later.",
+    )
+    REGISTRATION_NUMBER_INVALID = (
+        "registration_number_invalid",
+        422,
+        "Bad registration number",
+        "An invoice registration number is T and 13 digits whose first digit checks the others"
+        " (the corporate number's check digit).",
+    )
+    REGISTRATION_NUMBER_NOT_SET = (
+        "registration_number_not_set",
+        409,
+        "No registration number",
+        "A qualified invoice carries the issuer's registration number: set it first"
+        " (POST /v1/settlement/settings).",
+    )
     QR_SETTINGS_INVALID = (
         "qr_settings_invalid",
         422,

@@ -64,6 +64,7 @@ from settlement.originator import (
 )
 from settlement.payout_schedules import Frequency, set_schedule
 from settlement.reconciliation import reconcile_batch, reconcile_period
+from settlement.registration_number import is_registration_number
 from settlement.zengin_refusals import zengin_problem
 
 router = APIRouter(route_class=IdempotentRoute, tags=["settlement"])
@@ -97,6 +98,7 @@ def _full(db: Db, batch_id: str, key: ApiKey) -> BatchPublic:
         Code.NAME_EMPTY,
         Code.NAME_NOT_REPRESENTABLE,
         Code.NAME_TOO_LONG,
+        Code.REGISTRATION_NUMBER_INVALID,
     ),
 )
 def set_settlement_settings(
@@ -118,10 +120,18 @@ def set_settlement_settings(
     designation = current.designation
     if body.transfer_designation is not None:
         designation = TransferDesignation(body.transfer_designation or " ")
+    registration = current.registration_number
+    if body.invoice_registration_number is not None:
+        registration = body.invoice_registration_number.strip()
+        if not is_registration_number(registration):
+            raise Problem(
+                Code.REGISTRATION_NUMBER_INVALID,
+                f"{registration!r} is not T + 13 digits with a right check digit",
+            )
     saved = save_settings(
         db,
         coin_id=key.coin_id,
-        settings=SettlementSettings(cut_off, originator, designation),
+        settings=SettlementSettings(cut_off, originator, designation, registration),
         at=request.app.state.clock.now(),
     )
     return saved.as_json()

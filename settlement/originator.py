@@ -52,17 +52,21 @@ class SettlementSettings:
         close; payouts asked for at or before it belong to that day.
     originator: the issuer's originating account; None until set.
     designation: 振込指定区分 of every transfer in the coin's files.
+    registration_number: the issuer's invoice registration number (T + 13
+        digits, checked by ``registration_number``); None until set.
     """
 
     cut_off: time
     originator: Originator | None
     designation: TransferDesignation = TransferDesignation.DEFAULT
+    registration_number: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         account = self.originator
         return {
             "cut_off": self.cut_off.strftime("%H:%M"),
             "transfer_designation": self.designation.value.strip(),
+            "invoice_registration_number": self.registration_number,
             "originator": None
             if account is None
             else {
@@ -84,8 +88,8 @@ _ORIGINATOR = RecordColumns(
 def get_settings(conn: Connection, *, coin_id: int) -> SettlementSettings:
     row = conn.execute(
         text(
-            f"SELECT cut_off, transfer_designation, {_ORIGINATOR.sql} FROM settlement_settings"
-            " WHERE coin_id = :coin"
+            "SELECT cut_off, transfer_designation, invoice_registration_number,"
+            f" {_ORIGINATOR.sql} FROM settlement_settings WHERE coin_id = :coin"
         ),
         {"coin": coin_id},
     ).one_or_none()
@@ -93,7 +97,10 @@ def get_settings(conn: Connection, *, coin_id: int) -> SettlementSettings:
         return SettlementSettings(DEFAULT_CUT_OFF, None)
     originator = None if row.requester_code is None else _ORIGINATOR.read(row)
     return SettlementSettings(
-        row.cut_off, originator, TransferDesignation(row.transfer_designation)
+        row.cut_off,
+        originator,
+        TransferDesignation(row.transfer_designation),
+        row.invoice_registration_number,
     )
 
 
@@ -154,10 +161,11 @@ def save_settings(
         text(
             "INSERT INTO settlement_settings (coin_id, cut_off, requester_code, originator_name,"
             " bank_code, branch_code, account_type, account_number, updated_at,"
-            " transfer_designation) VALUES (:coin, :cut_off, :code, :name, :bank, :branch, :type,"
-            " :number, :at, :designation)"
+            " transfer_designation, invoice_registration_number) VALUES (:coin, :cut_off, :code,"
+            " :name, :bank, :branch, :type, :number, :at, :designation, :registration)"
             " ON CONFLICT (coin_id) DO UPDATE SET cut_off = EXCLUDED.cut_off,"
             " transfer_designation = EXCLUDED.transfer_designation,"
+            " invoice_registration_number = EXCLUDED.invoice_registration_number,"
             " requester_code = EXCLUDED.requester_code, originator_name = EXCLUDED.originator_name,"
             " bank_code = EXCLUDED.bank_code, branch_code = EXCLUDED.branch_code,"
             " account_type = EXCLUDED.account_type, account_number = EXCLUDED.account_number,"
@@ -174,6 +182,7 @@ def save_settings(
             "number": account.account_number if account else None,
             "at": at,
             "designation": settings.designation.value,
+            "registration": settings.registration_number,
         },
     )
     return settings

@@ -167,7 +167,12 @@ def test_an_originating_account_outside_the_code_list_is_refused(town: Town) -> 
     )
     assert (bad.status_code, bad.json()["code"]) == (422, "branch_unknown")
     settings = town.client.post("/v1/settlement/settings", json={}, headers=town.issuer())
-    assert settings.json() == {"cut_off": "15:00", "transfer_designation": "", "originator": None}
+    assert settings.json() == {
+        "cut_off": "15:00",
+        "transfer_designation": "",
+        "invoice_registration_number": None,
+        "originator": None,
+    }
 
 
 @pytest.mark.parametrize(
