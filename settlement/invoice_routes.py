@@ -2,7 +2,7 @@
 
 | call | keys |
 | --- | --- |
-| ``GET /v1/merchant/invoices/{month}?format=json\\|html\\|csv`` | the merchant's own key |
+| ``GET /v1/merchant/invoice?month=YYYY-MM&format=json\\|html\\|csv`` | the merchant's own key |
 | ``GET /v1/settlement/invoices?month=YYYY-MM`` | issuer, operator |
 | ``GET /v1/settlement/tax_rates``, ``POST /v1/settlement/tax_rates`` | issuer |
 
@@ -39,7 +39,7 @@ router = APIRouter(route_class=IdempotentRoute, tags=["invoices"])
 
 
 @router.get(
-    "/merchant/invoices/{month}",
+    "/merchant/invoice",
     response_model=InvoicePublic,
     responses={
         **refusals(
@@ -58,7 +58,8 @@ def get_own_invoice(
     request: Request,
     format: Annotated[Literal["json", "html", "csv"], Query()] = "json",
 ) -> InvoicePublic | Response:
-    """The merchant's qualified invoice (適格請求書) for its fees of ``month`` (YYYY-MM)."""
+    """The calling merchant's qualified invoice (適格請求書) for its fees of ``month``
+    (YYYY-MM): each merchant sees its own only."""
     merchant = caller.merchant
     invoice = qualified_invoice(
         db,

@@ -179,6 +179,17 @@ def merchants_with_fees(conn: Connection, *, coin_id: int, month: date) -> list[
     )
 
 
+def tax_by_merchant(conn: Connection, *, coin_id: int, month: date) -> dict[str, int]:
+    """The tax each merchant's invoice of the month carries, by public id."""
+    rates = tax_rates(conn, coin_id=coin_id)
+    taxes = {}
+    for public_id in merchants_with_fees(conn, coin_id=coin_id, month=month):
+        postings = fee_postings(conn, coin_id=coin_id, merchant_public_id=public_id, month=month)
+        _, totals = invoice_figures(postings, rates)
+        taxes[public_id] = sum(total.tax for total in totals)
+    return taxes
+
+
 def invoice_figures(
     postings: list[tuple[str, date, int]], rates: list[TaxRate]
 ) -> tuple[list[InvoiceLine], list[RateTotal]]:

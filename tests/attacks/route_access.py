@@ -86,7 +86,7 @@ MATRIX: dict[tuple[str, str], frozenset[Caller]] = {
     ("GET", "/v1/settlement/tax_rates"): ISSUER,
     ("POST", "/v1/settlement/tax_rates"): ISSUER,
     ("GET", "/v1/settlement/invoices"): BANK_OR_OPERATOR,
-    ("GET", "/v1/merchant/invoices/{month}"): OWNER,
+    ("GET", "/v1/merchant/invoice"): OWNER,
     ("POST", "/v1/settlement/batches"): ISSUER,
     ("GET", "/v1/settlement/batches"): ISSUER,
     ("GET", "/v1/settlement/batches/{batch_id}"): ISSUER,

@@ -102,7 +102,7 @@ def test_the_invoice_of_a_month_matches_the_hand_computed_figures(town: Town) ->
     shop = shop_with_cashouts(town)
     assert set_registration(town).status_code == 200
     town.clock.set(T0 + timedelta(days=10))  # December: November is over
-    answer = town.client.get("/v1/merchant/invoices/2026-11", headers=shop.headers)
+    answer = town.client.get("/v1/merchant/invoice?month=2026-11", headers=shop.headers)
     assert answer.status_code == 200, answer.text
     invoice = answer.json()
     assert (invoice["registration_number"], invoice["issuer_name"]) == (REGISTRATION, "テスト信金")
@@ -129,12 +129,12 @@ def test_the_invoice_of_a_month_matches_the_hand_computed_figures(town: Town) ->
 def test_the_merchant_downloads_it_as_printable_html_and_as_csv(town: Town) -> None:
     shop = shop_with_cashouts(town)
     set_registration(town)
-    page = town.client.get("/v1/merchant/invoices/2026-11?format=html", headers=shop.headers)
+    page = town.client.get("/v1/merchant/invoice?month=2026-11&format=html", headers=shop.headers)
     assert page.headers["content-type"].startswith("text/html")
     for shown in (REGISTRATION, "260円", "23円", "237円", "適格請求書", "21円", "2円"):
         assert shown in page.text
     assert "速報値" in page.text  # asked on the 23rd: November is not over
-    sheet = town.client.get("/v1/merchant/invoices/2026-11?format=csv", headers=shop.headers)
+    sheet = town.client.get("/v1/merchant/invoice?month=2026-11&format=csv", headers=shop.headers)
     assert sheet.headers["content-disposition"].endswith(f'-{shop.merchant.public_id}.csv"')
     rows = list(csv.reader(io.StringIO(sheet.text.removeprefix("\ufeff"))))
     assert ["登録番号", REGISTRATION, "", "", "", "", ""] in rows

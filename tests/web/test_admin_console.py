@@ -224,7 +224,9 @@ def test_bank_closes_the_batch_downloads_the_zengin_file_and_imports_one_return(
     outside = outside_requests(desk, web_town.server.url)
     issuer = web_town.as_role(Role.ISSUER)
     settings = web_town.api.post(
-        "/v1/settlement/settings", headers=issuer, json={"originator": ORIGINATOR}
+        "/v1/settlement/settings",
+        headers=issuer,
+        json={"originator": ORIGINATOR, "invoice_registration_number": "T7000012050002"},
     )
     assert settings.status_code == 200, settings.text
     payer = _resident(web_town)
@@ -283,6 +285,16 @@ def test_bank_closes_the_batch_downloads_the_zengin_file_and_imports_one_return(
     desk.get_by_role("button", name="手数料配分").click()
     desk.get_by_role("button", name="表示").click()
     expect(desk.locator("#fees-result")).to_contain_text(f"{batch['totals']['fee']}円")
+    # The month's qualified invoices, one per merchant that paid a fee.
+    invoices = desk.locator("#invoices-table tbody tr")
+    expect(invoices).to_have_count(2)
+    expect(desk.locator("#invoices-table")).to_contain_text("青果店")
+    listed = web_town.api.get(
+        "/v1/settlement/invoices", headers=issuer, params={"month": batch["business_date"][:7]}
+    ).json()["data"]
+    assert sum(i["base"] for i in listed) == batch["totals"]["fee"]
+    desk.locator("#invoices-table").scroll_into_view_if_needed()
+    screenshot(desk, "admin-invoices")
     assert axe_violations(desk) == []
     assert outside == []
 

@@ -8,6 +8,7 @@
 
 import { downloadFile } from "/static/common/admin-download.js";
 import { clearFieldErrors, showFieldErrors } from "/static/common/admin-fields.js";
+import { invoicesTable } from "/static/common/admin-invoices.js";
 import { clearKanaPreview, installKanaPreview } from "/static/common/admin-kana-preview.js";
 import { dataTable, figureList } from "/static/common/admin-tables.js";
 
@@ -464,8 +465,11 @@ function setUpFees(ctx) {
 
 async function showFees(ctx) {
   try {
-    const s = await ctx.call("/v1/reports/fees", { query: { month: $("fees-month").value } });
-    $("fees-result").replaceChildren(feeKindsTable(ctx, s), feeSharesTable(ctx, s), feeMerchantsTable(ctx, s));
+    const month = $("fees-month").value;
+    const s = await ctx.call("/v1/reports/fees", { query: { month } });
+    const invoices = await invoicesTable(ctx, month);
+    $("fees-result").replaceChildren(
+      feeKindsTable(ctx, s), feeSharesTable(ctx, s), feeMerchantsTable(ctx, s), invoices);
   } catch (error) {
     ctx.fail(error);
   }
@@ -474,7 +478,7 @@ async function showFees(ctx) {
 function feeKindsTable(ctx, statement) {
   const { t } = ctx;
   return dataTable({
-    caption: t("fees.by_kind", { total: ctx.yen(statement.total) }),
+    caption: t("fees.by_kind", { total: ctx.yen(statement.total), tax: ctx.yen(statement.tax) }),
     columns: [{ label: t("fees.kind") }, { label: t("col.amount"), numeric: true }],
     rows: ["payment", "cashout", "btob", "other"].map((k) => [t(`fees.kind.${k}`), ctx.yen(statement.by_kind[k])]),
   });
@@ -490,6 +494,7 @@ function feeMerchantsTable(ctx, statement) {
       { label: t("fees.kind.cashout"), numeric: true },
       { label: t("fees.kind.btob"), numeric: true },
       { label: t("fees.total"), numeric: true },
+      { label: t("fees.tax"), numeric: true },
     ],
     rows: statement.merchants.map((m) => [
       m.name || m.merchant_id || "—",
@@ -497,6 +502,7 @@ function feeMerchantsTable(ctx, statement) {
       ctx.yen(m.fees.cashout),
       ctx.yen(m.fees.btob),
       ctx.yen(m.total),
+      ctx.yen(m.tax),
     ]),
   });
 }
