@@ -13,14 +13,14 @@
   record of the Zengin file: ' ' (the bank's default), '7' (電信) or '8' (文書).
 
 Revision ID: 0050
-Revises: 0045
+Revises: 0071
 Create Date: 2026-12-04
 """
 
 from alembic import op
 
 revision = "0050"
-down_revision = "0045"
+down_revision = "0071"
 branch_labels = None
 depends_on = None
 
