@@ -14,9 +14,13 @@ Some banks also take ､ , ¥ 「 」 and the long-vowel mark ｰ, others refuse
 them; only the common set is produced, so a file is good at any bank. The
 long-vowel mark is written as "-", as banks do for names like ｽ-ﾊﾟ-.
 Small kana (ｧｨｩｪｫｯｬｭｮ, ヵヶヮ) are written large: bank account names
-hold no small kana (ｼﾖｳｼﾞ for ショウジ).
+hold no small kana (ｼﾖｳｼﾞ for ショウジ). The old kana ヰ and ヱ have no
+half-width form and are written ｲ and ｴ, as banks print them. The 中黒 ・
+(and its half-width ･) becomes the period: the issue the clerks raised asks
+for it, and "." is in the common set (a few banks, e.g. 京葉銀行, ask for a
+space instead; their own screens convert).
 
-Abbreviations of company forms (株式会社 → ｶ) are the caller's business;
+Abbreviations of company forms (株式会社 → ｶ)) are ``company_forms``' job;
 kanji and anything else outside the set are refused, never guessed.
 """
 
@@ -50,6 +54,10 @@ _LARGE_KANA = str.maketrans(
         "ヵ": "カ",
         "ヶ": "ケ",
         "ヮ": "ワ",
+        "ヰ": "イ",
+        "ヱ": "エ",
+        "・": ".",
+        "･": ".",
     }
 )
 

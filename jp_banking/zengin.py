@@ -9,6 +9,8 @@ the 持込規格 of https://expydoc.com/doc/8010391/ (byte columns of the header
 - Every record is 120 bytes of JIS X 0201 characters, written in cp932
   (Shift_JIS), where each half-width character is one byte. Records are
   followed by CRLF (each line then 122 bytes) or by nothing, as the bank asks.
+  The reader also takes LF alone (files that passed through other tools) and
+  one trailing 0x1A, the end-of-file byte some DOS-era tools still append.
 - N fields are ASCII digits, right-aligned and zero-padded; C fields are
   half-width kana, A-Z, digits and a few symbols, left-aligned and space-padded.
 - Records come in one order: header (データ区分 1), data (2) once per transfer,
@@ -33,9 +35,10 @@ End (9):
 Choices where the banks' guides differ:
 - 手形交換所番号 is unused; the 全銀協 table says "未使用(0とする)", so "0000"
   is written (a numeric field); the reader also takes spaces.
-- 振込指定区分 is left blank (each bank then sends by 電信, its default) and
-  識別表示 is blank (no EDI); the reader refuses EDI files ("Y"), whose
-  customer-code area is free text.
+- 振込指定区分 is the issuer's setting (``TransferDesignation``): blank by
+  default (each bank then sends by 電信, its default), or "7" (電信) or "8"
+  (文書) where the bank's guide asks for one. 識別表示 is blank (no EDI); the
+  reader refuses EDI files ("Y"), whose customer-code area is free text.
 - 新規コード is "0" (その他).
 - Bank and branch names come from the code list (``bank_codes``) and are cut
   to 15 bytes: they are informative, the codes route the money. People's
@@ -73,6 +76,14 @@ class RecordSeparator(Enum):
 
     CRLF = b"\r\n"
     NONE = b""
+
+
+class TransferDesignation(Enum):
+    """振込指定区分 of every data record: how the receiving bank is reached."""
+
+    DEFAULT = " "  # blank: the bank's own default (電信 at every bank we know)
+    TELEGRAPHIC = "7"  # 電信扱い
+    DOCUMENT = "8"  # 文書扱い
 
 
 class AccountType(IntEnum):
@@ -143,11 +154,13 @@ class TransferLine:
             (account number 7 digits, customer codes 10 digits or "").
         bank_name: 被仕向銀行名 as in the file, trailing spaces dropped.
         branch_name: 被仕向支店名 as in the file, trailing spaces dropped.
+        designation: 振込指定区分 as in the file.
     """
 
     transfer: Transfer
     bank_name: str
     branch_name: str
+    designation: TransferDesignation = TransferDesignation.DEFAULT
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -365,13 +378,15 @@ def write_transfer_file(
     transfers: Sequence[Transfer],
     transfer_date: date,
     separator: RecordSeparator = RecordSeparator.CRLF,
+    designation: TransferDesignation = TransferDesignation.DEFAULT,
 ) -> bytes:
     """The 総合振込 file paying ``transfers`` from ``originator`` on ``transfer_date``.
 
     Everything is checked before any record is rendered; the first refusal is
     raised as a ``ZenginError`` (see ``zengin_errors`` for the order), with
     ``record_index`` the transfer's index in ``transfers``. The separator
-    follows every record, the last included.
+    follows every record, the last included; ``designation`` goes into every
+    data record.
     """
     header = _header_values(originator, transfer_date)
     if not transfers:
@@ -383,7 +398,7 @@ def write_transfer_file(
     data: list[dict[str, str]] = []
     for index, transfer in enumerate(transfers):
         try:
-            data.append(_data_values(transfer))
+            data.append(_data_values(transfer) | {"designation": designation.value})
         except ZenginError as error:
             raise error.at(index) from None
     total_yen = sum(int(values["amount"]) for values in data)
@@ -410,21 +425,34 @@ FILE_BYTES_MAX = (COUNT_MAX + 3) * (RECORD_BYTES + len(RecordSeparator.CRLF.valu
 _ALLOWED_BYTES = bytes([*range(0x20, 0x7F), *range(0xA1, 0xE0)])
 
 
+_EOF_MARK = b"\x1a"
+_LF = b"\n"
+
+
 def _split(data: bytes) -> list[bytes]:
-    """The file's 120-byte records, with or without CRLF after each."""
+    """The file's 120-byte records, with CRLF, LF or nothing after each.
+
+    The first record's end says which: every record then ends the same way
+    (the last one's line end is optional, some tools drop it). One trailing
+    0x1A, a DOS end-of-file mark, is not part of the file.
+    """
     if len(data) > FILE_BYTES_MAX:
         raise ZenginError(ZenginCode.FILE_TOO_LARGE, f"{len(data)} bytes, over {FILE_BYTES_MAX}")
+    data = data.removesuffix(_EOF_MARK)
     crlf = RecordSeparator.CRLF.value
-    if data[RECORD_BYTES : RECORD_BYTES + 2] != crlf:
+    if data[RECORD_BYTES : RECORD_BYTES + 2] == crlf:
+        end = crlf
+    elif data[RECORD_BYTES : RECORD_BYTES + 1] == _LF:
+        end = _LF
+    else:
         if not data or len(data) % RECORD_BYTES:
             raise ZenginError(
                 ZenginCode.RECORD_LENGTH_INVALID,
                 f"{len(data)} bytes is not a whole number of {RECORD_BYTES}-byte records",
             )
         return [data[at : at + RECORD_BYTES] for at in range(0, len(data), RECORD_BYTES)]
-    # The last record's CRLF is optional: some tools drop it.
-    stride = RECORD_BYTES + len(crlf)
-    framed = data + crlf if len(data) % stride == RECORD_BYTES else data
+    stride = RECORD_BYTES + len(end)
+    framed = data + end if len(data) % stride == RECORD_BYTES else data
     if len(framed) % stride:
         raise ZenginError(
             ZenginCode.RECORD_LENGTH_INVALID,
@@ -432,9 +460,11 @@ def _split(data: bytes) -> list[bytes]:
         )
     lines = [framed[at : at + stride] for at in range(0, len(framed), stride)]
     for index, line in enumerate(lines):
-        if line[RECORD_BYTES:] != crlf:
+        if line[RECORD_BYTES:] != end:
             raise ZenginError(
-                ZenginCode.RECORD_LENGTH_INVALID, "record is not 120 bytes then CRLF", index
+                ZenginCode.RECORD_LENGTH_INVALID,
+                f"record is not 120 bytes then {end!r} like the first",
+                index,
             )
     return [line[:RECORD_BYTES] for line in lines]
 
@@ -509,7 +539,9 @@ def _read_data(record: bytes) -> TransferLine:
     if fields["clearing_house"] != "    ":
         _number(fields, "clearing_house")
     _expect(fields, "new_code", ("0", "1", "2"))
-    _expect(fields, "designation", (" ", "7", "8"))
+    designation = TransferDesignation(
+        _expect(fields, "designation", tuple(d.value for d in TransferDesignation))
+    )
     _expect(fields, "edi_flag", (" ",))
     amount_yen = _number(fields, "amount")
     if amount_yen == 0:
@@ -531,6 +563,7 @@ def _read_data(record: bytes) -> TransferLine:
         transfer=transfer,
         bank_name=_text(fields, "bank_name"),
         branch_name=_text(fields, "branch_name"),
+        designation=designation,
     )
 
 
@@ -565,11 +598,12 @@ def _kinds_in_order(records: Sequence[bytes]) -> None:
 def read_transfer_file(data: bytes) -> TransferFile:
     """The 総合振込 file in ``data``, or a ``ZenginError``; never another exception.
 
-    Takes records with or without CRLF. Checks the framing, that every byte is
-    a single-byte cp932 character, the order of record kinds, every numeric
-    field, the fixed codes, and that the trailer's count and total match the
-    data. Does not look codes up in the bank list: a bank's file is read as
-    the bank wrote it (``bank_codes.find_branch`` checks a code when needed).
+    Takes records followed by CRLF, LF or nothing, and a trailing 0x1A.
+    Checks the framing, that every byte is a single-byte cp932 character, the
+    order of record kinds, every numeric field, the fixed codes, and that the
+    trailer's count and total match the data. Does not look codes up in the
+    bank list: a bank's file is read as the bank wrote it
+    (``bank_codes.find_branch`` checks a code when needed).
     """
     if not isinstance(data, bytes | bytearray | memoryview):
         raise ZenginError(ZenginCode.ENCODING_INVALID, f"{type(data).__name__} is not bytes")

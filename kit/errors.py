@@ -383,19 +383,59 @@ class Code(StrEnum):
         "postal_code_invalid",
         422,
         "Bad postal code",
-        "A postal code is seven digits (123-4567).",
+        "A postal code is seven digits (123-4567); every merchant has one.",
     )
     CITY_INVALID = (
         "city_invalid",
         422,
         "Bad city",
-        "The city is 1 to 100 printable characters.",
+        "The city is 1 to 100 printable characters; every merchant has one.",
     )
     JPQR_STORE_ID_INVALID = (
         "jpqr_store_id_invalid",
         422,
         "Bad JPQR store id",
-        "A JPQR store id is 1 to 32 letters and digits.",
+        "A JPQR unified store id is 29 digits (13, 4, 6 and 6), as Payments Japan assigned it.",
+    )
+    TAX_RATE_INVALID = (
+        "tax_rate_invalid",
+        422,
+        "Bad tax rate",
+        "A consumption tax rate is 0 to 10000 basis points, effective today or later.",
+    )
+    REGISTRATION_NUMBER_INVALID = (
+        "registration_number_invalid",
+        422,
+        "Bad registration number",
+        "An invoice registration number is T and 13 digits whose first digit checks the others"
+        " (the corporate number's check digit).",
+    )
+    REGISTRATION_NUMBER_NOT_SET = (
+        "registration_number_not_set",
+        409,
+        "No registration number",
+        "A qualified invoice carries the issuer's registration number: set it first"
+        " (POST /v1/settlement/settings).",
+    )
+    QR_SETTINGS_INVALID = (
+        "qr_settings_invalid",
+        422,
+        "Bad QR settings",
+        "A JPQR provider code is 1 to 20 letters and digits.",
+    )
+    QR_TEMPLATE_RETIRED = (
+        "qr_template_retired",
+        422,
+        "Old sticker retired",
+        "The sticker was printed before JPQR (our template under id 26) and the coin's"
+        " transition period has ended: the shop prints its new sticker.",
+    )
+    CITY_ROMAJI_INVALID = (
+        "city_romaji_invalid",
+        422,
+        "Bad romanised city",
+        "The city in Latin letters (field 60 of the QR) is 1 to 15 printable ASCII characters;"
+        " it is required when the city is written in Japanese.",
     )
     CATEGORY_INVALID = (
         "category_invalid",

@@ -34,6 +34,10 @@ DEMO_SHOPS = (
     ("みどり青果店", "ﾐﾄﾞﾘｾｲｶﾃﾝ", "food", "0001", "001", "1234567"),
     ("市民体育館", "ｼﾐﾝﾀｲｲｸｶﾝ", "public", "0005", "001", "7654321"),
 )
+# Where the demo shops are: a made-up town's postal code, its city and the city
+# in Latin letters, as the stickers carry them (no unified store id: only
+# Payments Japan assigns one).
+DEMO_LOCATION = {"postal_code": "5060011", "city": "みどり市", "city_romaji": "MIDORI"}
 # (display name, PIN, verified?, money topped up at the counter, city points)
 DEMO_RESIDENTS = (
     ("山田花子", "1234", True, 30_000, 0),
@@ -64,6 +68,7 @@ def seed_demo(conn: Connection, *, clock: Clock, hasher: PinHasher) -> dict[str,
             category=category,
             bank_account=BankAccount(bank, branch, AccountType.ORDINARY, account_number, kana[:30]),
             at=now,
+            **DEMO_LOCATION,
         )
         key = issue_key(
             conn,

@@ -22,6 +22,7 @@ from localcoin.command_io import emit, fail, open_engine, progress, system_clock
 from settlement.fee_statement import fee_statement, parse_month
 from settlement.kpi import kpi
 from settlement.open_data import check_open_period, kpi_csv
+from settlement.qualified_invoice import tax_by_merchant
 from settlement.report_schemas import FeeStatementPublic, KpiPublic, UnusedBalancePublic
 from settlement.unused_balance import unused_balance
 
@@ -93,9 +94,11 @@ def report_fees(
     """The month's fee revenue by merchant and kind, and each party's share."""
 
     def work(conn: Connection, found: Coin, advance: Callable[[], None]) -> dict[str, Any]:
-        statement = fee_statement(conn, coin_id=found.id, month=parse_month(month))
+        first = parse_month(month)
+        statement = fee_statement(conn, coin_id=found.id, month=first)
+        taxes = tax_by_merchant(conn, coin_id=found.id, month=first)
         advance()
-        return FeeStatementPublic.of(found.code, statement).model_dump()
+        return FeeStatementPublic.of(found.code, statement, taxes).model_dump()
 
     emit(_run(["reading the month's fees"], work, coin))
 

@@ -15,7 +15,7 @@ from merchant.payments import (
     wallet_payment_routes,
 )
 from merchant.payouts import payout_routes
-from merchant.qr import static_qr_routes
+from merchant.qr import qr_settings_routes, static_qr_routes
 from merchant.transfers import btob_routes, resident_payment_routes
 from merchant.webhooks import routes as webhook_routes
 
@@ -26,6 +26,7 @@ for module_router in (
     shop_routes.router,
     fee_plan_routes.router,
     static_qr_routes.router,
+    qr_settings_routes.router,
     charge_routes.router,
     refund_routes.router,
     btob_routes.router,

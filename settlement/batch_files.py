@@ -27,7 +27,7 @@ from kit.errors import Code
 from kit.problems import Problem
 from ledger.records import GIVEN, Column, RecordColumns
 from settlement.batches import Batch, BatchStatus, find_batch, move_batch
-from settlement.originator import require_originator
+from settlement.originator import get_settings, require_originator
 from settlement.zengin_refusals import zengin_problem
 
 _ACCOUNT_TYPES = {"ordinary": AccountType.ORDINARY, "current": AccountType.CURRENT}
@@ -67,6 +67,7 @@ def build_file(conn: Connection, *, batch: Batch) -> bytes:
             originator=originator,
             transfers=[transfer for _, transfer in transfers],
             transfer_date=batch.transfer_date,
+            designation=get_settings(conn, coin_id=batch.coin_id).designation,
         )
     except ZenginError as error:
         where = ""

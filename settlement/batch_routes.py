@@ -24,6 +24,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
+from jp_banking.zengin import TransferDesignation
 from jp_banking.zengin_errors import ZenginError
 from kit.auth import IssuerKey
 from kit.credentials import ApiKey
@@ -63,6 +64,7 @@ from settlement.originator import (
 )
 from settlement.payout_schedules import Frequency, set_schedule
 from settlement.reconciliation import reconcile_batch, reconcile_period
+from settlement.registration_number import is_registration_number
 from settlement.zengin_refusals import zengin_problem
 
 router = APIRouter(route_class=IdempotentRoute, tags=["settlement"])
@@ -96,12 +98,14 @@ def _full(db: Db, batch_id: str, key: ApiKey) -> BatchPublic:
         Code.NAME_EMPTY,
         Code.NAME_NOT_REPRESENTABLE,
         Code.NAME_TOO_LONG,
+        Code.REGISTRATION_NUMBER_INVALID,
     ),
 )
 def set_settlement_settings(
     body: SettlementSettingsSet, db: Db, key: IssuerKey, request: Request
 ) -> dict[str, Any]:
-    """Sets the coin's cut-off time and/or the issuer's originating account."""
+    """Sets the coin's cut-off time, the issuer's originating account and/or the
+    file's 振込指定区分; what the body leaves out keeps its value."""
     current = get_settings(db, coin_id=key.coin_id)
     cut_off = current.cut_off
     if body.cut_off is not None:
@@ -113,10 +117,21 @@ def set_settlement_settings(
             originator = checked_originator(**body.originator.model_dump())
         except ZenginError as error:
             raise zengin_problem(error) from error
+    designation = current.designation
+    if body.transfer_designation is not None:
+        designation = TransferDesignation(body.transfer_designation or " ")
+    registration = current.registration_number
+    if body.invoice_registration_number is not None:
+        registration = body.invoice_registration_number.strip()
+        if not is_registration_number(registration):
+            raise Problem(
+                Code.REGISTRATION_NUMBER_INVALID,
+                f"{registration!r} is not T + 13 digits with a right check digit",
+            )
     saved = save_settings(
         db,
         coin_id=key.coin_id,
-        settings=SettlementSettings(cut_off, originator),
+        settings=SettlementSettings(cut_off, originator, designation, registration),
         at=request.app.state.clock.now(),
     )
     return saved.as_json()

@@ -114,10 +114,22 @@ class SettlementSettingsSet(RequestBody):
         default=None, description="HH:MM in Asia/Tokyo.", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
     )
     originator: OriginatorSet | None = None
+    transfer_designation: Literal["", "7", "8"] | None = Field(
+        default=None,
+        description="振込指定区分 of every transfer: '' (blank: the bank's default),"
+        " '7' (電信) or '8' (文書), as the bank's guide asks; null keeps it.",
+    )
+    invoice_registration_number: str | None = Field(
+        default=None,
+        max_length=20,
+        description="The issuer's 適格請求書発行事業者登録番号, T + 13 digits; null keeps it.",
+    )
 
 
 class SettlementSettingsPublic(BaseModel):
     cut_off: str
+    transfer_designation: Literal["", "7", "8"]
+    invoice_registration_number: str | None
     originator: dict[str, str] | None
 
 

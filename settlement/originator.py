@@ -1,9 +1,11 @@
-"""The issuer's originating account per coin (振込依頼人) and the batch cut-off time.
+"""The issuer's originating account per coin (振込依頼人), the batch cut-off time
+and the file's 振込指定区分.
 
-Both live in one row of ``settlement_settings`` per coin, set by the issuer
+All live in one row of ``settlement_settings`` per coin, set by the issuer
 (``POST /v1/settlement/settings``). Without a row the cut-off is 15:00 in
-Asia/Tokyo and there is no originating account, so no Zengin file can be
-written until the issuer sets one.
+Asia/Tokyo, there is no originating account, so no Zengin file can be
+written until the issuer sets one, and 振込指定区分 is blank (the bank's
+default); the issuer sets "7" (電信) or "8" (文書) when its bank's guide asks.
 
 The account is checked when it is set, exactly as the Zengin writer would
 check it (requester code digits, the bank and branch in the code list, the
@@ -26,7 +28,12 @@ from sqlalchemy import Connection, text
 
 from jp_banking.bank_codes import find_branch
 from jp_banking.kana import to_zengin
-from jp_banking.zengin import REQUESTER_NAME_BYTES, AccountType, Originator
+from jp_banking.zengin import (
+    REQUESTER_NAME_BYTES,
+    AccountType,
+    Originator,
+    TransferDesignation,
+)
 from jp_banking.zengin_errors import ZenginCode, ZenginError
 from kit.errors import Code
 from kit.problems import Problem
@@ -44,15 +51,22 @@ class SettlementSettings:
     cut_off: the wall-clock time in Asia/Tokyo after which a day's batch may
         close; payouts asked for at or before it belong to that day.
     originator: the issuer's originating account; None until set.
+    designation: 振込指定区分 of every transfer in the coin's files.
+    registration_number: the issuer's invoice registration number (T + 13
+        digits, checked by ``registration_number``); None until set.
     """
 
     cut_off: time
     originator: Originator | None
+    designation: TransferDesignation = TransferDesignation.DEFAULT
+    registration_number: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         account = self.originator
         return {
             "cut_off": self.cut_off.strftime("%H:%M"),
+            "transfer_designation": self.designation.value.strip(),
+            "invoice_registration_number": self.registration_number,
             "originator": None
             if account is None
             else {
@@ -73,13 +87,21 @@ _ORIGINATOR = RecordColumns(
 
 def get_settings(conn: Connection, *, coin_id: int) -> SettlementSettings:
     row = conn.execute(
-        text(f"SELECT cut_off, {_ORIGINATOR.sql} FROM settlement_settings WHERE coin_id = :coin"),
+        text(
+            "SELECT cut_off, transfer_designation, invoice_registration_number,"
+            f" {_ORIGINATOR.sql} FROM settlement_settings WHERE coin_id = :coin"
+        ),
         {"coin": coin_id},
     ).one_or_none()
     if row is None:
         return SettlementSettings(DEFAULT_CUT_OFF, None)
     originator = None if row.requester_code is None else _ORIGINATOR.read(row)
-    return SettlementSettings(row.cut_off, originator)
+    return SettlementSettings(
+        row.cut_off,
+        originator,
+        TransferDesignation(row.transfer_designation),
+        row.invoice_registration_number,
+    )
 
 
 def require_originator(conn: Connection, *, coin_id: int) -> Originator:
@@ -138,9 +160,12 @@ def save_settings(
     conn.execute(
         text(
             "INSERT INTO settlement_settings (coin_id, cut_off, requester_code, originator_name,"
-            " bank_code, branch_code, account_type, account_number, updated_at) VALUES (:coin,"
-            " :cut_off, :code, :name, :bank, :branch, :type, :number, :at)"
+            " bank_code, branch_code, account_type, account_number, updated_at,"
+            " transfer_designation, invoice_registration_number) VALUES (:coin, :cut_off, :code,"
+            " :name, :bank, :branch, :type, :number, :at, :designation, :registration)"
             " ON CONFLICT (coin_id) DO UPDATE SET cut_off = EXCLUDED.cut_off,"
+            " transfer_designation = EXCLUDED.transfer_designation,"
+            " invoice_registration_number = EXCLUDED.invoice_registration_number,"
             " requester_code = EXCLUDED.requester_code, originator_name = EXCLUDED.originator_name,"
             " bank_code = EXCLUDED.bank_code, branch_code = EXCLUDED.branch_code,"
             " account_type = EXCLUDED.account_type, account_number = EXCLUDED.account_number,"
@@ -156,6 +181,8 @@ def save_settings(
             "type": _TYPE_NAMES[account.account_type] if account else None,
             "number": account.account_number if account else None,
             "at": at,
+            "designation": settings.designation.value,
+            "registration": settings.registration_number,
         },
     )
     return settings

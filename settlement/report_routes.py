@@ -34,6 +34,7 @@ from settlement.fee_statement import fee_statement, parse_month
 from settlement.institutions import add_institution, list_institutions, net_positions
 from settlement.kpi import kpi
 from settlement.open_data import check_open_period, kpi_csv
+from settlement.qualified_invoice import tax_by_merchant
 from settlement.report_schemas import (
     FeeSharingPublic,
     FeeSharingSet,
@@ -82,9 +83,12 @@ def get_unused_balance(
     "/reports/fees", response_model=FeeStatementPublic, responses=refusals(Code.MONTH_INVALID)
 )
 def get_fee_statement(db: Db, key: IssuerOrOperatorKey, month: str) -> FeeStatementPublic:
-    """Net fee revenue of the month by merchant and kind, shared by the coin's rule."""
-    statement = fee_statement(db, coin_id=key.coin_id, month=parse_month(month))
-    return FeeStatementPublic.of(get_coin(db, key.coin_id).code, statement)
+    """Net fee revenue of the month by merchant and kind, excluding consumption tax,
+    shared by the coin's rule; the tax of each merchant's invoice beside it."""
+    first = parse_month(month)
+    statement = fee_statement(db, coin_id=key.coin_id, month=first)
+    taxes = tax_by_merchant(db, coin_id=key.coin_id, month=first)
+    return FeeStatementPublic.of(get_coin(db, key.coin_id).code, statement, taxes)
 
 
 # Dates a report can be about: the day before the first one must still be a date

@@ -69,7 +69,8 @@ class MerchantFeesPublic(BaseModel):
     )
     name: str | None
     fees: FeesByKind
-    total: int
+    total: int = Field(description="Fees excluding consumption tax.")
+    tax: int = Field(description="The consumption tax its month's invoice carries (0: none).")
 
 
 class PartySharePublic(BaseModel):
@@ -80,23 +81,29 @@ class PartySharePublic(BaseModel):
 
 
 class FeeStatementPublic(BaseModel):
-    """Net fee revenue of a month (postings to revenue:fees, Tokyo dates), and its sharing."""
+    """Net fee revenue of a month (postings to revenue:fees, Tokyo dates), and its sharing.
+
+    Fees are excluding consumption tax; the tax is invoiced to the merchants by
+    the issuer, who files it, so it is shown apart and never shared."""
 
     coin: str
     month: str
-    total: int
+    total: int = Field(description="Fees excluding consumption tax.")
+    tax: int = Field(description="The consumption tax of the month's invoices, apart.")
     by_kind: FeesByKind
     merchants: list[MerchantFeesPublic]
     shares: list[PartySharePublic] = Field(
-        description="The total by the coin's rule, summing to it exactly; empty without a rule."
+        description="The total (excluding tax) by the coin's rule, summing to it exactly;"
+        " empty without a rule."
     )
 
     @classmethod
-    def of(cls, coin: str, statement: FeeStatement) -> "FeeStatementPublic":
+    def of(cls, coin: str, statement: FeeStatement, taxes: dict[str, int]) -> "FeeStatementPublic":
         return cls(
             coin=coin,
             month=statement.month.isoformat()[:7],
             total=statement.total,
+            tax=sum(taxes.values()),
             by_kind=FeesByKind.of(statement.by_kind),
             merchants=[
                 MerchantFeesPublic(
@@ -104,6 +111,7 @@ class FeeStatementPublic(BaseModel):
                     name=m.name,
                     fees=FeesByKind.of(m.by_kind),
                     total=m.total,
+                    tax=taxes.get(m.merchant_id or "", 0),
                 )
                 for m in statement.merchants
             ],

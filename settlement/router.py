@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from settlement import batch_routes, report_routes
+from settlement import batch_routes, invoice_routes, report_routes
 
 router = APIRouter(prefix="/v1")
-for module_router in (batch_routes.router, report_routes.router):
+for module_router in (batch_routes.router, report_routes.router, invoice_routes.router):
     router.include_router(module_router)

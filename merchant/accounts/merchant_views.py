@@ -34,5 +34,6 @@ def merchant_public(conn: Connection, merchant: Merchant) -> MerchantPublic:
         ),
         postal_code=merchant.postal_code,
         city=merchant.city,
+        city_romaji=merchant.city_romaji,
         jpqr_store_id=merchant.jpqr_store_id,
     )

@@ -69,11 +69,14 @@ class Merchant:
     status: active or suspended.
     postal_code: seven digits, no hyphen; None if not given at onboarding.
     city: the city (municipality) it is in, as registered; None if not given.
-    jpqr_store_id: the store id the JPQR scheme gave it; None if it has none.
+    jpqr_store_id: the unified store id Payments Japan assigned it (29 digits);
+        None if it has none (its codes are then of our scheme alone).
     till_refund_days: how many days back a till's own key may refund a charge.
     till_refund_max: the largest refund a till's own key may give at once.
     customer_key: the key of the ids its customers have here
         (merchant/accounts/customer_ids.py); never shown.
+    city_romaji: the city in Latin letters, as the QR's field 60 carries it;
+        None if not given (the city itself then, when it is ASCII).
     """
 
     coin_id: int
@@ -94,6 +97,7 @@ class Merchant:
     till_refund_days: int = 7
     till_refund_max: int = 10_000
     customer_key: bytes = field(default=b"", repr=False)
+    city_romaji: str | None = None
 
 
 def _fee_overrides(
@@ -125,6 +129,7 @@ def open_merchant(
     postal_code: str | None = None,
     city: str | None = None,
     jpqr_store_id: str | None = None,
+    city_romaji: str | None = None,
 ) -> Merchant:
     """Records an onboarded merchant and opens its wallet.
 
@@ -145,9 +150,10 @@ def open_merchant(
         text(
             "INSERT INTO merchants (coin_id, public_id, name, name_kana, category, member_group,"
             " account_id, wallet_public_id, bank_code, branch_code, account_type, account_number,"
-            " holder_kana, created_at, postal_code, city, jpqr_store_id) VALUES (:coin, :pid,"
-            " :name, :kana, :category, :group, :account, :wallet, :bank, :branch, :type, :number,"
-            " :holder, :at, :postal_code, :city, :jpqr_store_id)"
+            " holder_kana, created_at, postal_code, city, jpqr_store_id, city_romaji)"
+            " VALUES (:coin, :pid, :name, :kana, :category, :group, :account, :wallet, :bank,"
+            " :branch, :type, :number, :holder, :at, :postal_code, :city, :jpqr_store_id,"
+            " :city_romaji)"
             f" RETURNING {MERCHANT.sql}"
         ),
         {
@@ -168,6 +174,7 @@ def open_merchant(
             "postal_code": postal_code,
             "city": city,
             "jpqr_store_id": jpqr_store_id,
+            "city_romaji": city_romaji,
         },
     ).one()
     return MERCHANT.read(row)
@@ -226,6 +233,38 @@ def set_status(
             f" RETURNING {MERCHANT.sql}"
         ),
         {"status": status.value, "coin": coin_id, "id": merchant_id},
+    ).one()
+    return MERCHANT.read(row)
+
+
+def set_location(
+    conn: Connection,
+    *,
+    coin_id: int,
+    merchant_id: int,
+    postal_code: str,
+    city: str,
+    city_romaji: str | None,
+    jpqr_store_id: str | None,
+) -> Merchant:
+    """Records where the shop is and its unified store id, checked by the caller.
+
+    The static code changes with them: the merchant prints a new sticker.
+    """
+    row = conn.execute(
+        text(
+            "UPDATE merchants SET postal_code = :postal_code, city = :city,"
+            " city_romaji = :city_romaji, jpqr_store_id = :jpqr_store_id"
+            f" WHERE coin_id = :coin AND id = :id RETURNING {MERCHANT.sql}"
+        ),
+        {
+            "postal_code": postal_code,
+            "city": city,
+            "city_romaji": city_romaji,
+            "jpqr_store_id": jpqr_store_id,
+            "coin": coin_id,
+            "id": merchant_id,
+        },
     ).one()
     return MERCHANT.read(row)
 

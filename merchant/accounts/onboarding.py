@@ -21,6 +21,16 @@ Refusal codes (422, each naming its field):
     account_number_invalid  not 1 to 7 ASCII digits (shorter ones are left-padded)
     holder_kana_invalid     outside the Zengin characters, or empty
     holder_kana_too_long    over 30 half-width characters
+    postal_code_invalid     missing, or not 7 digits (123-4567, 〒 and full-width digits taken)
+    city_invalid            missing, blank, over 100 characters or with control characters
+    city_romaji_invalid     over 15 characters or not printable ASCII; or missing while
+                            the city is written in Japanese (the QR's field 60 is ASCII)
+    jpqr_store_id_invalid   not the 29 digits (13-4-6-6, hyphens and spaces taken) of a
+                            unified store id
+
+Kana names get the Zengin abbreviations of company forms (株式会社みどり →
+ｶ)ﾐﾄﾞﾘ, ``jp_banking.company_forms``); ``preview_names`` shows the clerk what
+the bank will print before anything is saved.
 """
 
 import re
@@ -32,7 +42,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Connection, text
 
 from jp_banking.bank_codes import find_branch
-from jp_banking.kana import to_zengin
+from jp_banking.company_forms import zengin_name
 from jp_banking.zengin_errors import ZenginCode, ZenginError
 from kit.errors import Code
 from kit.problems import problem_response
@@ -95,49 +105,101 @@ class Application:
     postal_code: str | None = None
     city: str | None = None
     jpqr_store_id: str | None = None
+    city_romaji: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Location:
-    """Where the shop is, as written in the application (each part optional)."""
+    """Where the shop is, as written in the application.
+
+    Attributes:
+        postal_code: required of every merchant (None: missing).
+        city: required of every merchant, as written (高山市).
+        jpqr_store_id: the unified store id, if Payments Japan assigned one.
+        city_romaji: the city in Latin letters (TAKAYAMA); required when the
+            city is not ASCII.
+    """
 
     postal_code: str | None = None
     city: str | None = None
     jpqr_store_id: str | None = None
+    city_romaji: str | None = None
 
 
 # 123-4567 or 1234567, with or without the postal mark, full-width digits too (NFKC).
 POSTAL_CODE = re.compile(r"^〒?\s*([0-9]{3})-?([0-9]{4})$")
 CITY_LENGTH_MAX = 100
-STORE_ID = re.compile(r"^[0-9A-Za-z]{1,32}$")
+CITY_ROMAJI_LENGTH_MAX = 15  # EMVCo's bound on field 60
+# 13-4-6-6 digits; the association prints it with hyphens, clerks type it with or without.
+STORE_ID = re.compile(r"^([0-9]{13})[- ]?([0-9]{4})[- ]?([0-9]{6})[- ]?([0-9]{6})$")
 
 
-def _location(form: Location, errors: list[FieldError]) -> Location:
-    postal = city = None
-    if form.postal_code is not None:
-        found = POSTAL_CODE.match(unicodedata.normalize("NFKC", form.postal_code).strip())
-        if found is None:
-            errors.append(
-                FieldError("postal_code", Code.POSTAL_CODE_INVALID, "seven digits, e.g. 123-4567")
-            )
-        else:
-            postal = found.group(1) + found.group(2)
-    if form.city is not None:
-        city = form.city.strip()
-        if not 1 <= len(city) <= CITY_LENGTH_MAX or any(
-            unicodedata.category(char).startswith("C") for char in city
-        ):
-            errors.append(
-                FieldError(
-                    "city", Code.CITY_INVALID, f"1 to {CITY_LENGTH_MAX} printable characters"
-                )
-            )
-    store = form.jpqr_store_id
-    if store is not None and not STORE_ID.fullmatch(store):
+def _is_ascii_printable(value: str) -> bool:
+    return all(" " <= char <= "~" for char in value)
+
+
+def _postal_code(value: str | None, errors: list[FieldError]) -> str | None:
+    found = POSTAL_CODE.match(unicodedata.normalize("NFKC", value or "").strip())
+    if found is None:
         errors.append(
-            FieldError("jpqr_store_id", Code.JPQR_STORE_ID_INVALID, "1 to 32 letters and digits")
+            FieldError("postal_code", Code.POSTAL_CODE_INVALID, "seven digits, e.g. 123-4567")
         )
-    return Location(postal, city, store)
+        return None
+    return found.group(1) + found.group(2)
+
+
+def _city(value: str | None, errors: list[FieldError]) -> str | None:
+    city = (value or "").strip()
+    if not 1 <= len(city) <= CITY_LENGTH_MAX or any(
+        unicodedata.category(char).startswith("C") for char in city
+    ):
+        errors.append(
+            FieldError("city", Code.CITY_INVALID, f"1 to {CITY_LENGTH_MAX} printable characters")
+        )
+        return None
+    return city
+
+
+def _city_romaji(value: str | None, city: str | None, errors: list[FieldError]) -> str | None:
+    romaji = None if value is None else unicodedata.normalize("NFKC", value).strip()
+    if romaji is None:
+        if city is None or _is_ascii_printable(city):
+            return None
+        message = "the city in Latin letters (e.g. TAKAYAMA), for the QR code"
+    elif 1 <= len(romaji) <= CITY_ROMAJI_LENGTH_MAX and _is_ascii_printable(romaji):
+        return romaji
+    else:
+        message = f"1 to {CITY_ROMAJI_LENGTH_MAX} printable ASCII characters"
+    errors.append(FieldError("city_romaji", Code.CITY_ROMAJI_INVALID, message))
+    return None
+
+
+def _store_id(value: str | None, errors: list[FieldError]) -> str | None:
+    if value is None:
+        return None
+    found = STORE_ID.match(unicodedata.normalize("NFKC", value).strip())
+    if found is None:
+        errors.append(
+            FieldError(
+                "jpqr_store_id",
+                Code.JPQR_STORE_ID_INVALID,
+                "the unified store id's 29 digits (13-4-6-6), as Payments Japan assigned it",
+            )
+        )
+        return None
+    return "".join(found.groups())
+
+
+def check_location(form: Location, errors: list[FieldError]) -> Location:
+    """The location normalised (postal code 7 digits, store id 29 digits); each bad
+    field is added to ``errors``."""
+    city = _city(form.city, errors)
+    return Location(
+        postal_code=_postal_code(form.postal_code, errors),
+        city=city,
+        jpqr_store_id=_store_id(form.jpqr_store_id, errors),
+        city_romaji=_city_romaji(form.city_romaji, city, errors),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +214,7 @@ class BankAccountForm:
 def _kana(value: str, *, field: str, width: int, errors: list[FieldError]) -> str:
     invalid, too_long = _KANA_REFUSALS[field]
     try:
-        kana = to_zengin(value)
+        kana = zengin_name(value)
     except ZenginError as error:
         errors.append(FieldError(field, invalid, error.detail))
         return ""
@@ -257,7 +319,9 @@ def check_application(
                 f"the coin has no fee plan for the group {member_group!r}",
             )
         )
-    place = _location(location or Location(), errors)
+    # None: a migrated merchant whose old platform kept no location (books_import);
+    # every merchant onboarded here gives one.
+    place = check_location(location, errors) if location is not None else Location()
     account = _bank_account(bank_account, errors)
     if errors or account is None:
         raise OnboardingRefused(errors)
@@ -270,6 +334,7 @@ def check_application(
         place.postal_code,
         place.city,
         place.jpqr_store_id,
+        place.city_romaji,
     )
 
 
@@ -289,4 +354,32 @@ def open_applied(
         postal_code=application.postal_code,
         city=application.city,
         jpqr_store_id=application.jpqr_store_id,
+        city_romaji=application.city_romaji,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class NamesPreview:
+    """The kana names as the bank will print them; None where not asked."""
+
+    name_kana: str | None
+    holder_kana: str | None
+
+
+def preview_names(*, name_kana: str | None, holder_kana: str | None) -> NamesPreview:
+    """What onboarding would store for the kana names, or ``OnboardingRefused``."""
+    errors: list[FieldError] = []
+    name = None
+    holder = None
+    if name_kana is not None:
+        name = _kana(name_kana, field="name_kana", width=NAME_KANA_LENGTH_MAX, errors=errors)
+    if holder_kana is not None:
+        holder = _kana(
+            holder_kana,
+            field="bank_account.holder_kana",
+            width=HOLDER_KANA_LENGTH_MAX,
+            errors=errors,
+        )
+    if errors:
+        raise OnboardingRefused(errors)
+    return NamesPreview(name, holder)

@@ -31,16 +31,23 @@ from merchant.accounts.merchants import (
     MerchantStatus,
     find_merchant,
     list_merchants,
+    set_location,
     set_status,
 )
 from merchant.accounts.onboarding import (
     BankAccountForm,
+    FieldError,
     Location,
     OnboardingRefused,
     check_application,
+    check_location,
     open_applied,
+    preview_names,
 )
 from merchant.accounts.schemas import (
+    KanaPreview,
+    KanaPreviewIn,
+    LocationIn,
     MerchantBalance,
     MerchantCreate,
     MerchantCreated,
@@ -81,6 +88,7 @@ router = APIRouter(route_class=IdempotentRoute, tags=["merchants"])
         Code.POSTAL_CODE_INVALID,
         Code.CITY_INVALID,
         Code.JPQR_STORE_ID_INVALID,
+        Code.CITY_ROMAJI_INVALID,
     ),
 )
 def create_merchant(
@@ -93,7 +101,8 @@ def create_merchant(
     category_invalid, member_group_not_found, bank_code_invalid,
     bank_not_found, branch_code_invalid, branch_not_found,
     account_type_invalid, account_number_invalid, holder_kana_invalid,
-    holder_kana_too_long. Nothing is created on a refusal.
+    holder_kana_too_long, postal_code_invalid, city_invalid, city_romaji_invalid,
+    jpqr_store_id_invalid. Nothing is created on a refusal.
     """
     if body.coin is not None and body.coin != coin_code(db, coin_id=key.coin_id):
         raise Problem(Code.COIN_FORBIDDEN, "this key onboards in its own coin only")
@@ -113,7 +122,7 @@ def create_merchant(
                 account_number=account.account_number,
                 holder_kana=account.holder_kana,
             ),
-            location=Location(body.postal_code, body.city, body.jpqr_store_id),
+            location=Location(body.postal_code, body.city, body.jpqr_store_id, body.city_romaji),
         )
     except OnboardingRefused as refusal:
         return refusal.response()
@@ -128,6 +137,68 @@ def create_merchant(
         merchant_id=merchant.id,
     )
     return MerchantCreated(**merchant_public(db, merchant).model_dump(), api_key=secret)
+
+
+@router.post(
+    "/merchants/kana_preview",
+    response_model=KanaPreview,
+    responses=refusals(
+        Code.NAME_KANA_INVALID,
+        Code.NAME_KANA_TOO_LONG,
+        Code.HOLDER_KANA_INVALID,
+        Code.HOLDER_KANA_TOO_LONG,
+    ),
+)
+def preview_kana(body: KanaPreviewIn, key: IssuerOrOperatorKey) -> KanaPreview | JSONResponse:
+    """The kana names as onboarding would store them and the bank print them
+    (株式会社ミドリ → ｶ)ﾐﾄﾞﾘ), for the clerk to see before saving. Saves nothing.
+
+    Refusals: 422 naming each bad field, as onboarding would.
+    """
+    try:
+        names = preview_names(name_kana=body.name_kana, holder_kana=body.holder_kana)
+    except OnboardingRefused as refusal:
+        return refusal.response()
+    return KanaPreview(name_kana=names.name_kana, holder_kana=names.holder_kana)
+
+
+@router.post(
+    "/merchants/{merchant_id}/location",
+    response_model=MerchantPublic,
+    responses=refusals(
+        Code.MERCHANT_NOT_FOUND,
+        Code.POSTAL_CODE_INVALID,
+        Code.CITY_INVALID,
+        Code.CITY_ROMAJI_INVALID,
+        Code.JPQR_STORE_ID_INVALID,
+    ),
+)
+def update_location(
+    merchant_id: str, body: LocationIn, db: Db, key: IssuerOrOperatorKey
+) -> MerchantPublic | JSONResponse:
+    """Records the shop's postal code, city and unified store id (when Payments Japan
+    assigns one after onboarding); its codes carry them from then on.
+
+    Refusals: merchant_not_found (404); 422 naming each bad field.
+    """
+    merchant = find_merchant(db, coin_id=key.coin_id, merchant_public_id=merchant_id)
+    errors: list[FieldError] = []
+    place = check_location(
+        Location(body.postal_code, body.city, body.jpqr_store_id, body.city_romaji), errors
+    )
+    if errors:
+        return OnboardingRefused(errors).response()
+    assert place.postal_code is not None and place.city is not None
+    updated = set_location(
+        db,
+        coin_id=key.coin_id,
+        merchant_id=merchant.id,
+        postal_code=place.postal_code,
+        city=place.city,
+        city_romaji=place.city_romaji,
+        jpqr_store_id=place.jpqr_store_id,
+    )
+    return merchant_public(db, updated)
 
 
 @router.get("/merchants", response_model=MerchantPage, responses=refusals(Code.MERCHANT_NOT_FOUND))

@@ -40,15 +40,47 @@ class MerchantCreate(RequestBody):
         "", max_length=100, description="A fee plan's group of the coin; '' is the standard plan."
     )
     postal_code: str | None = Field(
-        None, max_length=20, description="Seven digits (123-4567); JPQR stickers carry it."
+        None,
+        max_length=20,
+        description="Required. Seven digits (123-4567); the QR's field 61 carries it.",
     )
     city: str | None = Field(
-        None, max_length=200, description="The city the shop is in (みどり市); JPQR carries it."
+        None, max_length=200, description="Required. The city the shop is in (高山市)."
+    )
+    city_romaji: str | None = Field(
+        None,
+        max_length=40,
+        description="The city in Latin letters (TAKAYAMA), the QR's field 60: 1 to 15 ASCII"
+        " characters; required when ``city`` is written in Japanese.",
     )
     jpqr_store_id: str | None = Field(
-        None, max_length=64, description="The store id the JPQR scheme gave the shop, if any."
+        None,
+        max_length=64,
+        description="The unified store id Payments Japan assigned the shop (13-4-6-6 digits),"
+        " if any; its codes then carry the JPQR template.",
     )
     bank_account: BankAccountIn
+
+
+class KanaPreviewIn(RequestBody):
+    name_kana: str | None = Field(None, max_length=200, description="As typed in the form.")
+    holder_kana: str | None = Field(None, max_length=200, description="As typed in the form.")
+
+
+class KanaPreview(BaseModel):
+    name_kana: str | None = Field(description="What the bank will print; null if not asked.")
+    holder_kana: str | None = Field(description="What the bank will print; null if not asked.")
+
+
+class LocationIn(RequestBody):
+    postal_code: str = Field(max_length=20, description="Seven digits (123-4567).")
+    city: str = Field(max_length=200, description="The city the shop is in (高山市).")
+    city_romaji: str | None = Field(
+        None, max_length=40, description="Required when ``city`` is written in Japanese."
+    )
+    jpqr_store_id: str | None = Field(
+        None, max_length=64, description="The unified store id; null: the shop has none."
+    )
 
 
 class BankAccountPublic(BaseModel):
@@ -84,7 +116,8 @@ class MerchantPublic(BaseModel):
     fees: FeeRates = Field(description="The rates that apply now (override > group > standard).")
     postal_code: str | None = Field(description="Seven digits; null if not given.")
     city: str | None
-    jpqr_store_id: str | None
+    city_romaji: str | None = Field(description="The city as the QR's field 60 carries it.")
+    jpqr_store_id: str | None = Field(description="The unified store id, 29 digits; or null.")
 
 
 class MerchantCreated(MerchantPublic):

@@ -53,7 +53,7 @@ from merchant.accounts.fees import FeeKind, merchant_fee
 from merchant.accounts.merchants import Merchant, require_active
 from merchant.payments.charges import ENTRY_KIND, Charge, Source, check_amount, insert_charge
 from merchant.qr.emvco_qr import build_dynamic
-from merchant.qr.static_qr import CITY, MCC_BY_CATEGORY, MCC_DEFAULT, coin_code, payee_names
+from merchant.qr.static_qr import code_fields
 from merchant.webhooks.outbox import record_event
 from wallet_api.residents import Wallet, wallet_of
 from wallet_api.rules import CoinRules
@@ -253,17 +253,7 @@ def create_intent(
 def dynamic_payload(conn: Connection, merchant: Merchant, *, amount: int, reference: str) -> str:
     """The intent's one-payment code: the merchant as its static sticker shows it, plus
     the amount and the intent's id in EMVCo's reference label (62/05)."""
-    name, name_ja = payee_names(merchant)
-    return build_dynamic(
-        coin_code=coin_code(conn, coin_id=merchant.coin_id),
-        merchant_id=merchant.public_id,
-        merchant_name=name,
-        merchant_city=CITY,
-        mcc=MCC_BY_CATEGORY.get(merchant.category, MCC_DEFAULT),
-        amount_yen=amount,
-        reference=reference,
-        merchant_name_ja=name_ja,
-    )
+    return build_dynamic(**code_fields(conn, merchant), amount_yen=amount, reference=reference)
 
 
 def find_intent(

@@ -17,6 +17,7 @@ from merchant.payments.charges import check_amount
 from merchant.payments.payment_context import payment_context
 from merchant.payments.qr_payments import check_payee, payable_intent, read_qr
 from merchant.qr.emvco_qr import Initiation
+from merchant.qr.qr_settings import check_template_accepted
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,7 @@ def preview_qr(
     )
     coin, merchant, rules = known.coin, known.merchant, known.rules
     check_payee(qr, merchant)
+    check_template_accepted(conn, coin_id=coin.id, qr=qr, at=at)
     require_active(merchant)
     reference = description = intent_id = expires_at = None
     if qr.initiation is not Initiation.STATIC:

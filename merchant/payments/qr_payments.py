@@ -13,6 +13,7 @@ Refusals, in the order they are checked:
 | --- | --- | --- |
 | ``invalid_qr`` | 422 | malformed, a wrong CRC, or not a JPY code of our scheme |
 | ``merchant_not_found`` | 404 | no such merchant in the QR's coin |
+| ``qr_template_retired`` | 422 | a sticker from before JPQR, after the coin's transition ended |
 | ``wallet_not_found`` | 404 | the resident has no wallet in the QR's coin |
 | ``amount_required`` | 422 | a static code paid without an amount |
 | ``amount_mismatch`` | 422 | a dynamic code paid with another amount than its own |
@@ -46,6 +47,7 @@ from merchant.payments.payment_intents import (
     require_payable,
 )
 from merchant.qr.emvco_qr import Initiation, MerchantQr, QrError, parse
+from merchant.qr.qr_settings import check_template_accepted
 from merchant.qr.static_qr import payee_names
 from wallet_api.pins import PinHasher
 from wallet_api.residents import Wallet
@@ -117,7 +119,9 @@ def check_payee(qr: MerchantQr, merchant: Merchant) -> None:
             f"merchant_name: the code names {qr.merchant_name!r}; its payee is registered"
             f" as {name!r}",
         )
-    if qr.merchant_name_ja != name_ja:
+    # Stickers from before 64 was always written carry none for an ASCII name.
+    old_ascii_sticker = qr.merchant_name_ja is None and name_ja == merchant.name.strip()
+    if qr.merchant_name_ja != name_ja and not old_ascii_sticker:
         raise Problem(
             Code.INVALID_QR,
             f"merchant_name_ja: the code names {qr.merchant_name_ja!r}; its payee is"
@@ -149,6 +153,7 @@ def pay_qr(
     )
     coin, merchant, wallet, rules = known.coin, known.merchant, known.wallet, known.rules
     check_payee(qr, merchant)
+    check_template_accepted(conn, coin_id=coin.id, qr=qr, at=at)
     asked = qr.amount_yen if qr.initiation is not Initiation.STATIC else amount
     if asked is not None and (pin is not None or asked >= rules.step_up_amount):
         refusal = step_up_refusal(

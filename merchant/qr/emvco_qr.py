@@ -3,7 +3,11 @@
 A merchant-presented QR is a string of TLV data objects: a two-digit id, a
 two-digit length (in characters) and the value. Ids 26-51 hold one template per
 payment scheme, each named by a globally unique identifier in its sub-field 00;
-our scheme's data lives in the template named ``SCHEME_GUID``. The payload ends
+our scheme's data lives in the template named ``SCHEME_GUID``, wherever it sits
+(a combined JPQR sticker may put it under any id). JPQR (Payments Japan's unified
+code, docs/qr.md) reserves 26 for its own template, so we write ours under
+``TEMPLATE_ID`` and 26 carries the ``jp.or.paymentsjapan`` template with the
+merchant's unified store id when the issuer recorded one. The payload ends
 with id 63, a CRC-16/CCITT-FALSE over the UTF-8 bytes of everything before it,
 "6304" included. Pure functions: whether the merchant exists is the caller's
 question, asked of the database.
@@ -12,16 +16,25 @@ Layout we write (ids ascending, 63 last; values are ASCII except inside 64)::
 
     00 "01"            payload format indicator
     01 "11" | "12"     point of initiation: static | dynamic
-    26 template        00 SCHEME_GUID, 01 coin code, 02 merchant id
+    26 template        JPQR only: 00 "jp.or.paymentsjapan", 01-04 the unified
+                       store id's four parts (13, 4, 6 and 6 digits)
+    27 template        00 SCHEME_GUID, 01 coin code, 02 merchant id,
+                       03 the coin's JPQR provider code (when it has one)
     52 MCC             4 digits (ISO 18245)
     53 "392"           currency: JPY (ISO 4217 numeric)
     54 amount          dynamic only: whole yen, no decimal point, no leading zero
     58 "JP"            country
     59 merchant name   ASCII, at most 25 characters
     60 merchant city   ASCII, at most 15 characters
+    61 postal code     7 digits, when the merchant has one (JPQR requires it)
     62 template        dynamic only: 05 reference label (e.g. a payment intent id)
-    64 template        optional: 00 "ja", 01 Japanese name, 02 Japanese city
+    64 template        00 "JA", 01 Japanese name (02 Japanese city: read, never written
+                       by our products, JPQR forbids it)
     63 CRC             4 upper-case hex digits
+
+Stickers printed before JPQR carry our template under 26 (``LEGACY_TEMPLATE_ID``);
+they parse as before, with ``template_id`` saying where the template was, and
+the payment path decides whether the coin still accepts them (qr_settings.py).
 
 The reference rides in 62/05, EMVCo's own "reference label", rather than in our
 template: any EMVCo reader shows it, and our template stays under its 99
@@ -52,6 +65,10 @@ Attributes:
         (EMVCo allows an AID, a UUID or a reverse domain). Changing it breaks
         every printed static code.
     TEMPLATE_ID: the merchant account information id we write our template under.
+    LEGACY_TEMPLATE_ID: where codes printed before JPQR carry it.
+    JPQR_GUID: the identifier of JPQR's own template (id 26).
+    JPQR_STORE_ID_PARTS: the lengths of the unified store id's parts, in digits.
+    PROVIDER_CODE_PATTERN: a JPQR provider code, as the coin's setting has it.
     PAYLOAD_LENGTH_MAX: EMVCo's bound on a whole payload, in characters.
     COIN_CODE_PATTERN: a coin code, as the coins table's CHECK constraint has it.
     MERCHANT_ID_LENGTH_MAX: the longest merchant id, in characters.
@@ -61,6 +78,7 @@ Attributes:
     AMOUNT_YEN_MAX: the largest amount of a dynamic code, the ledger's own bound.
 """
 
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -69,7 +87,12 @@ from enum import StrEnum
 from ledger.limits import AMOUNT_MAX
 
 SCHEME_GUID = "JP.LOCALCOIN"
-TEMPLATE_ID = "26"
+TEMPLATE_ID = "27"
+LEGACY_TEMPLATE_ID = "26"
+JPQR_GUID = "jp.or.paymentsjapan"
+JPQR_STORE_ID_PARTS = (13, 4, 6, 6)
+PROVIDER_CODE_PATTERN = re.compile(r"[A-Za-z0-9]{1,20}")
+POSTAL_CODE_PATTERN = re.compile(r"[0-9]{7}")
 PAYLOAD_LENGTH_MAX = 512
 COIN_CODE_PATTERN = re.compile(r"[A-Z][A-Z0-9_]{1,15}")
 MERCHANT_ID_LENGTH_MAX = 32
@@ -80,7 +103,8 @@ AMOUNT_YEN_MAX = AMOUNT_MAX
 
 _CURRENCY_JPY = "392"
 _COUNTRY_JP = "JP"
-_LANGUAGE_JA = "ja"
+# JPQR writes the language upper case; EMVCo readers compare it without case.
+_LANGUAGE_JA = "JA"
 _ASCII_DIGITS = frozenset("0123456789")
 _TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
 _AMOUNT_PATTERN = re.compile(r"[1-9][0-9]{0,12}")
@@ -88,6 +112,8 @@ _CRC_PATTERN = re.compile(r"[0-9A-F]{4}")
 _SCHEME_TEMPLATE_IDS = frozenset(f"{n:02d}" for n in range(26, 52))
 # Our template starts with this; one that does is ours even if malformed after it.
 _OUR_GUID_TLV = f"00{len(SCHEME_GUID):02d}{SCHEME_GUID}"
+_JPQR_GUID_TLV = f"00{len(JPQR_GUID):02d}{JPQR_GUID}"
+_JPQR_STORE_ID_PATTERN = re.compile(f"[0-9]{{{sum(JPQR_STORE_ID_PARTS)}}}")
 # Tip or convenience fee: the payer would owe more than field 54 says.
 _TIP_IDS = frozenset({"55", "56", "57"})
 _MANDATORY_IDS = ("00", "01", "52", "53", "58", "59", "60", "63")
@@ -171,6 +197,12 @@ class MerchantQr:
             a static code.
         merchant_name_ja: the Japanese name (template 64), or None if absent.
         merchant_city_ja: the Japanese city (template 64), or None if absent.
+        postal_code: the shop's postal code (61), 7 digits; None if absent.
+        jpqr_store_id: the unified store id Payments Japan assigned the shop
+            (template 26), 29 digits; None on a code of our scheme alone.
+        provider_code: the coin's JPQR provider code (our template's 03), or None.
+        template_id: the id our template sits under: TEMPLATE_ID on the codes
+            we print now, LEGACY_TEMPLATE_ID on stickers from before JPQR.
     """
 
     initiation: Initiation
@@ -183,6 +215,15 @@ class MerchantQr:
     reference: str | None = None
     merchant_name_ja: str | None = None
     merchant_city_ja: str | None = None
+    postal_code: str | None = None
+    jpqr_store_id: str | None = None
+    provider_code: str | None = None
+    template_id: str = TEMPLATE_ID
+
+    @property
+    def is_legacy(self) -> bool:
+        """Whether our template sits where JPQR's belongs: a sticker from before JPQR."""
+        return self.template_id == LEGACY_TEMPLATE_ID
 
 
 # ---------------------------------------------------------------- CRC and TLV
@@ -288,9 +329,39 @@ def _check_record(qr: MerchantQr, *, code: Code) -> None:
         raise QrError(code, Reason.FIELD_MISSING, "a Japanese city needs a Japanese name")
     if qr.reference is not None:
         _check_token(qr.reference, label="reference", length_max=REFERENCE_LENGTH_MAX, code=code)
+    _check_jpqr_fields(qr, code=code)
     if qr.amount_yen is not None:
         _check_amount(qr.amount_yen, code=code)
     _check_initiation(qr, code=code)
+
+
+def _check_jpqr_fields(qr: MerchantQr, *, code: Code) -> None:
+    if qr.postal_code is not None and not POSTAL_CODE_PATTERN.fullmatch(qr.postal_code):
+        raise QrError(
+            code, Reason.FIELD_INVALID, f"postal code must be 7 digits: {qr.postal_code!r}"
+        )
+    if qr.provider_code is not None and not PROVIDER_CODE_PATTERN.fullmatch(qr.provider_code):
+        raise QrError(code, Reason.FIELD_INVALID, f"provider code invalid: {qr.provider_code!r}")
+    if qr.template_id not in _SCHEME_TEMPLATE_IDS:
+        raise QrError(code, Reason.FIELD_INVALID, f"template id {qr.template_id!r} not in 26-51")
+    if qr.jpqr_store_id is None:
+        return
+    if not _JPQR_STORE_ID_PATTERN.fullmatch(qr.jpqr_store_id):
+        raise QrError(code, Reason.FIELD_INVALID, "the unified store id is 29 digits")
+    # JPQR's rules: a code with its template also carries 61 and 64, and 26 is JPQR's.
+    if qr.postal_code is None or qr.merchant_name_ja is None:
+        raise QrError(code, Reason.FIELD_MISSING, "a JPQR code needs a postal code and template 64")
+    if qr.merchant_city_ja is not None:
+        raise QrError(code, Reason.FIELD_INVALID, "a JPQR code has no city in template 64")
+    if qr.is_legacy:
+        raise QrError(code, Reason.SCHEME_AMBIGUOUS, "id 26 is JPQR's template on a JPQR code")
+
+
+def split_store_id(store_id: str) -> tuple[str, ...]:
+    """The unified store id's four parts (13, 4, 6 and 6 digits), as template 26 holds them."""
+    assert _JPQR_STORE_ID_PATTERN.fullmatch(store_id), store_id
+    starts = [sum(JPQR_STORE_ID_PARTS[:n]) for n in range(len(JPQR_STORE_ID_PARTS) + 1)]
+    return tuple(store_id[a:b] for a, b in itertools.pairwise(starts))
 
 
 def _check_initiation(qr: MerchantQr, *, code: Code) -> None:
@@ -322,6 +393,9 @@ def build_static(
     mcc: str,
     merchant_name_ja: str | None = None,
     merchant_city_ja: str | None = None,
+    postal_code: str | None = None,
+    jpqr_store_id: str | None = None,
+    provider_code: str | None = None,
 ) -> str:
     """The payload of a merchant's static code: the payer enters the amount."""
     return encode(
@@ -334,6 +408,9 @@ def build_static(
             mcc=mcc,
             merchant_name_ja=merchant_name_ja,
             merchant_city_ja=merchant_city_ja,
+            postal_code=postal_code,
+            jpqr_store_id=jpqr_store_id,
+            provider_code=provider_code,
         )
     )
 
@@ -349,6 +426,9 @@ def build_dynamic(
     reference: str,
     merchant_name_ja: str | None = None,
     merchant_city_ja: str | None = None,
+    postal_code: str | None = None,
+    jpqr_store_id: str | None = None,
+    provider_code: str | None = None,
 ) -> str:
     """The payload of a one-payment code asking for ``amount_yen`` against ``reference``."""
     return encode(
@@ -363,6 +443,9 @@ def build_dynamic(
             reference=reference,
             merchant_name_ja=merchant_name_ja,
             merchant_city_ja=merchant_city_ja,
+            postal_code=postal_code,
+            jpqr_store_id=jpqr_store_id,
+            provider_code=provider_code,
         )
     )
 
@@ -372,10 +455,17 @@ def encode(qr: MerchantQr) -> str:
     assert isinstance(qr.amount_yen, int | None) and not isinstance(qr.amount_yen, bool)
     _check_record(qr, code=Code.QR_FIELD_INVALID)
     template = _tlv("00", SCHEME_GUID) + _tlv("01", qr.coin_code) + _tlv("02", qr.merchant_id)
-    fields = [
-        _tlv("00", "01"),
-        _tlv("01", qr.initiation.value),
-        _tlv(TEMPLATE_ID, template),
+    if qr.provider_code is not None:
+        template += _tlv("03", qr.provider_code)
+    fields = [_tlv("00", "01"), _tlv("01", qr.initiation.value)]
+    if qr.jpqr_store_id is not None:
+        parts = split_store_id(qr.jpqr_store_id)
+        jpqr = _tlv("00", JPQR_GUID) + "".join(
+            _tlv(f"{n:02d}", part) for n, part in enumerate(parts, start=1)
+        )
+        fields.append(_tlv("26", jpqr))
+    fields += [
+        _tlv(qr.template_id, template),
         _tlv("52", qr.mcc),
         _tlv("53", _CURRENCY_JPY),
     ]
@@ -386,6 +476,8 @@ def encode(qr: MerchantQr) -> str:
         _tlv("59", qr.merchant_name),
         _tlv("60", qr.merchant_city),
     ]
+    if qr.postal_code is not None:
+        fields.append(_tlv("61", qr.postal_code))
     if qr.reference is not None:
         fields.append(_tlv("62", _tlv("05", qr.reference)))
     if qr.merchant_name_ja is not None:
@@ -395,7 +487,7 @@ def encode(qr: MerchantQr) -> str:
         fields.append(_tlv("64", language))
     body = "".join(fields) + "6304"
     payload = body + f"{crc16_ccitt_false(body.encode('utf-8')):04X}"
-    # Every field is bounded, so the sum is too (about 280 characters at most).
+    # Every field is bounded, so the sum is too (about 380 characters at most).
     assert len(payload) <= PAYLOAD_LENGTH_MAX
     return payload
 
@@ -416,12 +508,12 @@ def parse(payload: str) -> MerchantQr:
         if data_id not in fields:
             raise QrError(bad, Reason.FIELD_MISSING, f"mandatory id {data_id} is missing")
     _check_standard_fields(fields)
-    coin_code, merchant_id = _our_template(fields)
+    template_id, sub = _our_template(fields)
     name_ja, city_ja = _language_template(fields.get("64"))
     qr = MerchantQr(
         initiation=Initiation(fields["01"]),
-        coin_code=coin_code,
-        merchant_id=merchant_id,
+        coin_code=sub["01"],
+        merchant_id=sub["02"],
         merchant_name=fields["59"],
         merchant_city=fields["60"],
         mcc=fields["52"],
@@ -429,6 +521,10 @@ def parse(payload: str) -> MerchantQr:
         reference=_reference(fields.get("62")),
         merchant_name_ja=name_ja,
         merchant_city_ja=city_ja,
+        postal_code=fields.get("61"),
+        jpqr_store_id=_jpqr_store_id(fields.get("26")),
+        provider_code=sub.get("03"),
+        template_id=template_id,
     )
     _check_record(qr, code=bad)
     return qr
@@ -473,30 +569,42 @@ def _check_standard_fields(fields: dict[str, str]) -> None:
         raise QrError(unsupported, Reason.TIP_NOT_SUPPORTED, "tips and convenience fees")
 
 
-def _our_template(fields: dict[str, str]) -> tuple[str, str]:
-    """The coin code and merchant id from the one template under SCHEME_GUID."""
+def _our_template(fields: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """The id and sub-fields of the one template under SCHEME_GUID."""
     bad = Code.INVALID_QR
-    ours: list[dict[str, str]] = []
+    ours: list[tuple[str, dict[str, str]]] = []
     for data_id, value in fields.items():
         if data_id not in _SCHEME_TEMPLATE_IDS:
             continue
         if value.startswith(_OUR_GUID_TLV):
-            ours.append(dict(_split(value)))
+            ours.append((data_id, dict(_split(value))))
         # Another scheme's template may hold anything; it is none of our business.
     if not ours:
         raise QrError(Code.UNSUPPORTED_QR, Reason.SCHEME_NOT_OURS, f"no {SCHEME_GUID} template")
     if len(ours) > 1:
         raise QrError(bad, Reason.SCHEME_AMBIGUOUS, f"{len(ours)} {SCHEME_GUID} templates")
-    sub = ours[0]
+    template_id, sub = ours[0]
     for sub_id in ("01", "02"):
         if sub_id not in sub:
             raise QrError(bad, Reason.FIELD_MISSING, f"our template lacks sub-field {sub_id}")
     # Our own template has no extension points yet: an unknown sub-field means
     # a newer or forged code, better refused than half understood.
-    unknown = sub.keys() - {"00", "01", "02"}
+    unknown = sub.keys() - {"00", "01", "02", "03"}
     if unknown:
         raise QrError(bad, Reason.FIELD_UNKNOWN, f"our template has {sorted(unknown)}")
-    return sub["01"], sub["02"]
+    return template_id, sub
+
+
+def _jpqr_store_id(value: str | None) -> str | None:
+    """The unified store id from JPQR's template in 26; None without one."""
+    if value is None or not value.startswith(_JPQR_GUID_TLV):
+        return None
+    sub = dict(_split(value))
+    parts = [sub.get(f"{n:02d}", "") for n in range(1, len(JPQR_STORE_ID_PARTS) + 1)]
+    lengths_right = all(len(p) == n for p, n in zip(parts, JPQR_STORE_ID_PARTS, strict=True))
+    if not lengths_right or sub.keys() - {"00", "01", "02", "03", "04"}:
+        raise QrError(Code.INVALID_QR, Reason.FIELD_INVALID, "JPQR template 26 malformed")
+    return "".join(parts)
 
 
 def _language_template(value: str | None) -> tuple[str | None, str | None]:
@@ -511,7 +619,7 @@ def _language_template(value: str | None) -> tuple[str | None, str | None]:
     if len(language) != 2 or not language.isascii() or not language.isalpha():
         raise QrError(bad, Reason.FIELD_INVALID, f"language {language!r} is not ISO 639")
     # Another language (an English alias, say) is legal EMVCo; we keep Japanese only.
-    if language.lower() != _LANGUAGE_JA:
+    if language.upper() != _LANGUAGE_JA:
         return None, None
     return sub["01"], sub.get("02")
 

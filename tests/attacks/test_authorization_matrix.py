@@ -58,6 +58,7 @@ BODIES: dict[tuple[str, str], dict[str, object]] = {
         "frequency": "daily",
         "min_amount": 1_000,
     },
+    ("POST", "/v1/merchants/{merchant_id}/location"): {"postal_code": "5060011", "city": "Hida"},
 }
 
 REFUSED = {401, 403}

@@ -24,6 +24,11 @@ from jp_banking.zengin_errors import ZenginCode, ZenginError
         ("スーパー", "ｽ-ﾊﾟ-"),  # the long-vowel mark as the hyphen every bank takes
         ("カ）ムツ．ショウテン／１", "ｶ)ﾑﾂ.ｼﾖｳﾃﾝ/1"),  # noqa: RUF001 - full-width on purpose
         ("  ﾑﾂ  ", "ﾑﾂ"),  # outer spaces dropped, not inner ones
+        ("ヤマダ・タロウ", "ﾔﾏﾀﾞ.ﾀﾛｳ"),  # 中黒 as the period
+        ("ﾔﾏﾀﾞ･ﾀﾛｳ", "ﾔﾏﾀﾞ.ﾀﾛｳ"),  # its half-width form too
+        ("ヰスキー", "ｲｽｷ-"),  # old kana with no half-width form: written as ｲ and ｴ
+        ("ヱビス", "ｴﾋﾞｽ"),
+        ("ゐゑ", "ｲｴ"),
     ],
 )
 def test_names_become_half_width_zengin_kana(given: str, written: str) -> None:
@@ -34,12 +39,10 @@ def test_names_become_half_width_zengin_kana(given: str, written: str) -> None:
 @pytest.mark.parametrize(
     "refused",
     [
-        "株式会社ムツ",  # kanji: the abbreviation ｶ) is the caller's choice
-        "ヤマダ・タロウ",  # 中黒 is not in the set
+        "株式会社ムツ",  # kanji: the abbreviation ｶ) is company_forms' job
         "ヤマダ,タロウ",  # some banks take the comma, not all
         "ｽｰﾊﾟｰ☆",
         "Straße",  # ß is not upper-cased into SS
-        "ヰスキー",  # old kana with no half-width form
         "ﾔﾏﾀﾞ\tﾀﾛｳ",
     ],
 )

@@ -17,6 +17,7 @@ from jp_banking.zengin import (
     Originator,
     RecordSeparator,
     Transfer,
+    TransferDesignation,
     read_transfer_file,
     write_transfer_file,
 )
@@ -320,6 +321,35 @@ def test_a_crlf_file_may_lack_the_last_crlf() -> None:
     assert read_transfer_file(data[:-2]).total_yen == 98_500
 
 
+@pytest.mark.parametrize("last_end", [b"\n", b""])
+def test_a_file_with_lf_line_ends_is_read(last_end: bytes) -> None:
+    # Files that went through Unix tools or a mail gateway lose their CRs.
+    data = b"\n".join(valid_records()) + last_end
+    parsed = read_transfer_file(data)
+    assert (parsed.count, parsed.total_yen) == (2, 1_298_500)
+
+
+@pytest.mark.parametrize("end", [b"\r\n", b"\n", b""])
+def test_a_trailing_end_of_file_byte_is_not_part_of_the_file(end: bytes) -> None:
+    data = end.join(valid_records()) + end + b"\x1a"
+    assert read_transfer_file(data).total_yen == 1_298_500
+
+
+@pytest.mark.parametrize("designation", list(TransferDesignation))
+def test_the_transfer_designation_goes_into_every_data_record(
+    designation: TransferDesignation,
+) -> None:
+    data = write_transfer_file(
+        originator=ISSUER,
+        transfers=[BAKERY, FISHMONGER],
+        transfer_date=PAY_DAY,
+        designation=designation,
+    )
+    records = records_of(data)
+    assert [record[111:112] for record in records[1:3]] == [designation.value.encode()] * 2
+    assert [line.designation for line in read_transfer_file(data).lines] == [designation] * 2
+
+
 def test_spaces_in_the_unused_clearing_house_field_are_read() -> None:
     records = records_of(
         write_transfer_file(originator=ISSUER, transfers=[BAKERY], transfer_date=PAY_DAY)
@@ -353,7 +383,13 @@ def read_refusal(data: bytes) -> ZenginError:
         (b"", ZenginCode.RECORD_LENGTH_INVALID, None),
         (b"1" * 119, ZenginCode.RECORD_LENGTH_INVALID, None),
         (b"".join(valid_records())[:-1], ZenginCode.RECORD_LENGTH_INVALID, None),
-        (b"\n".join(valid_records()), ZenginCode.RECORD_LENGTH_INVALID, None),  # LF only
+        # LF after the first record, CRLF after the next: one file ends its lines one way.
+        (
+            valid_records()[0] + b"\n" + b"\r\n".join(valid_records()[1:]),
+            ZenginCode.RECORD_LENGTH_INVALID,
+            None,
+        ),
+        (b"\r\n".join(valid_records()) + b"\x1a\x1a", ZenginCode.RECORD_LENGTH_INVALID, None),
         (b"\r\n".join(valid_records()) + b"\r\n\r\n", ZenginCode.RECORD_LENGTH_INVALID, None),
         (
             b"\r\n".join(valid_records()[:2]) + b"\r\n" + valid_records()[2] + b"\r\r",

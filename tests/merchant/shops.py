@@ -26,7 +26,15 @@ class Shop:
 
 
 def open_shop(
-    town: Town, *, name: str = "八百屋", category: str = "food", member_group: str = ""
+    town: Town,
+    *,
+    name: str = "八百屋",
+    category: str = "food",
+    member_group: str = "",
+    postal_code: str | None = None,
+    city: str | None = None,
+    city_romaji: str | None = None,
+    jpqr_store_id: str | None = None,
 ) -> Shop:
     """A merchant of the town's coin with its own merchant key."""
 
@@ -40,6 +48,10 @@ def open_shop(
             member_group=member_group,
             bank_account=TEST_BANK_ACCOUNT,
             at=T0,
+            postal_code=postal_code,
+            city=city,
+            city_romaji=city_romaji,
+            jpqr_store_id=jpqr_store_id,
         )
         key = issue_key(
             conn,

@@ -88,6 +88,26 @@ def test_the_file_pays_each_merchant_its_net_and_the_trailer_adds_up(town: Town)
     assert lines[5] == b"9" + b" " * 119
 
 
+def test_the_issuers_transfer_designation_goes_into_every_transfer(town: Town) -> None:
+    cashouts(town, [3_000, 4_000])
+    issuer = town.issuer()
+    refused = town.client.post(
+        "/v1/settlement/settings", json={"transfer_designation": "9"}, headers=issuer
+    )
+    assert refused.status_code == 422, refused.text
+    kept = town.client.post("/v1/settlement/settings", json={}, headers=issuer).json()
+    assert kept["transfer_designation"] == ""
+    chosen = town.client.post(
+        "/v1/settlement/settings", json={"transfer_designation": "7"}, headers=issuer
+    )
+    assert chosen.json()["transfer_designation"] == "7"
+    # Setting the account afterwards keeps the designation.
+    _, data = exported_batch(town)
+    lines = records(data)
+    assert [line[111:112] for line in lines[1:3]] == [b"7", b"7"]
+    assert lines[0][111:112] == b" "  # the header's dummy area stays blank
+
+
 def test_downloading_exports_the_batch_once_and_again_gives_the_same_bytes(town: Town) -> None:
     cashouts(town, [3_000])
     batch, first = exported_batch(town)
@@ -147,7 +167,12 @@ def test_an_originating_account_outside_the_code_list_is_refused(town: Town) -> 
     )
     assert (bad.status_code, bad.json()["code"]) == (422, "branch_unknown")
     settings = town.client.post("/v1/settlement/settings", json={}, headers=town.issuer())
-    assert settings.json() == {"cut_off": "15:00", "originator": None}
+    assert settings.json() == {
+        "cut_off": "15:00",
+        "transfer_designation": "",
+        "invoice_registration_number": None,
+        "originator": None,
+    }
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ from tests.settlement.report_books import (
     tokyo,
     wallet_account,
 )
+from tests.settlement.test_qualified_invoice import shop_with_cashouts
 from tests.wallet_api.test_residents_api import Town, new_town
 
 
@@ -207,3 +208,15 @@ def test_a_month_is_yyyy_mm_and_a_key_sees_its_own_coin_only(
     assert statement(other, "2027-01").json()["total"] == 0
     assert statement(town, "2027-01").json()["total"] == 100
     assert statement(town, "2027-01", Role.MUNICIPALITY).json()["code"] == "forbidden"
+
+
+def test_the_tax_of_the_invoices_is_carried_apart_and_never_shared(town: Town) -> None:
+    # The shop of tests/settlement/test_qualified_invoice.py: ¥237 of fees, tax ¥23.
+    shop = shop_with_cashouts(town)
+    add_institution(town, "0001", "みずほ", issuing=True)
+    assert set_sharing(town, {"0001": 7_000, OPERATOR: 3_000}).status_code == 200
+    month = statement(town, "2026-11").json()
+    [line] = [m for m in month["merchants"] if m["merchant_id"] == shop.merchant.public_id]
+    assert (line["total"], line["tax"]) == (237, 23)
+    assert (month["total"], month["tax"]) == (237, 23)
+    assert [share["amount"] for share in month["shares"]] == [166, 71]  # 237, not 260

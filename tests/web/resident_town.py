@@ -61,6 +61,9 @@ def open_shop(town: WebTown, name: str = "みどり商店") -> WebShop:
             "name": name,
             "name_kana": "ﾐﾄﾞﾘｼｮｳﾃﾝ",
             "category": "food",
+            "postal_code": "506-0011",
+            "city": "高山市",
+            "city_romaji": "TAKAYAMA",
             "bank_account": {
                 "bank_code": "0001",
                 "branch_code": "001",

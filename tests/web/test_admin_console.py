@@ -35,6 +35,8 @@ BANK_CODE = "金融機関コード（4桁）"  # noqa: RUF001
 BRANCH_CODE = "支店コード（3桁）"  # noqa: RUF001
 ACCOUNT_NUMBER = "口座番号（7桁まで）"  # noqa: RUF001
 HOLDER_KANA = "口座名義（カナ）"  # noqa: RUF001
+POSTAL_CODE = "郵便番号（7桁）"  # noqa: RUF001
+CITY_ROMAJI = "市区町村（ローマ字）"  # noqa: RUF001
 FLOW_CHART = "コインの流れ（支払・事業者間・換金）"  # noqa: RUF001
 PRICE = "販売価格（円／口）"  # noqa: RUF001
 FACE_VALUE = "額面（コイン／口）"  # noqa: RUF001
@@ -101,6 +103,9 @@ def _merchant(town: WebTown, name: str, category: str = "food") -> dict[str, str
             "name": name,
             "name_kana": "ﾐｾ",
             "category": category,
+            "postal_code": "506-0011",
+            "city": "高山市",
+            "city_romaji": "TAKAYAMA",
             "bank_account": {
                 "bank_code": GOOD_BANK,
                 "branch_code": "001",
@@ -174,10 +179,16 @@ def test_bank_records_a_top_up_and_onboards_a_merchant_fixing_its_bank_code(
     form = desk.locator("#view-merchant")
     form.get_by_label("店名", exact=True).fill("みどり食堂")
     form.get_by_label(NAME_KANA).fill("ミドリショクドウ")
+    form.get_by_label(POSTAL_CODE).fill("506-0011")
+    form.get_by_label("市区町村", exact=True).fill("高山市")
+    form.get_by_label(CITY_ROMAJI).fill("TAKAYAMA")
     form.get_by_label(BANK_CODE).fill(NO_BANK)
     form.get_by_label(BRANCH_CODE).fill("001")
     form.get_by_label(ACCOUNT_NUMBER).fill("1234567")
-    form.get_by_label(HOLDER_KANA).fill("ミドリシヨクドウ")
+    form.get_by_label(HOLDER_KANA).fill("株式会社ミドリ・ショクドウ")
+    # The clerk sees the name as the bank will print it before saving anything.
+    expect(desk.locator("#m-holder-zengin")).to_have_text("銀行に届く名義: ｶ)ﾐﾄﾞﾘ.ｼﾖｸﾄﾞｳ")
+    expect(desk.locator("#m-name-kana-zengin")).to_have_text("銀行に届く名義: ﾐﾄﾞﾘｼﾖｸﾄﾞｳ")
     form.get_by_role("button", name="加盟店を登録").click()
     bank = form.get_by_label(BANK_CODE)
     expect(bank).to_have_attribute("aria-invalid", "true")
@@ -196,6 +207,11 @@ def test_bank_records_a_top_up_and_onboards_a_merchant_fixing_its_bank_code(
     expect(bank).not_to_have_attribute("aria-invalid", "true")
     merchants = web_town.api.get("/v1/merchants", headers=web_town.as_role(Role.ISSUER)).json()
     assert [m["name"] for m in merchants["data"]] == ["みどり食堂"]
+    assert merchants["data"][0]["bank_account"]["holder_kana"] == "ｶ)ﾐﾄﾞﾘ.ｼﾖｸﾄﾞｳ"
+    assert (merchants["data"][0]["postal_code"], merchants["data"][0]["city_romaji"]) == (
+        "5060011",
+        "TAKAYAMA",
+    )
 
     desk.get_by_role("button", name="English").click()
     expect(desk.locator("h1")).to_contain_text("Bank and city console")
@@ -209,7 +225,9 @@ def test_bank_closes_the_batch_downloads_the_zengin_file_and_imports_one_return(
     outside = outside_requests(desk, web_town.server.url)
     issuer = web_town.as_role(Role.ISSUER)
     settings = web_town.api.post(
-        "/v1/settlement/settings", headers=issuer, json={"originator": ORIGINATOR}
+        "/v1/settlement/settings",
+        headers=issuer,
+        json={"originator": ORIGINATOR, "invoice_registration_number": "T7000012050002"},
     )
     assert settings.status_code == 200, settings.text
     payer = _resident(web_town)
@@ -268,6 +286,16 @@ def test_bank_closes_the_batch_downloads_the_zengin_file_and_imports_one_return(
     desk.get_by_role("button", name="手数料配分").click()
     desk.get_by_role("button", name="表示").click()
     expect(desk.locator("#fees-result")).to_contain_text(f"{batch['totals']['fee']}円")
+    # The month's qualified invoices, one per merchant that paid a fee.
+    invoices = desk.locator("#invoices-table tbody tr")
+    expect(invoices).to_have_count(2)
+    expect(desk.locator("#invoices-table")).to_contain_text("青果店")
+    listed = web_town.api.get(
+        "/v1/settlement/invoices", headers=issuer, params={"month": batch["business_date"][:7]}
+    ).json()["data"]
+    assert sum(i["base"] for i in listed) == batch["totals"]["fee"]
+    desk.locator("#invoices-table").scroll_into_view_if_needed()
+    screenshot(desk, "admin-invoices")
     assert axe_violations(desk) == []
     assert outside == []
 

@@ -41,7 +41,9 @@ class Resident:
         return {"Authorization": f"Bearer {self.token}"}
 
 
-def onboard(town: WebTown, name: str = "みどり八百屋") -> Merchant:
+def onboard(
+    town: WebTown, name: str = "みどり八百屋", jpqr_store_id: str | None = None
+) -> Merchant:
     """A merchant onboarded by the bank, as POST /v1/merchants does it."""
     answer = town.api.post(
         "/v1/merchants",
@@ -50,6 +52,10 @@ def onboard(town: WebTown, name: str = "みどり八百屋") -> Merchant:
             "name": f"{name}{next(_shops)}",
             "name_kana": "ﾔｵﾔ",
             "category": "food",
+            "postal_code": "506-0011",
+            "city": "高山市",
+            "city_romaji": "TAKAYAMA",
+            "jpqr_store_id": jpqr_store_id,
             "bank_account": {
                 "bank_code": "0001",
                 "branch_code": "001",

@@ -3,15 +3,22 @@ sticker, keys for terminals and integrations, webhook endpoints and their
 delivery log.
 """
 
+import io
 import threading
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from zoneinfo import ZoneInfo
 
+import PIL.Image
 import pytest
+import zxingcpp
 from playwright.sync_api import Page, expect
 from sqlalchemy import text
 
+from kit.credentials import Role
+from tests.merchant.qr.jpqr_rules import jpqr_violations
 from tests.web.conftest import WebTown, axe_violations, outside_requests, screenshot
 from tests.web.test_merchant_console import Merchant, log_in, onboard, payment_token, resident
 
@@ -89,10 +96,20 @@ def test_a_cash_out_beyond_the_balance_is_refused_and_nothing_is_requested(
 
 
 def test_the_static_qr_sticker_is_shown_for_printing(web_town: WebTown, desk: Page) -> None:
-    shop = onboard(web_town)
+    shop = onboard(web_town, jpqr_store_id="1234567890123-0001-000042-000007")
     log_in(desk, web_town, shop)
     desk.get_by_role("button", name="QRステッカー").click()
     desk.wait_for_function("document.getElementById('sticker-qr').naturalWidth > 0")
+    # The shop has a unified store id: its new sticker is a JPQR code and says so.
+    expect(desk.locator("#sticker-store-id")).to_have_text("1234567890123-0001-000042-000007")
+    expect(desk.locator("#sticker-place")).to_have_text("〒506-0011 高山市")
+    shown = desk.evaluate(
+        "fetch(document.getElementById('sticker-qr').src)"
+        ".then(r => r.arrayBuffer()).then(b => Array.from(new Uint8Array(b)))"
+    )
+    image = PIL.Image.open(io.BytesIO(bytes(shown)))
+    [payload] = [result.text for result in zxingcpp.read_barcodes(image)]
+    assert jpqr_violations(payload) == []
     expect(desk.get_by_role("link", name="PNGを保存")).to_have_attribute(
         "download", "localcoin-qr.png"
     )
@@ -206,3 +223,48 @@ def test_an_endpoint_resting_after_repeated_failures_says_so(web_town: WebTown, 
     desk.get_by_role("button", name="Webhook").click()
     expect(desk.locator("#webhook-rows")).to_contain_text("一時停止中")
     expect(desk.locator("#webhook-rows")).to_contain_text("5回続けて失敗")
+
+
+def test_the_monthly_invoice_is_shown_printed_and_downloaded(web_town: WebTown, desk: Page) -> None:
+    issuer = web_town.as_role(Role.ISSUER)
+    registered = web_town.api.post(
+        "/v1/settlement/settings",
+        headers=issuer,
+        json={"invoice_registration_number": "T7000012050002"},
+    )
+    assert registered.status_code == 200, registered.text
+    shop = onboard(web_town, name="みどり食堂")
+    rate = web_town.api.post(
+        f"/v1/merchants/{shop.merchant_id}/fees", headers=issuer, json={"payment_bp": 180}
+    )
+    assert rate.status_code == 200, rate.text
+    payer = resident(web_town, 5_000)
+    for _ in range(3):  # 1,050 at 1.8% = 18.9, rounded down per payment: 18 each
+        charge = web_town.api.post(
+            "/v1/charges",
+            headers={**shop.headers, "Idempotency-Key": uuid.uuid4().hex},
+            json={"payment_token": payment_token(web_town, payer), "amount": 1_050},
+        )
+        assert charge.status_code == 201, charge.text
+
+    log_in(desk, web_town, shop)
+    desk.get_by_role("button", name="請求書").click()
+    this_month = datetime.now(ZoneInfo("Asia/Tokyo")).strftime("%Y-%m")
+    desk.get_by_label("対象月").fill(this_month)
+    desk.get_by_role("button", name="表示").click()
+    invoice = desk.locator("#invoice-doc")
+    expect(invoice).to_be_visible()
+    expect(desk.locator("#invoice-registration")).to_have_text("T7000012050002")
+    # 54 excluding tax; 5.4 → 5 once on the total (3 if rounded per payment): 59 due.
+    expect(desk.locator("#invoice-total")).to_have_text("¥59")
+    expect(desk.locator("#invoice-rates")).to_contain_text("¥54")
+    expect(desk.locator("#invoice-note")).to_contain_text("¥2")
+    expect(desk.locator("#invoice-provisional")).to_be_visible()  # the month is not over
+    expect(desk.get_by_role("link", name="CSVを保存")).to_have_attribute(
+        "download", f"invoice_{this_month}.csv"
+    )
+    desk.emulate_media(media="print")
+    assert desk.locator(".tabs").is_hidden() and desk.locator("#invoice-form").is_hidden()
+    desk.emulate_media(media="screen")
+    screenshot(desk, "merchant-invoice")
+    assert axe_violations(desk) == []

@@ -31,6 +31,7 @@ def application(**changes: Any) -> dict[str, Any]:
         "category": "food",
         "postal_code": "506-0011",
         "city": "高山市",
+        "city_romaji": "TAKAYAMA",
         # 0001 Mizuho Bank, 001 its head office, in the Zengin code list.
         "bank_account": {
             "bank_code": "0001",
@@ -272,35 +273,103 @@ def test_a_suspended_merchant_takes_no_payment_until_reactivated(town: Town) -> 
 
 
 def test_the_shops_postal_code_and_city_are_kept_normalised(town: Town) -> None:
-    # As an IME types it: the postal mark and full-width digits and hyphen.
+    # As an IME types it: the postal mark and full-width digits and hyphen; the
+    # store id as the association prints it, 13-4-6-6 with hyphens.
     typed = "\u3012\uff15\uff10\uff16\uff0d\uff10\uff10\uff11\uff11"
-    made = onboard(town, application(postal_code=typed, jpqr_store_id="J0001234"))
+    store_id = "1234567890123-0001-000042-000007"
+    made = onboard(town, application(postal_code=typed, jpqr_store_id=store_id))
     assert made.status_code == 201, made.text
     shop = made.json()
-    assert (shop["postal_code"], shop["city"], shop["jpqr_store_id"]) == (
+    assert (shop["postal_code"], shop["city"], shop["city_romaji"], shop["jpqr_store_id"]) == (
         "5060011",
         "高山市",
-        "J0001234",
+        "TAKAYAMA",
+        "12345678901230001000042000007",
     )
-    # Merchants onboarded before the location was asked for carry none.
-    earlier = application()
-    del earlier["postal_code"], earlier["city"]
-    older = onboard(town, earlier).json()
-    assert (older["postal_code"], older["city"], older["jpqr_store_id"]) == (None, None, None)
+    # A city already in Latin letters is its own romanisation.
+    latin = onboard(town, application(city="Takayama", city_romaji=None)).json()
+    assert (latin["city"], latin["city_romaji"]) == ("Takayama", None)
 
 
 @pytest.mark.parametrize(
     ("field", "value", "code"),
     [
+        ("postal_code", None, "postal_code_invalid"),
         ("postal_code", "506-001", "postal_code_invalid"),
         ("postal_code", "abc-defg", "postal_code_invalid"),
+        ("city", None, "city_invalid"),
         ("city", "   ", "city_invalid"),
+        ("city_romaji", None, "city_romaji_invalid"),  # the city is in Japanese
+        ("city_romaji", "TAKAYAMA-SHI GIFU", "city_romaji_invalid"),
+        ("city_romaji", "高山", "city_romaji_invalid"),
         ("jpqr_store_id", "J-0001", "jpqr_store_id_invalid"),
+        ("jpqr_store_id", "1234567890123-0001-000042", "jpqr_store_id_invalid"),
     ],
 )
 def test_a_bad_location_is_refused_naming_the_field(
-    town: Town, field: str, value: str, code: str
+    town: Town, field: str, value: str | None, code: str
 ) -> None:
+    before = merchant_count(town)
     refused = onboard(town, application(**{field: value}))
     assert refused.status_code == 422, refused.text
     assert (refused.json()["code"], refused.json()["field"]) == (code, field)
+    assert merchant_count(town) == before
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("株式会社ヒダソバ", "ｶ)ﾋﾀﾞｿﾊﾞ"),
+        ("ヒダソバ株式会社", "ﾋﾀﾞｿﾊﾞ(ｶ"),
+        ("ヒダソバ（株）", "ﾋﾀﾞｿﾊﾞ(ｶ"),  # noqa: RUF001 - full-width brackets, as typed
+        ("有限会社ヒダ・ソバ", "ﾕ)ﾋﾀﾞ.ｿﾊﾞ"),
+    ],
+)
+def test_company_forms_are_abbreviated_as_the_bank_prints_them(
+    town: Town, typed: str, stored: str
+) -> None:
+    made = onboard(town, application(name_kana=typed, bank_account__holder_kana=typed))
+    assert made.status_code == 201, made.text
+    assert (made.json()["name_kana"], made.json()["bank_account"]["holder_kana"]) == (
+        stored,
+        stored,
+    )
+
+
+def test_the_clerk_sees_the_converted_names_before_saving(town: Town) -> None:
+    before = merchant_count(town)
+    shown = town.client.post(
+        "/v1/merchants/kana_preview",
+        json={"name_kana": "株式会社ミドリ", "holder_kana": "ミドリ株式会社タカヤマシテン"},
+        headers=town.issuer(),
+    )
+    assert shown.status_code == 200, shown.text
+    assert shown.json() == {"name_kana": "ｶ)ﾐﾄﾞﾘ", "holder_kana": "ﾐﾄﾞﾘ(ｶ)ﾀｶﾔﾏｼﾃﾝ"}
+    refused = town.client.post(
+        "/v1/merchants/kana_preview", json={"holder_kana": "ミドリ☆"}, headers=town.issuer()
+    )
+    assert (refused.status_code, refused.json()["field"]) == (422, "bank_account.holder_kana")
+    assert refused.json()["code"] == "holder_kana_invalid"
+    assert merchant_count(town) == before
+
+
+def test_the_issuer_records_a_store_id_after_onboarding(town: Town) -> None:
+    shop = onboard(town, application()).json()
+    assert shop["jpqr_store_id"] is None
+    path = f"/v1/merchants/{shop['merchant_id']}/location"
+    body = {
+        "postal_code": "506-0011",
+        "city": "高山市",
+        "city_romaji": "TAKAYAMA",
+        "jpqr_store_id": "1234567890123-0001-000042-000007",
+    }
+    refused = town.client.post(path, json=body | {"city_romaji": None}, headers=town.issuer())
+    assert (refused.status_code, refused.json()["code"]) == (422, "city_romaji_invalid")
+    recorded = town.client.post(path, json=body, headers=town.issuer())
+    assert recorded.status_code == 200, recorded.text
+    assert recorded.json()["jpqr_store_id"] == "12345678901230001000042000007"
+    key = {"Authorization": f"Bearer {shop['api_key']}"}
+    payload = town.client.get("/v1/merchant/qr", headers=key).json()["qr_payload"]
+    assert "0019jp.or.paymentsjapan01131234567890123" in payload
+    unknown = town.client.post("/v1/merchants/mer_nope/location", json=body, headers=town.issuer())
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "merchant_not_found")

@@ -40,8 +40,14 @@ EMVCO_SPEC_EXAMPLE = (
     "9988770708123456786304A13A"
 )
 
-# A soba shop's code for one payment, pinned so that any change of layout shows.
+# A soba shop's code for one payment, pinned so that any change of layout shows:
+# our template under 27 (26 is JPQR's), the language JA upper case.
 HIDA_SOBA_DYNAMIC = (
+    "00020101021227370012JP.LOCALCOIN0108SARUBOBO0205m_123520458125303392540412005802JP"
+    "5909Hida Soba6008Takayama62130509pi_01HXYZ64210002JA0104飛騨そば0203高山市63041889"
+)
+# The same code as printed before JPQR: our template under 26, the language "ja".
+HIDA_SOBA_BEFORE_JPQR = (
     "00020101021226370012JP.LOCALCOIN0108SARUBOBO0205m_123520458125303392540412005802JP"
     "5909Hida Soba6008Takayama62130509pi_01HXYZ64210002ja0104飛騨そば0203高山市63043AFC"
 )
@@ -135,6 +141,15 @@ def test_a_dynamic_code_matches_the_pinned_vector() -> None:
     assert qr.initiation is Initiation.DYNAMIC
     assert (qr.amount_yen, qr.reference) == (1200, "pi_01HXYZ")
     assert (qr.merchant_name_ja, qr.merchant_city_ja) == ("飛騨そば", "高山市")
+    assert qr.template_id == "27" and not qr.is_legacy
+
+
+def test_a_code_printed_before_jpqr_still_parses_and_says_so() -> None:
+    qr = parse(HIDA_SOBA_BEFORE_JPQR)
+    assert (qr.template_id, qr.is_legacy) == ("26", True)
+    assert (qr.coin_code, qr.merchant_id, qr.merchant_name_ja) == ("SARUBOBO", "m_123", "飛騨そば")
+    # Re-encoding keeps it where it was: a record says where its template sits.
+    assert encode(qr) == HIDA_SOBA_BEFORE_JPQR.replace("0002ja", "0002JA")[:-4] + encode(qr)[-4:]
 
 
 def test_japanese_names_count_characters_not_bytes() -> None:
@@ -284,7 +299,8 @@ INVALID, UNSUPPORTED = Code.INVALID_QR, Code.UNSUPPORTED_QR
         ),
         (craft(f27=OUR_TEMPLATE), INVALID, Reason.SCHEME_AMBIGUOUS),
         (craft(f26=tlv("00", SCHEME_GUID) + tlv("01", "SARUBOBO")), INVALID, Reason.FIELD_MISSING),
-        (craft(f26=OUR_TEMPLATE + tlv("03", "x")), INVALID, Reason.FIELD_UNKNOWN),
+        (craft(f26=OUR_TEMPLATE + tlv("04", "x")), INVALID, Reason.FIELD_UNKNOWN),
+        (craft(f26=OUR_TEMPLATE + tlv("03", "LC-1")), INVALID, Reason.FIELD_INVALID),
         (craft(f26=tlv("00", SCHEME_GUID) + "0199"), INVALID, Reason.TLV_OVERRUN),
         (craft(f26=tlv("00", SCHEME_GUID) + "01"), INVALID, Reason.TLV_MALFORMED),
         (craft(f52="58A2"), INVALID, Reason.FIELD_INVALID),

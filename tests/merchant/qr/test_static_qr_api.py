@@ -37,7 +37,8 @@ def test_an_ascii_name_is_used_as_it_is(town: Town) -> None:
     shop = open_shop(town, name="Hida Soba", category="some_new_kind")
     qr = parse(town.client.get("/v1/merchant/qr", headers=shop.headers).json()["qr_payload"])
     assert qr.merchant_name == shop.merchant.name
-    assert (qr.merchant_name_ja, qr.mcc) == (None, "5999")
+    # JPQR wants template 64 on every code, so an ASCII name rides there too.
+    assert (qr.merchant_name_ja, qr.mcc) == (shop.merchant.name, "5999")
 
 
 def test_the_png_decodes_to_the_same_merchant(town: Town) -> None:

@@ -8,6 +8,8 @@
 
 import { downloadFile } from "/static/common/admin-download.js";
 import { clearFieldErrors, showFieldErrors } from "/static/common/admin-fields.js";
+import { invoicesTable } from "/static/common/admin-invoices.js";
+import { clearKanaPreview, installKanaPreview } from "/static/common/admin-kana-preview.js";
 import { dataTable, figureList } from "/static/common/admin-tables.js";
 
 const $ = (id) => document.getElementById(id);
@@ -132,6 +134,13 @@ async function erase(ctx, form) {
 // --- merchant onboarding ----------------------------------------------------------
 function setUpOnboarding(ctx) {
   onSubmit($("merchant-form"), (form) => onboard(ctx, form));
+  installKanaPreview(ctx);
+}
+
+// An optional field left empty is not sent: the server tells "not given" from "".
+function optional(id) {
+  const value = $(id).value.trim();
+  return value === "" ? undefined : value;
 }
 
 function merchantBody() {
@@ -139,6 +148,10 @@ function merchantBody() {
     name: $("m-name").value.trim(),
     name_kana: $("m-name-kana").value.trim(),
     category: $("m-category").value,
+    postal_code: $("m-postal").value.trim(),
+    city: $("m-city").value.trim(),
+    city_romaji: optional("m-city-romaji"),
+    jpqr_store_id: optional("m-store-id"),
     bank_account: {
       bank_code: $("m-bank").value.trim(),
       branch_code: $("m-branch").value.trim(),
@@ -164,6 +177,7 @@ async function onboard(ctx, form) {
       ]);
       ctx.say(t("merchant.done", { id: created.merchant_id }));
       form.reset();
+      clearKanaPreview();
     } catch (error) {
       const shown = showFieldErrors(form, error.problem || {}, (e) => ctx.describe(e));
       if (shown) ctx.fail({ code: "", message: t("merchant.fix_fields", { n: shown }) });
@@ -473,8 +487,11 @@ function setUpFees(ctx) {
 
 async function showFees(ctx) {
   try {
-    const s = await ctx.call("/v1/reports/fees", { query: { month: $("fees-month").value } });
-    $("fees-result").replaceChildren(feeKindsTable(ctx, s), feeSharesTable(ctx, s), feeMerchantsTable(ctx, s));
+    const month = $("fees-month").value;
+    const s = await ctx.call("/v1/reports/fees", { query: { month } });
+    const invoices = await invoicesTable(ctx, month);
+    $("fees-result").replaceChildren(
+      feeKindsTable(ctx, s), feeSharesTable(ctx, s), feeMerchantsTable(ctx, s), invoices);
   } catch (error) {
     ctx.fail(error);
   }
@@ -483,7 +500,7 @@ async function showFees(ctx) {
 function feeKindsTable(ctx, statement) {
   const { t } = ctx;
   return dataTable({
-    caption: t("fees.by_kind", { total: ctx.yen(statement.total) }),
+    caption: t("fees.by_kind", { total: ctx.yen(statement.total), tax: ctx.yen(statement.tax) }),
     columns: [{ label: t("fees.kind") }, { label: t("col.amount"), numeric: true }],
     rows: ["payment", "cashout", "btob", "other"].map((k) => [t(`fees.kind.${k}`), ctx.yen(statement.by_kind[k])]),
   });
@@ -499,6 +516,7 @@ function feeMerchantsTable(ctx, statement) {
       { label: t("fees.kind.cashout"), numeric: true },
       { label: t("fees.kind.btob"), numeric: true },
       { label: t("fees.total"), numeric: true },
+      { label: t("fees.tax"), numeric: true },
     ],
     rows: statement.merchants.map((m) => [
       m.name || m.merchant_id || "—",
@@ -506,6 +524,7 @@ function feeMerchantsTable(ctx, statement) {
       ctx.yen(m.fees.cashout),
       ctx.yen(m.fees.btob),
       ctx.yen(m.total),
+      ctx.yen(m.tax),
     ]),
   });
 }

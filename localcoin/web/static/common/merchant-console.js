@@ -4,6 +4,7 @@
 // load when opened.
 
 import { $ } from "./merchant-elements.js";
+import * as invoices from "./merchant-invoice.js";
 import * as keys from "./merchant-keys.js";
 import { i18n } from "./merchant-language.js";
 import { clearError, fail, guarded } from "./merchant-notices.js";
@@ -22,7 +23,8 @@ const LOADERS = {
   register: () => payouts.balance(),
   sales: () => sales.refresh(),
   payouts: () => payouts.refresh(),
-  sticker: () => sticker.refresh(shop.name),
+  sticker: () => sticker.refresh(shop),
+  invoices: () => invoices.refresh(),
   keys: () => keys.refresh(),
   webhooks: () => webhooks.refresh(),
 };
@@ -66,6 +68,7 @@ function leave() {
   sales.stop();
   register.leave();
   sticker.forget();
+  invoices.forget();
   keys.forget();
   webhooks.forget();
   for (const panel of document.querySelectorAll("[data-panel]")) panel.hidden = true;
@@ -91,6 +94,7 @@ function boot() {
   sales.install();
   payouts.install();
   sticker.install();
+  invoices.install();
   keys.install();
   webhooks.install();
   $("lang").addEventListener("click", () => i18n.setLang(i18n.lang === "en" ? "ja" : "en"));
